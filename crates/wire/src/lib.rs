@@ -1,0 +1,36 @@
+//! # wire: the teaching core of Duplex
+//!
+//! Everything the book shows about bytes on the wire comes from this crate: the WebSocket
+//! handshake and frames computed by hand, HTTP heads parsed for display, and the [`Tap`], which
+//! sits between any client and any server and writes down what they say to each other.
+//! It serves every chapter; the WebSocket chapters ("Socket versus WebSocket", "The echo") show
+//! its codec line by line.
+//!
+//! The codec knows nothing of sockets (it is *sans-I/O*): it turns bytes into frames and frames
+//! into bytes, so tests, the Tap and the by-hand server share it, and property tests hold it to
+//! tungstenite's behaviour.
+//!
+//! # Layout
+//! - [`handshake`]: `Sec-WebSocket-Accept` from `Sec-WebSocket-Key`, and the server's checks of an
+//!   upgrade request, with the HTTP error for each failure (RFC 6455 §4).
+//! - [`frame`]: the frame codec: FIN, RSV, opcode, mask, 7/16/64-bit lengths, incremental
+//!   decoding (RFC 6455 §5).
+//! - [`close`]: close codes and the close payload (RFC 6455 §5.5.1, §7.4).
+//! - [`http`]: HTTP/1.1 heads and how their bodies are delimited (RFC 9112).
+//! - [`decode`]: both directions of a connection into events, following HTTP → WebSocket.
+//! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
+//! - [`tap`]: the recording TCP proxy (tokio).
+
+pub mod close;
+pub mod decode;
+pub mod frame;
+pub mod handshake;
+pub mod http;
+pub mod tap;
+pub mod transcript;
+
+pub use close::{CloseCode, ClosePayload};
+pub use decode::{ConnectionDecoder, Mode};
+pub use frame::{Frame, FrameDecoder, FrameHeader, OpCode};
+pub use tap::{Tap, TapConnection, TapControl};
+pub use transcript::{Closure, Direction, Event, EventKind, Render, Transcript};

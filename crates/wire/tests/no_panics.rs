@@ -1,0 +1,54 @@
+//! Whatever bytes arrive, the connection decoder (the Tap's brain) answers with events, never a
+//! panic: the Tap must survive any client.
+
+use proptest::prelude::*;
+use wire::{Closure, ConnectionDecoder, Direction, Mode, Render, Transcript};
+
+fn chunks() -> impl Strategy<Value = Vec<(bool, Vec<u8>)>> {
+    prop::collection::vec((any::<bool>(), prop::collection::vec(any::<u8>(), 0..64)), 0..16)
+}
+
+/// Arbitrary bytes, after a real HTTP start, so the fuzzing reaches the body and frame states.
+fn prefixed(prefix: &'static [u8]) -> impl Strategy<Value = Vec<(bool, Vec<u8>)>> {
+    chunks().prop_map(move |mut chunks| {
+        chunks.insert(0, (true, prefix.to_vec()));
+        chunks
+    })
+}
+
+fn run(mode: Mode, chunks: &[(bool, Vec<u8>)]) -> String {
+    let mut decoder = ConnectionDecoder::new(mode);
+    let mut transcript = Transcript::new();
+    for (from_client, bytes) in chunks {
+        let dir = if *from_client { Direction::ClientToServer } else { Direction::ServerToClient };
+        transcript.events.extend(decoder.feed(dir, bytes));
+    }
+    transcript.events.extend(decoder.finish(Direction::ClientToServer, Closure::Reset));
+    transcript.events.extend(decoder.finish(Direction::ServerToClient, Closure::Fin));
+    transcript.render(&Render::live())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic_in_any_mode(chunks in chunks()) {
+        for mode in [Mode::Auto, Mode::WebSocket, Mode::Raw] {
+            run(mode, &chunks);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_after_a_request_never_panic(chunks in prefixed(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")) {
+        run(Mode::Auto, &chunks);
+    }
+
+    #[test]
+    fn arbitrary_bytes_after_an_upgrade_never_panic(
+        chunks in prefixed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ) {
+        let mut chunks = chunks;
+        chunks.insert(1, (false, b"HTTP/1.1 101 Switching Protocols\r\n\r\n".to_vec()));
+        run(Mode::Auto, &chunks);
+    }
+}

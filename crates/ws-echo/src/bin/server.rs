@@ -1,0 +1,53 @@
+//! `ws-echo-server`: the chapter's async echo server, standalone.
+
+use clap::Parser;
+use tokio::net::TcpListener;
+use ws_echo::limits;
+
+/// A WebSocket echo server: every text or binary message comes straight back.
+///
+/// It listens at ws://HOST:PORT/ws/echo. Try it with `ws-echo-client`, a browser's console
+/// (`new WebSocket("ws://127.0.0.1:9001/ws/echo")`), or put the Tap in front of it
+/// (`just tap 127.0.0.1:9002 127.0.0.1:9001`) to see every byte. A plain
+/// `curl -i http://127.0.0.1:9001/ws/echo` shows how it answers a request that is not an upgrade.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on; 0.0.0.0 lets other machines in the room connect.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, default_value_t = ws_echo::server::DEFAULT_PORT)]
+    port: u16,
+    /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
+    #[arg(long, default_value_t = limits::MAX_MESSAGE)]
+    max_message: usize,
+    /// Use the blocking server (a thread per connection) instead of the async one.
+    #[arg(long)]
+    blocking: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let limits = ws_echo::Limits { max_message: args.max_message, ..Default::default() };
+    let address = format!("{}:{}", args.host, args.port);
+    if args.blocking {
+        let listener = std::net::TcpListener::bind(&address)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
+        println!("blocking echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
+        tokio::task::spawn_blocking(move || ws_echo::blocking::serve(listener, limits)).await??;
+    } else {
+        let listener = TcpListener::bind(&address)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
+        println!("echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
+        ws_echo::server::serve(listener, limits).await?;
+    }
+    Ok(())
+}

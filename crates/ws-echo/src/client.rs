@@ -1,0 +1,149 @@
+//! The echo client: connect with a chosen `Sec-WebSocket-Key`, and the chapter's scripted session.
+//!
+//! Browsers and tungstenite pick a random key for each connection (RFC 6455 §4.1 asks for a
+//! fresh nonce). A fixed key makes the handshake identical on every run, which is what lets the
+//! book show a transcript that a test re-creates byte for byte.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
+
+use crate::{Error, Limits};
+
+/// The key from RFC 6455 §1.3, whose accept value the RFC works out: the demo uses it so the
+/// transcript matches the RFC's example.
+pub const RFC_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+
+/// Opens a WebSocket over an existing stream. `host` is sent as the `Host` header; `key`, if
+/// given, is sent as `Sec-WebSocket-Key` instead of a random one.
+pub async fn connect_over<S>(
+    stream: S,
+    host: &str,
+    path: &str,
+    key: Option<&str>,
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let key = key.map_or_else(tungstenite::handshake::client::generate_key, str::to_owned);
+    // tungstenite writes these five headers first, in this order, then any others.
+    let request = http::Request::builder()
+        .uri(format!("ws://{host}{path}"))
+        .header("Host", host)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", key)
+        .body(())
+        .map_err(|e| Error::Url { url: format!("ws://{host}{path}"), why: e.to_string() })?;
+    let config = Limits::default().websocket_config();
+    let (ws, _response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+    Ok(ws)
+}
+
+/// Connects to `url` (`ws://host:port/path`).
+pub async fn connect(url: &str, key: Option<&str>) -> Result<WebSocketStream<TcpStream>, Error> {
+    let (authority, path) = split_ws_url(url)?;
+    let stream = TcpStream::connect(&authority).await?;
+    stream.set_nodelay(true)?;
+    connect_over(stream, &authority, &path, key).await
+}
+
+/// `ws://127.0.0.1:3000/ws/echo` → (`127.0.0.1:3000`, `/ws/echo`).
+pub fn split_ws_url(url: &str) -> Result<(String, String), Error> {
+    let bad = |why: &str| Error::Url { url: url.to_owned(), why: why.to_owned() };
+    let rest = url
+        .strip_prefix("ws://")
+        .ok_or_else(|| bad("it must start with ws:// (wss:// is in the chapter on TLS)"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    if authority.is_empty() {
+        return Err(bad("it has no host"));
+    }
+    let authority = if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    Ok((authority, path.to_owned()))
+}
+
+/// One step of the scripted session: what was sent and what came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What the client sent, in words.
+    pub sent: String,
+    /// What the client received in answer, in words.
+    pub received: String,
+}
+
+/// The chapter's exchange: a text message, a binary message, a ping, and the close handshake.
+/// Each step waits for its answer before the next, so the order on the wire is the same on every
+/// run.
+pub async fn scripted_session<S>(mut ws: WebSocketStream<S>) -> Result<Vec<Step>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut steps = Vec::new();
+    for message in [
+        Message::text("Hello, WebSocket!"),
+        Message::binary(vec![0xde, 0xad, 0xbe, 0xef]),
+        Message::Ping("are you there?".into()),
+    ] {
+        let sent = describe(&message);
+        ws.send(message).await?;
+        let answer =
+            ws.next().await.ok_or_else(|| Error::Unexpected("the server closed the connection".into()))??;
+        steps.push(Step { sent, received: describe(&answer) });
+    }
+    let close = CloseFrame { code: TCloseCode::Normal, reason: "done".into() };
+    ws.close(Some(close)).await?;
+    let mut received = String::from("(nothing)");
+    // Keep reading after the server's close frame until the server closes TCP: the client that
+    // drops the connection first leaves its port in TIME_WAIT (RFC 6455 §7.1.1).
+    while let Some(message) = ws.next().await {
+        match message {
+            Ok(message) => received = describe(&message),
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    steps.push(Step { sent: "close 1000 \"done\"".into(), received });
+    Ok(steps)
+}
+
+/// A message in words, for the client's output.
+pub fn describe(message: &Message) -> String {
+    match message {
+        Message::Text(text) => format!("text {:?}", text.as_str()),
+        Message::Binary(data) => format!("binary {:02x?}", data.as_ref()),
+        Message::Ping(data) => format!("ping {:?}", String::from_utf8_lossy(data)),
+        Message::Pong(data) => format!("pong {:?}", String::from_utf8_lossy(data)),
+        Message::Close(Some(frame)) => {
+            let code = wire::CloseCode(u16::from(frame.code));
+            format!("close {code} {:?}", frame.reason.as_str())
+        }
+        Message::Close(None) => "close (no code: 1005)".into(),
+        Message::Frame(_) => "a raw frame".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_authority_and_path() {
+        let (a, p) = split_ws_url("ws://127.0.0.1:3000/ws/echo").unwrap();
+        assert_eq!((a.as_str(), p.as_str()), ("127.0.0.1:3000", "/ws/echo"));
+        let (a, p) = split_ws_url("ws://localhost").unwrap();
+        assert_eq!((a.as_str(), p.as_str()), ("localhost:80", "/"));
+        assert!(split_ws_url("http://x/").is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! The async echo server on tokio-tungstenite: every text or binary message goes straight back.
+//!
+//! One task per connection; a semaphore caps how many run at once. What the server does with
+//! each kind of message is the whole lesson of the chapter, so here it is in one place:
+//! - text and binary: sent back unchanged, as the same kind;
+//! - ping: nothing to do, tungstenite queues the pong and writes it on the next read;
+//! - close: tungstenite queues the answering close frame; we keep reading so that it is written,
+//!   and the next read reports the end (RFC 6455 §7.1.1: then the server closes TCP first);
+//! - an error: answered with the close code it deserves (1002, 1007, 1009), see
+//!   [`crate::limits::close_code_for`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
+use wire::CloseCode;
+
+use crate::accept::{accept, refuse};
+use crate::{Limits, PATH};
+
+/// The port the standalone echo server listens on by default (9001, as the Autobahn test suite's
+/// examples use).
+pub const DEFAULT_PORT: u16 = 9001;
+
+/// How a connection ended, for the log and for tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The peer sent a close frame with this code (`None`: an empty close frame, reported as 1005).
+    PeerClosed(Option<CloseCode>),
+    /// We closed with this code because the peer broke a rule or a limit.
+    WeClosed(CloseCode, String),
+    /// The TCP connection ended without a close handshake (the application's 1006).
+    Dropped(String),
+}
+
+/// Serves the echo on `listener` at [`PATH`] until the listener fails.
+pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
+    let limits = Arc::new(limits);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: refuse this one, keep serving the rest.
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::task::yield_now().await;
+                continue;
+            }
+        };
+        let limits = limits.clone();
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                tokio::spawn(async move {
+                    handle(stream, peer, &limits).await;
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let message = format!(
+                        "the server is at its limit of {} connections; try again soon",
+                        limits.max_connections
+                    );
+                    let _: Result<(), _> = refuse(&mut stream, 503, message).await;
+                });
+            }
+        }
+    }
+}
+
+/// Handles one connection: the handshake, then the echo, logging how it ended.
+pub async fn handle(stream: TcpStream, peer: SocketAddr, limits: &Limits) {
+    let _ = stream.set_nodelay(true);
+    match accept(stream, PATH, limits).await {
+        Ok((ws, _)) => {
+            tracing::info!(%peer, "WebSocket open");
+            let ending = echo(ws, limits).await;
+            tracing::info!(%peer, ?ending, "WebSocket closed");
+        }
+        Err(e) => tracing::info!(%peer, "handshake refused: {e}"),
+    }
+}
+
+/// Echoes messages until the connection ends.
+pub async fn echo<S>(mut ws: WebSocketStream<S>, limits: &Limits) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut peer_close = None;
+    loop {
+        let message = match ws.next().await {
+            // The stream ends after the close handshake (or when the peer is gone).
+            None => {
+                return match peer_close {
+                    Some(code) => Ending::PeerClosed(code),
+                    None => Ending::Dropped("the connection ended".into()),
+                };
+            }
+            Some(Ok(message)) => message,
+            Some(Err(e)) => return fail(ws, &e, limits).await,
+        };
+        let answer = match message {
+            Message::Text(text) => Message::Text(text),
+            Message::Binary(data) => Message::Binary(data),
+            // tungstenite answers pings itself; the pong goes out on the next read.
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            Message::Close(frame) => {
+                peer_close = Some(frame.map(|f| CloseCode(u16::from(f.code))));
+                continue;
+            }
+        };
+        if let Err(e) = ws.send(answer).await {
+            return fail(ws, &e, limits).await;
+        }
+    }
+}
+
+/// Closes with the code an error deserves and waits (a bounded time) for the peer's answer.
+async fn fail<S>(mut ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Some(code) = crate::limits::close_code_for(error) else {
+        return Ending::Dropped(error.to_string());
+    };
+    let reason = short_reason(error);
+    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
+    let _ = ws.close(Some(frame)).await;
+    // Read what the peer still sends until its close frame or the end, but not forever.
+    let _ = tokio::time::timeout(limits.close_timeout, async { while ws.next().await.is_some() {} }).await;
+    Ending::WeClosed(code, reason)
+}
+
+/// The close reason: the error in words, cut to fit a control frame (≤ 123 bytes of reason).
+pub fn short_reason(error: &tungstenite::Error) -> String {
+    let mut reason = error.to_string();
+    let mut cut = reason.len().min(123);
+    while !reason.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    reason.truncate(cut);
+    reason
+}
