@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn lengths_use_the_shortest_of_the_three_encodings() {
-        let head = |n: usize| hex(&Frame::binary(vec![0; n]).encode()[..n.min(10).max(2)]);
+        let head = |n: usize| hex(&Frame::binary(vec![0; n]).encode()[..n.clamp(2, 10)]);
         assert!(head(125).starts_with("82 7d"));
         assert!(head(126).starts_with("82 7e 00 7e"));
         assert!(head(65535).starts_with("82 7e ff ff"));

@@ -30,12 +30,14 @@ pub const VERSION: &str = "13";
 ///     "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
 /// );
 /// ```
+// ANCHOR: accept_key
 pub fn accept_key(key: &str) -> String {
     let mut sha1 = Sha1::new();
     sha1.update(key.trim().as_bytes());
     sha1.update(GUID.as_bytes());
     BASE64.encode(sha1.finalize())
 }
+// ANCHOR_END: accept_key
 
 /// RFC 6455 §4.1: the key is a random 16-byte value, base64-encoded (24 characters).
 pub fn is_valid_key(key: &str) -> bool {
@@ -93,9 +95,17 @@ impl Rejection {
         status_reason(self.status)
     }
 
-    /// The whole HTTP response, ready for the wire. It closes the connection: a client whose
-    /// handshake failed has nothing more to say on it.
+    /// The whole HTTP response, ready for the wire, for a server that closes the connection
+    /// after it (as the echo servers do: a client whose handshake failed has nothing more to
+    /// say on it).
     pub fn response(&self) -> Vec<u8> {
+        self.response_then(true)
+    }
+
+    /// The whole HTTP response; `close` says whether the server will close the connection after
+    /// it. A server that keeps it open (HTTP/1.1's default, RFC 9112 §9.3) must not say `close`,
+    /// and one that says it must close (§9.6).
+    pub fn response_then(&self, close: bool) -> Vec<u8> {
         let body = format!("{}\n", self.message);
         let mut head = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason());
         for (name, value) in &self.headers {
@@ -103,7 +113,16 @@ impl Rejection {
         }
         head.push_str("Content-Type: text/plain; charset=utf-8\r\n");
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        head.push_str("Connection: close\r\n\r\n");
+        // RFC 9110 §7.8: whoever sends `Upgrade` must also list `upgrade` in `Connection`, so
+        // that a proxy does not pass the offer on as if it were meant for the next hop.
+        let offers_upgrade = self.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("Upgrade"));
+        match (offers_upgrade, close) {
+            (true, true) => head.push_str("Connection: Upgrade, close\r\n"),
+            (true, false) => head.push_str("Connection: Upgrade\r\n"),
+            (false, true) => head.push_str("Connection: close\r\n"),
+            (false, false) => {}
+        }
+        head.push_str("\r\n");
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(body.as_bytes());
         bytes
@@ -294,6 +313,7 @@ mod tests {
         assert!(err.headers.contains(&("Upgrade", "websocket".to_owned())));
         let response = String::from_utf8(err.response()).unwrap();
         assert!(response.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{response}");
+        assert!(response.contains("\r\nConnection: Upgrade, close\r\n"), "RFC 9110 §7.8: {response}");
     }
 
     #[test]

@@ -213,6 +213,10 @@ impl Transcript {
     }
 }
 
+/// How many characters of a body or text payload a transcript shows: enough for a one-line error
+/// message or a chat line whole, short enough that a big body does not flood the terminal.
+pub const PREVIEW: usize = 200;
+
 /// How to render a transcript.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Render {
@@ -230,12 +234,12 @@ pub struct Render {
 impl Render {
     /// Everything, as it happened: for people watching a demo.
     pub fn live() -> Render {
-        Render { hex: true, redact: false, redact_headers: Vec::new(), preview: 72 }
+        Render { hex: true, redact: false, redact_headers: Vec::new(), preview: PREVIEW }
     }
 
     /// Deterministic: ports, dates and masks hidden, for snapshots and the book.
     pub fn snapshot() -> Render {
-        Render { hex: true, redact: true, redact_headers: vec!["Date".to_owned()], preview: 72 }
+        Render { hex: true, redact: true, redact_headers: vec!["Date".to_owned()], preview: PREVIEW }
     }
 
     /// The same style, also hiding the values of header `name` (when redacting).
@@ -318,12 +322,12 @@ fn render_event(event: &Event, style: &Render, out: &mut String) {
         EventKind::Data(data) => {
             let _ = writeln!(out, "{p} {} bytes: {}", data.len(), preview(data, data.len() as u64, style));
             if style.hex {
-                let _ = writeln!(out, "{INDENT}{}", hex_preview(data, style.preview / 3));
+                let _ = writeln!(out, "{INDENT}{}", hex_preview(data, HEX_SHOWN));
             }
         }
         EventKind::Undecodable { data, reason } => {
             let _ = writeln!(out, "{p} ⚠ {} bytes the Tap could not decode: {reason}", data.len());
-            let _ = writeln!(out, "{INDENT}{}", hex_preview(data, style.preview / 3));
+            let _ = writeln!(out, "{INDENT}{}", hex_preview(data, HEX_SHOWN));
         }
         EventKind::Truncated { data, what } => {
             let _ = writeln!(out, "{p} ⚠ the {sender} stopped in the middle of {what}");

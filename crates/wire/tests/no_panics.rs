@@ -1,6 +1,8 @@
 //! Whatever bytes arrive, the connection decoder (the Tap's brain) answers with events, never a
 //! panic: the Tap must survive any client.
 
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
 use proptest::prelude::*;
 use wire::{Closure, ConnectionDecoder, Direction, Mode, Render, Transcript};
 

@@ -5,6 +5,8 @@
 //! reserved opcodes outright, while ours decodes them so the Tap can show them (the endpoint then
 //! fails the connection); and ours refuses a 64-bit length with its top bit set (RFC 6455 §5.2).
 
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
 use std::io::Cursor;
 
 use proptest::prelude::*;

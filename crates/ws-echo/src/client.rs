@@ -86,6 +86,7 @@ pub struct Step {
 /// The chapter's exchange: a text message, a binary message, a ping, and the close handshake.
 /// Each step waits for its answer before the next, so the order on the wire is the same on every
 /// run.
+// ANCHOR: session
 pub async fn scripted_session<S>(mut ws: WebSocketStream<S>) -> Result<Vec<Step>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -117,6 +118,7 @@ where
     steps.push(Step { sent: "close 1000 \"done\"".into(), received });
     Ok(steps)
 }
+// ANCHOR_END: session
 
 /// A message in words, for the client's output.
 pub fn describe(message: &Message) -> String {

@@ -89,6 +89,7 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, limits: &Limits) {
     }
 }
 
+// ANCHOR: echo
 /// Echoes messages until the connection ends.
 pub async fn echo<S>(mut ws: WebSocketStream<S>, limits: &Limits) -> Ending
 where
@@ -122,6 +123,7 @@ where
         }
     }
 }
+// ANCHOR_END: echo
 
 /// Closes with the code an error deserves and waits (a bounded time) for the peer's answer.
 async fn fail<S>(mut ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
