@@ -1,0 +1,28 @@
+//! # duplex: the book and its live demos, on one port
+//!
+//! `cargo run` at the workspace root runs this crate's binary. It renders the book in `book/`
+//! with the mdbook library (nothing to install) and serves it at <http://127.0.0.1:3000>, with
+//! the live demos on the same port: the WebSocket echo at [`ws_echo::PATH`]. It serves every
+//! chapter, and is itself the example of the chapter "One port for HTTP and WebSocket": a
+//! tiny_http server whose upgrade requests leave the HTTP side and become WebSockets.
+//!
+//! `duplex demo NAME` runs a chapter's exchange in the terminal through the Tap, and
+//! `duplex tap LISTEN UPSTREAM` puts the Tap in front of anything.
+//!
+//! # Layout
+//! - [`book`]: renders the book with `mdbook-driver`, into `target/book` by default.
+//! - [`site`]: maps a URL path to a file of the rendered book, safely, with its content type.
+//! - [`server`]: the one-port server: static book pages and the WebSocket echo, on tiny_http.
+//! - [`demos`]: the chapter exchanges `duplex demo` knows, each printed live through the Tap.
+
+pub mod book;
+pub mod demos;
+pub mod server;
+pub mod site;
+
+/// The port `cargo run` serves on: 3000, free on most machines and easy to type.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// The address `cargo run` listens on: loopback, so the book is not on the network unless a
+/// teacher asks for it with `--host 0.0.0.0`.
+pub const DEFAULT_HOST: &str = "127.0.0.1";

@@ -1,0 +1,131 @@
+//! `duplex`: `cargo run` builds the book and serves it, with its live demos, on one port.
+
+use clap::{Parser, Subcommand};
+use duplex::{DEFAULT_HOST, DEFAULT_PORT, book, demos, server};
+use tracing_subscriber::EnvFilter;
+use wire::{Render, Tap};
+
+/// Duplex: HTTP and WebSocket, every byte shown.
+///
+/// With no command, renders the book (from book/, into target/book) and serves it at
+/// http://127.0.0.1:3000 together with its live demos: the WebSocket echo answers at
+/// ws://127.0.0.1:3000/ws/echo on the same port, because one server can speak both.
+#[derive(Parser)]
+#[command(version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on. 0.0.0.0 lets others in the room open the book from your machine
+    /// (your firewall may ask first).
+    #[arg(long, global = true, default_value = DEFAULT_HOST)]
+    host: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, global = true, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// The book's source folder (where book.toml is).
+    #[arg(long, global = true, value_name = "DIR", default_value_os_t = book::default_book_dir())]
+    book: std::path::PathBuf,
+    /// Where to render the book.
+    #[arg(long, global = true, value_name = "DIR", default_value_os_t = book::default_out_dir())]
+    out: std::path::PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render the book and serve it with the live demos (what `cargo run` does).
+    Serve,
+    /// Render the book to --out and exit.
+    Build,
+    /// Run a chapter's exchange in the terminal and print every byte through the Tap.
+    Demo {
+        /// Which demo (see --list).
+        #[arg(required_unless_present = "list")]
+        name: Option<String>,
+        /// List the demos.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Put the Tap in front of any server: connect a client to LISTEN and see what it says to
+    /// UPSTREAM and back. Example: `duplex tap 127.0.0.1:3001 127.0.0.1:3000`, then open
+    /// http://127.0.0.1:3001/echo/ in a browser.
+    Tap {
+        /// Where the Tap listens, host:port.
+        listen: String,
+        /// The server it forwards to, host:port.
+        upstream: String,
+    },
+}
+
+/// What is logged unless `RUST_LOG` says otherwise: requests and WebSockets, but not mdbook's
+/// progress lines.
+const LOG_DEFAULT: &str = "info,mdbook_driver=warn,mdbook_html=warn,mdbook_core=warn,mdbook_preprocessor=warn,\
+                           mdbook_renderer=warn,mdbook_summary=warn,mdbook_markdown=warn,handlebars=warn";
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A demo's output is its transcript; the servers' own log lines would only interleave with it.
+    let default = if matches!(cli.command, Some(Command::Demo { .. })) { "warn" } else { LOG_DEFAULT };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.serve),
+        Command::Build => {
+            let out = book::render(&cli.serve.book, &cli.serve.out)?;
+            println!("rendered the book into {}", out.display());
+            Ok(())
+        }
+        Command::Demo { list: true, .. } | Command::Demo { name: None, .. } => {
+            for demo in demos::DEMOS {
+                println!("{:<12} {} (chapter \"{}\")", demo.name, demo.about, demo.chapter);
+            }
+            Ok(())
+        }
+        Command::Demo { name: Some(name), .. } => {
+            tokio::runtime::Runtime::new()?.block_on(demos::run(&name))?;
+            Ok(())
+        }
+        Command::Tap { listen, upstream } => {
+            tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream))
+        }
+    }
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let site = book::render(&args.book, &args.out)?;
+    let config = server::Config { site, limits: ws_echo::Limits::default() };
+    let running = server::start(&args.host, args.port, config)?;
+    let addr = running.addr();
+    let shown =
+        if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
+    println!("The book is at http://{shown}/  (the WebSocket echo: ws://{shown}{})", ws_echo::PATH);
+    println!("Press Ctrl-C to stop.");
+    running.wait();
+    Ok(())
+}
+
+async fn tap(listen: &str, upstream: &str) -> anyhow::Result<()> {
+    let upstream_addr = tokio::net::lookup_host(upstream)
+        .await?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{upstream} does not resolve to an address"))?;
+    let tap = Tap::bind(listen, upstream_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("the Tap cannot listen on {listen}: {e}"))?
+        .print_live(Render::live(), true);
+    println!("{}", demos::LEGEND);
+    println!(
+        "The Tap listens on {} and forwards to {upstream}; each line starts with its connection's number.",
+        tap.local_addr()
+    );
+    tap.run().await?;
+    Ok(())
+}

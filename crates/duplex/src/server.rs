@@ -1,0 +1,284 @@
+//! The one-port server: the rendered book and the live demos behind one listener.
+//!
+//! tiny_http parses every request. Most are for pages of the book and get a file. A request for
+//! [`ws_echo::PATH`] is different: if it asks to upgrade (RFC 6455 §4.1), the HTTP side answers
+//! `101 Switching Protocols` and hands the raw connection to tungstenite, and from then on the
+//! connection is a WebSocket that tiny_http never looks at again. Anything that is not a valid
+//! upgrade gets an HTTP error that says what was wrong (RFC 6455 §4.2.2), never a silent close.
+//!
+//! ```text
+//!             ┌─ GET /echo/index.html ─────────────▶ file from target/book
+//!  client ──▶ tiny_http
+//!             └─ GET /ws/echo + Upgrade: websocket ─▶ 101, then tungstenite echoes frames
+//! ```
+//!
+//! Requests are served by [`WORKERS`] threads. A WebSocket gets a thread of its own, so a
+//! long-lived connection never holds up page loads; at most [`ws_echo::limits::MAX_CONNECTIONS`]
+//! at once, and further upgrades get `503`.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+use tiny_http::{Header, Request, Response};
+use tungstenite::protocol::{Role, WebSocket};
+use wire::handshake::Rejection;
+use wire::http::{Head, StartLine};
+use ws_echo::Limits;
+use ws_echo::blocking::Unbounded;
+
+use crate::site;
+
+/// Threads that take requests off tiny_http's queue. Page loads are short; eight let a browser
+/// fetch a page's scripts, styles and fonts in parallel.
+pub const WORKERS: usize = 8;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Another program already listens on the port.
+    #[error(
+        "port {port} on {host} is already in use: stop the other program, or choose another port with --port"
+    )]
+    PortInUse {
+        /// The host asked for.
+        host: String,
+        /// The port asked for.
+        port: u16,
+    },
+    /// Any other reason the address could not be bound.
+    #[error("cannot listen on {host}:{port}: {source}")]
+    Bind {
+        /// The host asked for.
+        host: String,
+        /// The port asked for.
+        port: u16,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// tiny_http could not start on the bound listener.
+    #[error("the HTTP server could not start: {0}")]
+    Http(String),
+}
+
+/// What the server needs to know.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The rendered book's folder.
+    pub site: PathBuf,
+    /// Limits for the WebSocket echo.
+    pub limits: Limits,
+}
+
+/// A running server. Dropping it does not stop it; call [`Running::stop`].
+pub struct Running {
+    http: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The address the server listens on (with the real port when port 0 was asked for).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Waits until the server stops (it runs until the process ends or [`Running::stop`]).
+    pub fn wait(self) {
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+    }
+
+    /// Stops taking requests and waits for the workers. Open WebSockets run on until their
+    /// peers close them.
+    pub fn stop(self) {
+        for _ in 0..self.workers.len() {
+            self.http.unblock();
+        }
+        self.wait();
+    }
+}
+
+/// Binds `host:port` (port 0: any free port) and starts serving in the background.
+pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeError> {
+    let listener = TcpListener::bind((host, port)).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ServeError::PortInUse { host: host.to_owned(), port }
+        } else {
+            ServeError::Bind { host: host.to_owned(), port, source }
+        }
+    })?;
+    let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
+    let http = Arc::new(
+        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
+    );
+    let shared = Arc::new(Shared { config, websockets: Arc::new(AtomicUsize::new(0)) });
+    let workers = (0..WORKERS)
+        .map(|_| {
+            let http = http.clone();
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                // `recv` fails only when the server is unblocked to stop.
+                while let Ok(request) = http.recv() {
+                    shared.handle(request);
+                }
+            })
+        })
+        .collect();
+    Ok(Running { http, addr, workers })
+}
+
+struct Shared {
+    config: Config,
+    /// WebSockets open right now.
+    websockets: Arc<AtomicUsize>,
+}
+
+impl Shared {
+    fn handle(&self, request: Request) {
+        let head = head_of(&request);
+        let path = request.url().split('?').next().unwrap_or_default().to_owned();
+        let wants_upgrade = head.has_token("Upgrade", "websocket");
+        if path == ws_echo::PATH {
+            self.echo(request, &head);
+        } else if wants_upgrade {
+            let message = format!("there is no WebSocket at {path}; the echo is at {}", ws_echo::PATH);
+            reject(request, Rejection { status: 404, message, headers: Vec::new() });
+        } else {
+            self.file(request, &path);
+        }
+    }
+
+    /// A page of the book, or 404.
+    fn file(&self, request: Request, path: &str) {
+        let method = request.method().as_str().to_owned();
+        if method != "GET" && method != "HEAD" {
+            let response =
+                Response::from_string(format!("{method} is not allowed here: the book is read with GET\n"))
+                    .with_status_code(405)
+                    .with_header(header("Allow", "GET, HEAD"));
+            respond(request, response);
+            return;
+        }
+        match site::resolve(&self.config.site, request.url()).and_then(|file| open(&file)) {
+            Some(response) => respond(request, response),
+            None => {
+                tracing::info!(%path, "404");
+                // mdbook renders a 404 page with the book's navigation; use it when it is there.
+                match open(&self.config.site.join("404.html")) {
+                    Some(page) => respond(request, page.with_status_code(404)),
+                    None => respond(
+                        request,
+                        Response::from_string(format!("nothing at {path}\n")).with_status_code(404),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// The echo: `101` and a WebSocket, or the HTTP error that says why not.
+    fn echo(&self, request: Request, head: &Head) {
+        let accepted = match ws_echo::accept::judge(head, ws_echo::PATH) {
+            Ok(accepted) => accepted,
+            Err(rejection) => {
+                tracing::info!(status = rejection.status, "upgrade refused: {}", rejection.message);
+                reject(request, rejection);
+                return;
+            }
+        };
+        let limits = self.config.limits.clone();
+        let Some(slot) = Slot::take(&self.websockets, limits.max_connections) else {
+            let message = format!(
+                "the server is at its limit of {} WebSockets; try again soon",
+                limits.max_connections
+            );
+            reject(request, Rejection { status: 503, message, headers: vec![("Retry-After", "5".into())] });
+            return;
+        };
+        let peer = request.remote_addr().map_or_else(|| "?".to_owned(), ToString::to_string);
+        // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
+        let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
+        let stream = request.upgrade("websocket", response);
+        let spawned = std::thread::Builder::new().name(format!("ws {peer}")).spawn(move || {
+            let _slot = slot;
+            tracing::info!(%peer, "WebSocket open at {}", ws_echo::PATH);
+            // tiny_http hides the socket, so reads cannot be given a timeout here.
+            let mut ws =
+                WebSocket::from_raw_socket(Unbounded(stream), Role::Server, Some(limits.websocket_config()));
+            let ending = ws_echo::blocking::echo(&mut ws, &limits);
+            tracing::info!(%peer, ?ending, "WebSocket closed");
+        });
+        if let Err(e) = spawned {
+            tracing::warn!("no thread for a WebSocket: {e}");
+        }
+    }
+}
+
+/// One open WebSocket, counted while it lives.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok()?;
+        Some(Slot(count.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The request as `wire` sees heads, so the same handshake checks run here as in every server.
+pub fn head_of(request: &Request) -> Head {
+    let version = request.http_version();
+    Head {
+        start: StartLine::Request {
+            method: request.method().as_str().to_owned(),
+            target: request.url().to_owned(),
+            minor: version.1,
+        },
+        headers: request
+            .headers()
+            .iter()
+            .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
+            .collect(),
+        len: 0,
+    }
+}
+
+/// Writes a refusal in the same words as every Duplex server. tiny_http's own responses cannot
+/// carry the `Upgrade` header a 426 must have (RFC 9110 §15.5.22), so this writes the raw bytes.
+///
+/// tiny_http keeps the connection open for the next request unless the client asked to close
+/// it, so the response says `Connection: close` only then (RFC 9112 §9.6: whoever says it must
+/// do it).
+fn reject(request: Request, rejection: Rejection) {
+    let close = head_of(&request).closes_connection();
+    let mut writer = request.into_writer();
+    let _ = writer.write_all(&rejection.response_then(close));
+    let _ = writer.flush();
+}
+
+fn respond<R: std::io::Read>(request: Request, response: Response<R>) {
+    let response = response.with_header(header("Cache-Control", "no-cache"));
+    if let Err(e) = request.respond(response) {
+        tracing::debug!("the client left before the response was sent: {e}");
+    }
+}
+
+fn open(file: &Path) -> Option<Response<std::fs::File>> {
+    let opened = std::fs::File::open(file).ok()?;
+    Some(Response::from_file(opened).with_header(header("Content-Type", site::content_type(file))))
+}
+
+fn header(name: &str, value: &str) -> Header {
+    // Both are ASCII constants or base64 here, which tiny_http always accepts.
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .unwrap_or_else(|()| panic!("bad header {name}: {value}"))
+}

@@ -1,0 +1,81 @@
+//! The `duplex` binary as a user runs it: `--help`, `demo`, and `cargo run`'s server printing
+//! its URL.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+fn duplex() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_duplex"))
+}
+
+#[test]
+fn help_explains_what_cargo_run_does() {
+    let out = duplex().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in ["http://127.0.0.1:3000", "--port", "--host", "demo", "tap"] {
+        assert!(help.contains(needle), "--help should mention {needle}:\n{help}");
+    }
+}
+
+#[test]
+fn demo_ws_echo_prints_a_readable_live_transcript() {
+    let out = duplex().args(["demo", "ws-echo"]).env("RUST_LOG", "warn").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "How to read this",
+        "C→S GET /ws/echo HTTP/1.1",
+        "S→C HTTP/1.1 101 Switching Protocols",
+        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+        "S→C frame FIN pong",
+        "1000 normal closure",
+        "What the client saw",
+    ] {
+        assert!(text.contains(needle), "the demo's output should contain {needle:?}:\n{text}");
+    }
+    // Live output shows the real mask keys, which the book's snapshot hides.
+    assert!(text.contains("| mask ") && !text.contains("mask (4 random bytes)"), "{text}");
+}
+
+#[test]
+fn an_unknown_demo_is_refused_with_the_way_to_list_them() {
+    let out = duplex().args(["demo", "no-such-demo"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("no-such-demo") && err.contains("--list"), "{err}");
+}
+
+#[test]
+fn the_server_prints_its_url_and_serves_the_book_there() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut child = duplex()
+        .args(["--port", "0", "--out"])
+        .arg(out_dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("a URL on the first line")
+        .to_owned();
+    let authority = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    stream
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:.300}");
+    assert!(answer.contains("<title>Introduction"), "the page is the book");
+    assert!(line.contains("/ws/echo"), "the first line also names the echo: {line}");
+}
