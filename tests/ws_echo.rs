@@ -1,7 +1,10 @@
-//! The WebSocket echo chapter's exchange, as the Tap records it. The book includes the snapshot
-//! file this test checks (`tests/snapshots/ws_echo__handshake_and_close.snap`).
+//! The WebSocket echo chapter's exchanges, as the Tap records them. The book includes the
+//! snapshot files these tests check (`tests/snapshots/ws_echo__*.snap`).
 
-use wire::{Direction, Render};
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use duplex_tests::{book_server, one_response};
+use wire::{Direction, Render, Tap};
 
 #[tokio::test]
 async fn handshake_and_close() {
@@ -35,4 +38,30 @@ async fn handshake_and_close() {
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("handshake_and_close", transcript.render(&Render::snapshot()));
     });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_get_to_the_echo_gets_426_with_upgrade_websocket() {
+    let server = book_server();
+    let tap = Tap::bind("127.0.0.1:0", server.addr()).await.unwrap();
+    let tap_addr = tap.local_addr();
+    // What `curl -i http://127.0.0.1:3000/ws/echo` sends.
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {tap_addr}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n",
+        ws_echo::PATH
+    );
+    let client = tokio::task::spawn_blocking(move || one_response(tap_addr, &request));
+    let connection = tap.accept().await.unwrap();
+    let answer = client.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{answer}");
+    assert!(
+        answer.contains("\r\nUpgrade: websocket\r\n"),
+        "RFC 9110 §15.5.22: a 426 names the protocol to upgrade to"
+    );
+    assert!(answer.contains("\r\nConnection: Upgrade\r\n"), "RFC 9110 §7.8: Upgrade is listed in Connection");
+    let transcript = connection.transcript().await;
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("plain_get_gets_426", transcript.render(&Render::snapshot()));
+    });
+    server.stop();
 }

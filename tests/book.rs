@@ -1,0 +1,241 @@
+//! Book checks: the book renders through the mdbook library without a warning, every page is in
+//! `SUMMARY.md`, every `{{#include}}` finds its file and anchor, every internal link and
+//! fragment leads somewhere, and every transcript on a page is byte for byte its snapshot file.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use duplex_tests::{book_dir, html_escape, rendered_book, root, snapshot_body};
+use tracing::Subscriber;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// Every file under `dir` with extension `ext`, recursively, sorted.
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Collects mdbook's warnings and errors (a missing include is only logged, not returned).
+#[derive(Clone, Default)]
+struct Complaints(Arc<Mutex<Vec<String>>>);
+
+impl<S: Subscriber> tracing_subscriber::Layer<S> for Complaints {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if *event.metadata().level() <= tracing::Level::WARN {
+            struct Message(String);
+            impl tracing::field::Visit for Message {
+                fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                    self.0.push_str(&format!("{}={value:?} ", field.name()));
+                }
+            }
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            let line = format!("{} {}: {}", event.metadata().level(), event.metadata().target(), message.0);
+            self.0.lock().unwrap().push(line);
+        }
+    }
+}
+
+#[test]
+fn the_book_renders_without_a_warning() {
+    let complaints = Complaints::default();
+    let subscriber = tracing_subscriber::registry().with(complaints.clone());
+    let out = tempfile::tempdir().unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        duplex::book::render(&book_dir(), out.path()).expect("the book renders");
+    });
+    let complaints = complaints.0.lock().unwrap();
+    assert!(
+        complaints.is_empty(),
+        "mdbook warned while rendering the book (a missing {{{{#include}}}} file is only a warning):\n{}",
+        complaints.join("\n")
+    );
+    assert!(out.path().join("index.html").is_file());
+}
+
+/// The `.md` links in SUMMARY.md.
+fn summary_pages() -> BTreeSet<PathBuf> {
+    let summary = std::fs::read_to_string(book_dir().join("src/SUMMARY.md")).unwrap();
+    summary
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|link| !link.is_empty())
+        .map(|link| book_dir().join("src").join(link))
+        .collect()
+}
+
+#[test]
+fn every_page_is_in_the_summary() {
+    let listed = summary_pages();
+    for page in files(&book_dir().join("src"), "md") {
+        if page.ends_with("SUMMARY.md") {
+            continue;
+        }
+        assert!(
+            listed.contains(&page),
+            "{} is not linked from SUMMARY.md, so mdbook would never render it",
+            page.display()
+        );
+    }
+}
+
+/// `{{#include path:anchor}}` directives in a page: (path, part after the colon).
+fn includes(page: &str) -> Vec<(String, Option<String>)> {
+    page.split("{{#include ")
+        .skip(1)
+        .filter_map(|rest| rest.split("}}").next())
+        .map(|spec| {
+            let mut parts = spec.trim().splitn(2, ':');
+            let path = parts.next().unwrap_or_default().to_owned();
+            (path, parts.next().map(str::to_owned))
+        })
+        .collect()
+}
+
+#[test]
+fn every_include_finds_its_file_and_anchor() {
+    let mut checked = 0;
+    for page in files(&book_dir().join("src"), "md") {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for (path, part) in includes(&text) {
+            let file = page.parent().unwrap().join(&path);
+            let content = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("{} includes {path}, which cannot be read: {e}", page.display()));
+            let Some(part) = part else { continue };
+            // `:4:` or `:2:10` are line ranges; anything else names an anchor.
+            if part.split(':').all(|n| n.is_empty() || n.parse::<usize>().is_ok()) {
+                continue;
+            }
+            // mdbook includes nothing, silently, for an anchor that is not in the file.
+            assert!(
+                content.contains(&format!("ANCHOR: {part}\n"))
+                    && content.contains(&format!("ANCHOR_END: {part}\n")),
+                "{} includes {path}:{part}, but the file has no `ANCHOR: {part}` … `ANCHOR_END: {part}`",
+                page.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the book should include code by anchor");
+}
+
+/// `href="…"` and `src="…"` values in an HTML page.
+fn links(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for rest in html.split(attr).skip(1) {
+            if let Some(link) = rest.split('"').next() {
+                found.push(link.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// The `id="…"` values in an HTML page.
+fn ids(html: &str) -> BTreeSet<String> {
+    html.split(" id=\"").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_owned).collect()
+}
+
+#[test]
+fn every_internal_link_and_fragment_leads_somewhere() {
+    let out = rendered_book();
+    let pages = files(out, "html");
+    let mut id_cache: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+    let mut broken = Vec::new();
+    for page in &pages {
+        // print.html repeats every page; toc.html is generated navigation.
+        let name = page.file_name().unwrap().to_string_lossy();
+        if name == "print.html" || name == "toc.html" || name == "404.html" {
+            continue;
+        }
+        let html = std::fs::read_to_string(page).unwrap();
+        for link in links(&html) {
+            if link.is_empty()
+                || link.contains("://")
+                || link.starts_with("mailto:")
+                || link.starts_with("javascript:")
+            {
+                continue;
+            }
+            let (path, fragment) = match link.split_once('#') {
+                Some((path, fragment)) => (path, Some(fragment)),
+                None => (link.as_str(), None),
+            };
+            let target = if path.is_empty() { page.clone() } else { page.parent().unwrap().join(path) };
+            let target = if target.is_dir() { target.join("index.html") } else { target };
+            if !target.is_file() {
+                broken.push(format!("{}: {link} (no such file)", page.strip_prefix(out).unwrap().display()));
+                continue;
+            }
+            if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
+                let ids = id_cache
+                    .entry(target.clone())
+                    .or_insert_with(|| ids(&std::fs::read_to_string(&target).unwrap_or_default()));
+                if !ids.contains(fragment) {
+                    broken.push(format!(
+                        "{}: {link} (no id {fragment:?})",
+                        page.strip_prefix(out).unwrap().display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links in the rendered book:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn no_directive_is_left_unexpanded() {
+    for page in files(rendered_book(), "html") {
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(!html.contains("{{#"), "{} still contains a {{{{#…}}}} directive", page.display());
+    }
+}
+
+#[test]
+fn every_transcript_on_a_page_is_its_snapshot_byte_for_byte() {
+    let mut checked = 0;
+    for page in files(&book_dir().join("src"), "md") {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for (path, _) in includes(&text).into_iter().filter(|(p, _)| p.ends_with(".snap")) {
+            let name = Path::new(&path).file_stem().unwrap().to_string_lossy().into_owned();
+            let body = snapshot_body(&name);
+            assert!(!body.trim().is_empty(), "snapshot {name} is empty");
+            let relative = page.strip_prefix(book_dir().join("src")).unwrap().with_extension("html");
+            let html = std::fs::read_to_string(rendered_book().join(&relative)).unwrap();
+            assert!(
+                html.contains(&html_escape(&body)),
+                "{} should show snapshot {name} exactly as the test wrote it",
+                relative.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "the book should include at least one transcript");
+    let _ = root();
+}
+
+#[test]
+fn the_echo_page_carries_the_live_widget_and_its_script() {
+    let html = std::fs::read_to_string(rendered_book().join("echo/live.html")).unwrap();
+    assert!(html.contains("class=\"duplex-echo\""), "the echo's live page should have the widget's element");
+    let script = links(&html).into_iter().find(|l| l.contains("live/live") && l.ends_with(".js"));
+    let script = script.expect("live.js is loaded on the page");
+    assert!(rendered_book().join("echo").join(&script).is_file(), "{script} is in the rendered book");
+}

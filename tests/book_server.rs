@@ -1,0 +1,112 @@
+//! The server `cargo run` starts: the book's pages and the WebSocket echo on one port, and a
+//! clear answer for every request it cannot serve.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use duplex::server::{self, Config, Running, ServeError};
+use duplex_tests::rendered_book;
+use futures_util::{SinkExt, StreamExt};
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode;
+
+fn start() -> Running {
+    duplex_tests::book_server()
+}
+
+/// Sends raw bytes and reads the whole answer (the server closes after it, or the timeout ends
+/// the read: a test never hangs).
+fn exchange(addr: SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn get(addr: SocketAddr, path: &str) -> String {
+    exchange(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+}
+
+#[test]
+fn the_home_page_is_the_rendered_book() {
+    let server = start();
+    let answer = get(server.addr(), "/");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer:.200}");
+    assert!(answer.contains("Content-Type: text/html; charset=utf-8\r\n"), "{answer:.400}");
+    assert!(answer.contains("<title>Introduction"), "the home page is the book's introduction");
+    server.stop();
+}
+
+#[test]
+fn an_unknown_path_gets_404_and_a_path_outside_the_book_is_not_served() {
+    let server = start();
+    for path in ["/no-such-page.html", "/../Cargo.toml", "/%2e%2e/%2e%2e/Cargo.toml"] {
+        let answer = get(server.addr(), path);
+        assert!(answer.starts_with("HTTP/1.1 404 Not Found\r\n"), "{path}: {answer:.200}");
+        assert!(!answer.contains("[workspace]"), "{path} must not reach files outside the book");
+    }
+    server.stop();
+}
+
+#[test]
+fn writing_to_the_book_gets_405_with_the_methods_it_allows() {
+    let server = start();
+    let answer = exchange(
+        server.addr(),
+        "POST /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+    );
+    assert!(answer.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"), "{answer:.200}");
+    assert!(answer.contains("Allow: GET, HEAD\r\n"), "{answer}");
+    server.stop();
+}
+
+#[test]
+fn malformed_http_gets_400() {
+    let server = start();
+    let answer = exchange(server.addr(), "this is not HTTP\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer:.200}");
+    // The server is still serving.
+    assert!(get(server.addr(), "/").starts_with("HTTP/1.1 200 OK\r\n"));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_echo_answers_on_the_same_port_as_the_pages() {
+    let server = start();
+    let url = format!("ws://{}{}", server.addr(), ws_echo::PATH);
+    let (mut ws, response) = tokio_tungstenite::connect_async(&url).await.expect("the upgrade succeeds");
+    assert_eq!(response.status(), 101);
+    ws.send(Message::text("hello")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello"));
+    ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(vec![1, 2, 3]));
+    ws.close(Some(CloseFrame { code: CloseCode::Normal, reason: "done".into() })).await.unwrap();
+    match ws.next().await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Normal),
+        other => panic!("the server should answer the close with 1000, got {other:?}"),
+    }
+    // The page server is unaffected by the WebSocket that just ran on the same port.
+    let addr = server.addr();
+    let page = tokio::task::spawn_blocking(move || get(addr, "/echo/live.html")).await.unwrap();
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"));
+    server.stop();
+}
+
+#[test]
+fn a_port_in_use_is_refused_with_a_line_that_names_the_flag() {
+    let first = start();
+    let config = Config { site: rendered_book().to_path_buf(), limits: ws_echo::Limits::default() };
+    let Err(err) = server::start("127.0.0.1", first.addr().port(), config) else {
+        panic!("a second server on the same port must not start");
+    };
+    assert!(matches!(err, ServeError::PortInUse { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("--port") && !message.contains('\n'), "one line that names --port: {message}");
+    first.stop();
+}
