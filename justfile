@@ -32,3 +32,15 @@ tap LISTEN UPSTREAM:
 # Everything CI runs: formatting, lints and every test
 ci:
     bash .ci/run
+
+# Exercises: run exercise N's tests and see what to do next, e.g. `just exercise 1`
+exercise N:
+    cargo run -q -p exercises -- run {{N}}
+
+# Exercises: every exercise and whether it is done yet
+exercises:
+    cargo run -q -p exercises -- status
+
+# Exercises: a hint for exercise N
+hint N:
+    cargo run -q -p exercises -- hint {{N}}

@@ -1,0 +1,34 @@
+//! # Exercise 2: a Server-Sent Event, byte by byte
+//!
+//! Chapter: *Request and response*. About 10 minutes.
+//!
+//! An SSE stream is a long HTTP response of `text/event-stream`, made of events. Each event is a
+//! few `field: value` lines and ends with an empty line. Write the function a server uses to
+//! turn one message into those bytes.
+
+/// Formats one event of a `text/event-stream` (the HTML Standard, "Server-sent events").
+///
+/// - `id: {id}` first, if there is an id: the browser remembers the last one and sends it back as
+///   `Last-Event-ID` when it reconnects, which is how a stream resumes without loss;
+/// - `event: {name}` if there is a name (otherwise the browser fires a plain `message` event);
+/// - then `data: …`, one line per line of `data` (split at `\n`), because a newline inside a
+///   `data:` line would end the field;
+/// - and an empty line, which is what dispatches the event.
+///
+/// Every line ends with `\n`. For `format_event(Some(3), None, "hi")` the result is
+/// `"id: 3\ndata: hi\n\n"`.
+pub fn format_event(id: Option<u64>, name: Option<&str>, data: &str) -> String {
+    // exercise 2: build the lines described above, then the empty line
+    let mut event = String::new();
+    if let Some(id) = id {
+        event.push_str(&format!("id: {id}\n"));
+    }
+    if let Some(name) = name {
+        event.push_str(&format!("event: {name}\n"));
+    }
+    for line in data.split('\n') {
+        event.push_str(&format!("data: {line}\n"));
+    }
+    event.push('\n');
+    event
+}
