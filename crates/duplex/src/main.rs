@@ -107,9 +107,29 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let shown =
         if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
     println!("The book is at http://{shown}/  (the WebSocket echo: ws://{shown}{})", ws_echo::PATH);
+    if addr.ip().is_unspecified() {
+        match lan_address() {
+            Some(ip) => {
+                println!("Others on your network: http://{ip}:{}/  (a firewall may ask first)", addr.port())
+            }
+            None => println!(
+                "Others on your network: http://YOUR-ADDRESS:{}/  (find it with `ip addr` or `ipconfig`)",
+                addr.port()
+            ),
+        }
+    }
     println!("Press Ctrl-C to stop.");
     running.wait();
     Ok(())
+}
+
+/// This machine's address on its network, best guess: the local address the OS would use to
+/// reach a public address. Connecting a UDP socket sends nothing; it only picks a route.
+fn lan_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
 async fn tap(listen: &str, upstream: &str) -> anyhow::Result<()> {
