@@ -468,6 +468,15 @@ where
         match read {
             Ok(0) => {
                 recorder.record(|d| d.finish(dir, Closure::Fin));
+                if control.blackholed() {
+                    recorder.push(Event::new(
+                        Some(dir),
+                        EventKind::Note(format!(
+                            "⚫ blackhole: the {} never learns of it",
+                            dir.reverse().sender()
+                        )),
+                    ));
+                }
                 break;
             }
             Ok(n) => {
