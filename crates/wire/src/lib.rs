@@ -33,5 +33,5 @@ pub mod transcript;
 pub use close::{CloseCode, ClosePayload};
 pub use decode::{ConnectionDecoder, Mode};
 pub use frame::{Frame, FrameDecoder, FrameHeader, OpCode};
-pub use tap::{MemoryTap, Tap, TapConnection, TapControl};
+pub use tap::{MemoryTap, PipeEnd, Tap, TapConnection, TapControl};
 pub use transcript::{Closure, Direction, Event, EventKind, Render, Transcript};

@@ -218,12 +218,72 @@ impl MemoryTap {
     /// Two in-memory pipes with the Tap between them: returns the client's end, the server's
     /// end, and the connection. What the client writes to its end, the server reads from its
     /// end, and back; dropping an end reads as end-of-stream on the other, as closing a TCP
-    /// connection (FIN) would.
-    pub fn pipe(&self) -> (DuplexStream, DuplexStream, TapConnection) {
+    /// connection (FIN) would. After [`TapControl::cut`], both ends fail with
+    /// `ConnectionReset`, even with bytes still unread: as a TCP reset (RST) throws away a
+    /// socket's receive buffer.
+    pub fn pipe(&self) -> (PipeEnd, PipeEnd, TapConnection) {
         let (client_end, tap_client_side) = tokio::io::duplex(PIPE_CAPACITY);
         let (tap_server_side, server_end) = tokio::io::duplex(PIPE_CAPACITY);
         let connection = self.relay(tap_client_side, tap_server_side);
-        (client_end, server_end, connection)
+        let cut = connection.control.cut.subscribe();
+        let end = |inner| PipeEnd { inner, cut: cut.clone() };
+        (end(client_end), end(server_end), connection)
+    }
+}
+
+/// One end of a [`MemoryTap::pipe`]: an in-memory stream that a cut resets.
+#[derive(Debug)]
+pub struct PipeEnd {
+    inner: DuplexStream,
+    cut: watch::Receiver<bool>,
+}
+
+impl PipeEnd {
+    fn reset(&self) -> Option<std::io::Error> {
+        let cut = *self.cut.borrow();
+        cut.then(|| std::io::Error::new(std::io::ErrorKind::ConnectionReset, "the Tap cut the connection"))
+    }
+}
+
+// A cut drops the Tap's ends of both pipes, which wakes any read or write waiting here; the next
+// poll then sees the cut and fails.
+impl AsyncRead for PipeEnd {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if let Some(e) = self.reset() {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for PipeEnd {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if let Some(e) = self.reset() {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -664,10 +724,21 @@ mod tests {
         client.write_all(b"before").await.unwrap();
         let mut buf = [0u8; 6];
         server.read_exact(&mut buf).await.unwrap();
+        server.write_all(b"unread").await.unwrap();
+        tokio::task::yield_now().await;
         connection.control().cut();
         let mut rest = Vec::new();
-        assert_eq!(server.read_to_end(&mut rest).await.unwrap(), 0, "the server's stream just ends");
-        assert_eq!(client.read_to_end(&mut rest).await.unwrap(), 0, "and so does the client's");
+        let reset = std::io::ErrorKind::ConnectionReset;
+        assert_eq!(
+            server.read_to_end(&mut rest).await.unwrap_err().kind(),
+            reset,
+            "the server's stream is reset"
+        );
+        assert_eq!(
+            client.read_to_end(&mut rest).await.unwrap_err().kind(),
+            reset,
+            "and so is the client's, bytes unread or not, as after a TCP reset"
+        );
         assert!(connection.control().is_cut());
         let text = connection.transcript().await.render(&Render::snapshot());
         assert!(text.contains("C→S 6 bytes: \"before\""), "{text}");

@@ -26,7 +26,8 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let interval = Duration::try_from_secs_f64(args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
+    let interval =
+        Duration::try_from_secs_f64(args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
     let watchdog = Watchdog::for_heartbeat(&Heartbeat::new(interval, args.missed));
     let ws = ws_echo::client::connect(&args.url, None).await?;
     println!("connected to {}; silence of {} s ends it", args.url, watchdog.silence.as_secs_f64());

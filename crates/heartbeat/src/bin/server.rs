@@ -45,12 +45,12 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let seconds = |s: f64, what: &str| {
-        Duration::try_from_secs_f64(s).map_err(|e| anyhow::anyhow!("--{what} {s}: {e}"))
-    };
+    let seconds =
+        |s: f64, what: &str| Duration::try_from_secs_f64(s).map_err(|e| anyhow::anyhow!("--{what} {s}: {e}"));
     let heartbeat = Heartbeat::new(seconds(args.interval, "interval")?, args.missed);
     let idle = seconds(args.idle, "idle")?;
-    let settings = Settings { heartbeat, idle_timeout: (!idle.is_zero()).then_some(idle), ..Settings::default() };
+    let settings =
+        Settings { heartbeat, idle_timeout: (!idle.is_zero()).then_some(idle), ..Settings::default() };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await
