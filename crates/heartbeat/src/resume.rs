@@ -107,6 +107,8 @@ where
             return FeedEnding::Ended { sent };
         }
         tokio::select! {
+            // In a fixed order, so that a seeded test replays the same run every time.
+            biased;
             changed = latest.changed() => if changed.is_err() { return FeedEnding::Ended { sent } },
             // Reading also sends tungstenite's queued pongs and close answers.
             message = ws.next() => match message {

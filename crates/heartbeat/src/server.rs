@@ -176,6 +176,9 @@ where
         let idle_at = settings.idle_timeout.map(|t| last_message + t);
         let open = peer_closed.is_none();
         tokio::select! {
+            // In this order, not at random (select!'s default): a pong that arrived by the time
+            // the tick fires is counted first, and a run with a paused clock is repeatable.
+            biased;
             message = ws.next() => match message {
                 // The stream ends after the close handshake, or when the peer is gone.
                 None => return match peer_closed {

@@ -92,6 +92,8 @@ where
     loop {
         let mut note = |what: String| seen(Seen { at: start.elapsed(), what });
         tokio::select! {
+            // Frames first: one that arrived by the deadline counts.
+            biased;
             message = ws.next() => {
                 deadline = Instant::now() + watchdog.silence;
                 match message {
