@@ -223,16 +223,19 @@ where
                         return Ok(followed);
                     }
                 }
-                Message::Close(Some(frame)) if u16::from(frame.code) == GAP_TOO_OLD.0 => {
-                    return Err(FollowError::GapTooOld(frame.reason.to_string()));
-                }
                 Message::Close(frame) => {
-                    let code = frame.map_or("no code".into(), |f| CloseCode(u16::from(f.code)).to_string());
-                    // A server going away (1001) is worth coming back to; anything else is final.
-                    if code.starts_with("1001") {
-                        continue;
+                    // Keep reading: that writes tungstenite's answering close frame, and ends
+                    // when the server closes TCP (RFC 6455 §7.1.1).
+                    while let Some(Ok(_)) = ws.next().await {}
+                    let Some(frame) = frame else { return Err(FollowError::Closed("no code (1005)".into())) };
+                    let code = CloseCode(u16::from(frame.code));
+                    if code == GAP_TOO_OLD {
+                        return Err(FollowError::GapTooOld(frame.reason.to_string()));
                     }
-                    return Err(FollowError::Closed(code));
+                    // A server going away (1001) is worth coming back to; anything else is final.
+                    if code != CloseCode::GOING_AWAY {
+                        return Err(FollowError::Closed(code.to_string()));
+                    }
                 }
                 _ => {}
             }

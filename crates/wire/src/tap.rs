@@ -54,11 +54,13 @@ struct Settings {
     mode: Mode,
     observer: Option<Observer>,
     clock: bool,
+    /// Where the clock counts from; `None`: from each connection's start.
+    epoch: Option<Instant>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { mode: Mode::Auto, observer: None, clock: false }
+        Settings { mode: Mode::Auto, observer: None, clock: false, epoch: None }
     }
 }
 
@@ -198,6 +200,14 @@ impl MemoryTap {
     /// Notes the time as it moves on; see [`Tap::clock`].
     pub fn clock(mut self, on: bool) -> MemoryTap {
         self.settings.clock = on;
+        self
+    }
+
+    /// Notes the time as it moves on, counted from `epoch` rather than from each connection's
+    /// start: for several connections in one story, such as a reconnect.
+    pub fn clock_from(mut self, epoch: Instant) -> MemoryTap {
+        self.settings.clock = true;
+        self.settings.epoch = Some(epoch);
         self
     }
 
@@ -374,7 +384,7 @@ struct Recording {
 
 impl Recorder {
     fn new(id: usize, settings: &Settings) -> Arc<Recorder> {
-        let clock = settings.clock.then(|| (Instant::now(), None));
+        let clock = settings.clock.then(|| (settings.epoch.unwrap_or_else(Instant::now), None));
         Arc::new(Recorder {
             id,
             inner: Mutex::new(Recording {
