@@ -492,7 +492,10 @@ where
 {
     let up = pump(Direction::ClientToServer, client_read, server_write, &recorder, &control);
     let down = pump(Direction::ServerToClient, server_read, client_write, &recorder, &control);
-    let (sent_up, sent_down) = tokio::join!(up, down);
+    // A blackholed direction hands its writer back, still open, and it is dropped only here when
+    // both directions are over: dropping a TCP write half sends FIN, which would tell the other
+    // side what the blackhole must hide.
+    let ((sent_up, _kept_up), (sent_down, _kept_down)) = tokio::join!(up, down);
     recorder.push(Event::note(format!(
         "the connection is over: the client sent {sent_up} bytes, the server {sent_down}"
     )));
@@ -508,14 +511,15 @@ fn note_cut(recorder: &Recorder, control: &TapControl) {
     }
 }
 
-/// Copies one direction, recording as it goes. Returns the number of bytes read.
+/// Copies one direction, recording as it goes. Returns the number of bytes read, and the writer
+/// if the end of the stream must not be passed on yet (a blackhole).
 async fn pump<R, W>(
     dir: Direction,
     mut from: R,
     mut to: W,
     recorder: &Recorder,
     control: &TapControl,
-) -> usize
+) -> (usize, Option<W>)
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -531,7 +535,7 @@ where
             _ = cut.wait_for(|cut| *cut) => {
                 note_cut(recorder, control);
                 // Dropping `to` without shutting it down: the peer's read ends, nothing is passed on.
-                return total;
+                return (total, None);
             }
             read = from.read(&mut buf) => read,
         };
@@ -568,7 +572,7 @@ where
                         biased;
                         _ = cut.wait_for(|cut| *cut) => {
                             note_cut(recorder, control);
-                            return total;
+                            return (total, None);
                         }
                         written = to.write_all(bytes) => written,
                     };
@@ -594,11 +598,14 @@ where
             }
         }
     }
+    if control.blackholed() {
+        return (total, Some(to));
+    }
     // Pass the end on: the other side sees end-of-stream just as it would without the Tap.
-    if !control.blackholed() && !control.is_cut() {
+    if !control.is_cut() {
         let _ = to.shutdown().await;
     }
-    total
+    (total, None)
 }
 #[cfg(test)]
 mod tests {
@@ -769,5 +776,23 @@ mod tests {
         assert_eq!(client.read_to_end(&mut rest).await.unwrap(), 0);
         let text = connection.transcript().await.render(&Render::snapshot());
         assert!(text.contains("✂ the Tap cut the connection"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_blackholed_tcp_connection_does_not_pass_a_fin_on() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tap = Tap::bind("127.0.0.1:0", listener.local_addr().unwrap()).await.unwrap();
+        let client = TcpStream::connect(tap.local_addr()).await.unwrap();
+        let connection = tap.accept().await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        connection.control().set_blackhole(true);
+        drop(client);
+        // This can only pass wrongly (a FIN slower than the wait), never fail wrongly.
+        let mut buf = [0u8; 8];
+        let read = tokio::time::timeout(Duration::from_millis(200), server.read(&mut buf)).await;
+        assert!(read.is_err(), "the server must not learn that the client closed: {read:?}");
+        drop(server);
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.contains("⚫ blackhole: the server never learns of it"), "{text}");
     }
 }
