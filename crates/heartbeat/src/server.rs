@@ -93,11 +93,13 @@ impl Default for Shutdown {
 }
 
 /// Serves the pinging echo on `listener` at [`crate::PATH`] until the listener fails, or until
-/// `shutdown` is triggered (then each connection is closed with 1001 and this returns).
+/// `shutdown` is triggered: then each connection closes with 1001, and this returns once every
+/// close handshake is over (each bounded by the close timeout).
 pub async fn serve(listener: TcpListener, settings: Settings, shutdown: Shutdown) -> std::io::Result<()> {
     let settings = Arc::new(settings);
     let slots = Arc::new(Semaphore::new(settings.limits.max_connections));
     let mut stopping = shutdown.watcher();
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -108,7 +110,13 @@ pub async fn serve(listener: TcpListener, settings: Settings, shutdown: Shutdown
                     continue;
                 }
             },
-            _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => return Ok(()),
+            // Forget connections that are over, so the set does not grow for ever.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => {
+                // Each connection saw the same switch and is saying goodbye: wait for them all.
+                while connections.join_next().await.is_some() {}
+                return Ok(());
+            }
         };
         let _ = stream.set_nodelay(true);
         let Ok(slot) = slots.clone().try_acquire_owned() else {
@@ -122,7 +130,7 @@ pub async fn serve(listener: TcpListener, settings: Settings, shutdown: Shutdown
         };
         let settings = settings.clone();
         let watcher = shutdown.watcher();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             handle(stream, peer, &settings, watcher).await;
             drop(slot);
         });

@@ -67,8 +67,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::signal::ctrl_c().await?;
     println!("shutting down: every connection gets close 1001");
     shutdown.trigger();
+    // `serve` returns once every connection has finished its close handshake.
     server.await??;
-    // Give the connections their close handshake, bounded by the close timeout.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     Ok(())
 }
