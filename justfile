@@ -25,6 +25,22 @@ ws-echo-server *ARGS:
 ws-echo-client *ARGS:
     cargo run -q -p ws-echo --bin ws-echo-client -- {{ARGS}}
 
+# Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
+heartbeat *ARGS:
+    cargo run -q -p duplex -- demo heartbeat {{ARGS}}
+
+# Chapter "Heartbeat": every way a connection ends (1000, 1001, 1002, 1009, 1006, idle), each through the Tap
+endings:
+    cargo run -q -p duplex -- demo endings
+
+# The pinging echo alone at ws://127.0.0.1:9002/ws/heartbeat (try --interval 1 --missed 2 --idle 30)
+heartbeat-server *ARGS:
+    cargo run -q -p heartbeat --bin heartbeat-server -- {{ARGS}}
+
+# A client that prints the server's pings and gives up on a silent server (--interval must match)
+heartbeat-client *ARGS:
+    cargo run -q -p heartbeat --bin heartbeat-client -- {{ARGS}}
+
 # Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000`
 tap LISTEN UPSTREAM:
     cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}}

@@ -21,11 +21,30 @@ pub struct Demo {
 }
 
 /// Every demo, in the order of the book.
-pub const DEMOS: &[Demo] = &[Demo {
-    name: "ws-echo",
-    chapter: "The WebSocket echo",
-    about: "handshake, a text, a binary message, a ping and the close handshake, every byte shown",
-}];
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "ws-echo",
+        chapter: "The WebSocket echo",
+        about: "handshake, a text, a binary message, a ping and the close handshake, every byte shown",
+    },
+    Demo {
+        name: "heartbeat",
+        chapter: "Heartbeat and every way a connection ends",
+        about: "a ping every second, answered; with --blackhole, a dead peer found and dropped",
+    },
+    Demo {
+        name: "endings",
+        chapter: "Heartbeat and every way a connection ends",
+        about: "every way a connection ends: 1000, 1001, 1002, 1009, 1006 and an idle timeout",
+    },
+];
+
+/// Options some demos take.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// `heartbeat`: blackhole the connection after two and a half intervals.
+    pub blackhole: bool,
+}
 
 /// Why a demo could not run.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +55,12 @@ pub enum DemoError {
     /// The echo demo failed.
     #[error(transparent)]
     Echo(#[from] ws_echo::Error),
+    /// A heartbeat demo failed.
+    #[error(transparent)]
+    Heartbeat(#[from] heartbeat::Error),
+    /// An option was given to a demo that does not take it.
+    #[error("{0}")]
+    Option(String),
 }
 
 /// The key to the transcript's notation, printed above a live transcript.
@@ -49,8 +74,20 @@ How to read this: each line is one thing the Tap saw on the wire, in order.
   81 85 | mask 37 fa 21 3d | 7f 9f …   the frame's bytes in hex: header | mask key | payload
 ";
 
+/// The key to the heartbeat demos' extra notation.
+pub const HEARTBEAT_LEGEND: &str = "\
+  ─── ⏱ 2.000 s   the time since the connection opened, noted whenever it has moved on
+  frame FIN ping len=1 \"3\"   the server's third ping; its payload is the number, so the pong
+        that echoes it (RFC 6455 §5.5.3) says which ping it answers
+  ⚫ blackhole     the Tap swallowed these bytes: the other side never sees them, and nobody
+                  is told (a pulled cable, a NAT that forgot the connection)
+";
+
 /// Runs the demo called `name`, printing the live transcript to standard output.
-pub async fn run(name: &str) -> Result<(), DemoError> {
+pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
+    if options.blackhole && name != "heartbeat" {
+        return Err(DemoError::Option(format!("--blackhole is for the heartbeat demo, not {name:?}")));
+    }
     match name {
         "ws-echo" => {
             println!("{LEGEND}");
@@ -61,6 +98,53 @@ pub async fn run(name: &str) -> Result<(), DemoError> {
             for step in recording.steps {
                 println!("  sent {:<32} got back {}", step.sent, step.received);
             }
+            Ok(())
+        }
+        "heartbeat" => {
+            println!("{LEGEND}{HEARTBEAT_LEGEND}");
+            let beat = heartbeat::demo::HEARTBEAT;
+            if options.blackhole {
+                println!(
+                    "The server pings every {} s and gives up after {} unanswered pings; the client gives up after {} s of silence.",
+                    beat.interval.as_secs_f64(),
+                    beat.max_missed,
+                    heartbeat::watchdog::Watchdog::for_heartbeat(&beat).silence.as_secs_f64()
+                );
+                println!("At 2.5 s the Tap turns into a blackhole. Watch who notices, and when.\n");
+            } else {
+                println!(
+                    "The server pings every {} s; the client closes after {} pings. (Add --blackhole to kill the path.)\n",
+                    beat.interval.as_secs_f64(),
+                    heartbeat::demo::PINGS
+                );
+            }
+            let observer: Observer = Arc::new(|_id, event| print!("{}", event.render(&Render::live())));
+            let recorded = heartbeat::demo::run(options.blackhole, Some(observer)).await?;
+            println!("\nWhat each application saw:");
+            for (who, lines) in [("client", &recorded.client), ("server", &recorded.server)] {
+                for line in lines {
+                    println!("  {who}: {line}");
+                }
+            }
+            Ok(())
+        }
+        "endings" => {
+            println!("{LEGEND}");
+            use heartbeat::endings;
+            let style = Render::live();
+            let show = |title: &str, recorded: endings::Recorded| {
+                println!("━━ {title} ━━");
+                println!("{}", recorded.render(&style));
+            };
+            show("The client closes: 1000", endings::client_closes().await?);
+            show("The server shuts down: 1001", endings::server_shuts_down().await?);
+            show("A protocol error (an unmasked client frame): 1002", endings::protocol_error().await?);
+            show("A message over the limit: 1009", endings::message_too_big().await?);
+            show(
+                "The server's program dies: no close frame, 1006 for the client",
+                endings::connection_drops().await?,
+            );
+            show("An idle timeout (2.5 s, in real time)", endings::idle_timeout().await?);
             Ok(())
         }
         other => Err(DemoError::Unknown(other.to_owned())),

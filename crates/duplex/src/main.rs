@@ -50,6 +50,9 @@ enum Command {
         /// List the demos.
         #[arg(long)]
         list: bool,
+        /// For `heartbeat`: make the path a blackhole after 2.5 s, to watch a dead peer found.
+        #[arg(long)]
+        blackhole: bool,
     },
     /// Put the Tap in front of any server: connect a client to LISTEN and see what it says to
     /// UPSTREAM and back. Example: `duplex tap 127.0.0.1:3001 127.0.0.1:3000`, then open
@@ -89,8 +92,8 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { name: Some(name), .. } => {
-            tokio::runtime::Runtime::new()?.block_on(demos::run(&name))?;
+        Command::Demo { name: Some(name), blackhole, .. } => {
+            tokio::runtime::Runtime::new()?.block_on(demos::run(&name, demos::Options { blackhole }))?;
             Ok(())
         }
         Command::Tap { listen, upstream } => {

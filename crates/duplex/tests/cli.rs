@@ -41,6 +41,23 @@ fn demo_ws_echo_prints_a_readable_live_transcript() {
 }
 
 #[test]
+fn the_demo_list_names_the_heartbeat_demos() {
+    let out = duplex().args(["demo", "--list"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in ["ws-echo", "heartbeat", "endings"] {
+        assert!(text.lines().any(|l| l.starts_with(name)), "`demo --list` should list {name}:\n{text}");
+    }
+}
+
+#[test]
+fn blackhole_is_refused_for_a_demo_that_has_no_heartbeat() {
+    let out = duplex().args(["demo", "ws-echo", "--blackhole"]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--blackhole is for the heartbeat demo"), "{err}");
+}
+
+#[test]
 fn an_unknown_demo_is_refused_with_the_way_to_list_them() {
     let out = duplex().args(["demo", "no-such-demo"]).output().unwrap();
     assert!(!out.status.success());

@@ -19,7 +19,8 @@
 //! - [`http`]: HTTP/1.1 heads and how their bodies are delimited (RFC 9112).
 //! - [`decode`]: both directions of a connection into events, following HTTP → WebSocket.
 //! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
-//! - [`tap`]: the recording TCP proxy (tokio).
+//! - [`tap`]: the recording proxy (tokio), over TCP or over in-memory pipes, with switches to
+//!   blackhole or cut a connection.
 
 pub mod close;
 pub mod decode;
@@ -32,5 +33,5 @@ pub mod transcript;
 pub use close::{CloseCode, ClosePayload};
 pub use decode::{ConnectionDecoder, Mode};
 pub use frame::{Frame, FrameDecoder, FrameHeader, OpCode};
-pub use tap::{Tap, TapConnection, TapControl};
+pub use tap::{MemoryTap, PipeEnd, Tap, TapConnection, TapControl};
 pub use transcript::{Closure, Direction, Event, EventKind, Render, Transcript};

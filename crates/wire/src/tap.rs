@@ -1,4 +1,4 @@
-//! The Tap: a recording TCP proxy that shows every byte between a client and a server.
+//! The Tap: a recording proxy that shows every byte between a client and a server.
 //!
 //! Put it in front of any server, point any client at it, and it passes bytes through unchanged
 //! in both directions while a [`ConnectionDecoder`] turns them into transcript events. It prints
@@ -15,15 +15,29 @@
 //! other. An event is recorded *before* its bytes are passed on: whatever the other side sends in
 //! answer is therefore always recorded after it, and transcripts of a request–response exchange
 //! come out in the same order on every run.
+//!
+//! Two kinds of Tap share all of this:
+//! - [`Tap`] listens on a TCP port and connects on to a TCP server: for demos and for anything
+//!   a student points at it.
+//! - [`MemoryTap`] relays between any two streams the caller already has (`AsyncRead +
+//!   AsyncWrite`), typically the ends of [`tokio::io::duplex`] pipes. Nothing touches the
+//!   operating system, so a test can pause tokio's clock and every timer fires at an exact
+//!   virtual instant: this is how heartbeat and timeout transcripts are made deterministic.
+//!
+//! Each connection has a [`TapControl`] with two switches that break it on purpose: a
+//! *blackhole* (stop passing bytes on, close nothing: a half-open connection) and a *cut* (hang
+//! up on both sides at once, with no WebSocket close frame).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::decode::{ConnectionDecoder, Mode};
 use crate::transcript::{Closure, Direction, Event, EventKind, Render, Transcript};
@@ -34,43 +48,25 @@ pub const READ_CHUNK: usize = 16 * 1024;
 /// A function told about each event as it is recorded: the connection's number and the event.
 pub type Observer = Arc<dyn Fn(usize, &Event) + Send + Sync>;
 
-/// A recording proxy. See the module docs.
-pub struct Tap {
-    listener: TcpListener,
-    upstream: SocketAddr,
+/// How a Tap records, shared by [`Tap`] and [`MemoryTap`].
+#[derive(Clone)]
+struct Settings {
     mode: Mode,
     observer: Option<Observer>,
-    next_id: AtomicUsize,
+    clock: bool,
+    /// Where the clock counts from; `None`: from each connection's start.
+    epoch: Option<Instant>,
 }
 
-impl Tap {
-    /// Listens on `listen` (use port 0 for any free port) and forwards to `upstream`.
-    pub async fn bind(listen: impl ToSocketAddrs, upstream: SocketAddr) -> std::io::Result<Tap> {
-        Ok(Tap {
-            listener: TcpListener::bind(listen).await?,
-            upstream,
-            mode: Mode::Auto,
-            observer: None,
-            next_id: AtomicUsize::new(1),
-        })
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { mode: Mode::Auto, observer: None, clock: false, epoch: None }
     }
+}
 
-    /// Decodes connections as `mode` instead of working it out.
-    pub fn mode(mut self, mode: Mode) -> Tap {
-        self.mode = mode;
-        self
-    }
-
-    /// Calls `observer` with each event as it is recorded.
-    pub fn observe(mut self, observer: impl Fn(usize, &Event) + Send + Sync + 'static) -> Tap {
-        self.observer = Some(Arc::new(observer));
-        self
-    }
-
-    /// Prints each event to standard output as it happens. With `label` set, every line starts
-    /// with the connection's number (`#2`), for a Tap that serves several at once.
-    pub fn print_live(self, style: Render, label: bool) -> Tap {
-        self.observe(move |id, event| {
+impl Settings {
+    fn print_live(&mut self, style: Render, label: bool) {
+        self.observer = Some(Arc::new(move |id, event: &Event| {
             let text = event.render(&style);
             let mut out = String::new();
             for line in text.lines() {
@@ -81,7 +77,54 @@ impl Tap {
                 out.push('\n');
             }
             print!("{out}");
+        }));
+    }
+}
+
+/// A recording TCP proxy. See the module docs.
+pub struct Tap {
+    listener: TcpListener,
+    upstream: SocketAddr,
+    settings: Settings,
+    next_id: AtomicUsize,
+}
+
+impl Tap {
+    /// Listens on `listen` (use port 0 for any free port) and forwards to `upstream`.
+    pub async fn bind(listen: impl ToSocketAddrs, upstream: SocketAddr) -> std::io::Result<Tap> {
+        Ok(Tap {
+            listener: TcpListener::bind(listen).await?,
+            upstream,
+            settings: Settings::default(),
+            next_id: AtomicUsize::new(1),
         })
+    }
+
+    /// Decodes connections as `mode` instead of working it out.
+    pub fn mode(mut self, mode: Mode) -> Tap {
+        self.settings.mode = mode;
+        self
+    }
+
+    /// Calls `observer` with each event as it is recorded.
+    pub fn observe(mut self, observer: impl Fn(usize, &Event) + Send + Sync + 'static) -> Tap {
+        self.settings.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Prints each event to standard output as it happens. With `label` set, every line starts
+    /// with the connection's number (`#2`), for a Tap that serves several at once.
+    pub fn print_live(mut self, style: Render, label: bool) -> Tap {
+        self.settings.print_live(style, label);
+        self
+    }
+
+    /// With `on`, notes the time since the connection opened whenever it has moved on (to the
+    /// millisecond) before the next event: for exchanges where *when* is the lesson, such as
+    /// heartbeats and timeouts.
+    pub fn clock(mut self, on: bool) -> Tap {
+        self.settings.clock = on;
+        self
     }
 
     /// The address clients should connect to.
@@ -100,8 +143,8 @@ impl Tap {
         let (client, _) = self.listener.accept().await?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let control = Arc::new(TapControl::default());
-        let recorder = Recorder::new(id, self.mode, self.observer.clone());
-        let task = tokio::spawn(relay(client, self.upstream, recorder, control.clone()));
+        let recorder = Recorder::new(id, &self.settings);
+        let task = tokio::spawn(relay_tcp(client, self.upstream, recorder, control.clone()));
         Ok(TapConnection { id, task, control })
     }
 
@@ -115,10 +158,161 @@ impl Tap {
     }
 }
 
+/// How many bytes each in-memory pipe of [`MemoryTap::pipe`] holds before a writer waits: like
+/// a socket's buffers, it lets a sender run ahead of a slow reader, but not without bound.
+pub const PIPE_CAPACITY: usize = 64 * 1024;
+
+/// A Tap between streams the caller already has, such as in-memory pipes. See the module docs.
+///
+/// ```text
+///  client ══pipe══▶ MemoryTap ══pipe══▶ server      (tokio::io::duplex, no sockets)
+/// ```
+#[derive(Clone, Default)]
+pub struct MemoryTap {
+    settings: Settings,
+    next_id: Arc<AtomicUsize>,
+}
+
+impl MemoryTap {
+    /// A Tap that decodes what it relays as [`Mode::Auto`], silently.
+    pub fn new() -> MemoryTap {
+        MemoryTap { settings: Settings::default(), next_id: Arc::new(AtomicUsize::new(1)) }
+    }
+
+    /// Decodes connections as `mode` instead of working it out.
+    pub fn mode(mut self, mode: Mode) -> MemoryTap {
+        self.settings.mode = mode;
+        self
+    }
+
+    /// Calls `observer` with each event as it is recorded.
+    pub fn observe(mut self, observer: impl Fn(usize, &Event) + Send + Sync + 'static) -> MemoryTap {
+        self.settings.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// Prints each event to standard output as it happens; see [`Tap::print_live`].
+    pub fn print_live(mut self, style: Render, label: bool) -> MemoryTap {
+        self.settings.print_live(style, label);
+        self
+    }
+
+    /// Notes the time as it moves on; see [`Tap::clock`].
+    pub fn clock(mut self, on: bool) -> MemoryTap {
+        self.settings.clock = on;
+        self
+    }
+
+    /// Notes the time as it moves on, counted from `epoch` rather than from each connection's
+    /// start: for several connections in one story, such as a reconnect.
+    pub fn clock_from(mut self, epoch: Instant) -> MemoryTap {
+        self.settings.clock = true;
+        self.settings.epoch = Some(epoch);
+        self
+    }
+
+    /// Starts relaying between `client` (the Tap's end of the client's stream) and `server` (the
+    /// Tap's end of the server's stream).
+    pub fn relay<C, S>(&self, client: C, server: S) -> TapConnection
+    where
+        C: AsyncRead + AsyncWrite + Send + 'static,
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let control = Arc::new(TapControl::default());
+        let recorder = Recorder::new(id, &self.settings);
+        let task = tokio::spawn(relay_streams(client, server, recorder, control.clone()));
+        TapConnection { id, task, control }
+    }
+
+    /// Two in-memory pipes with the Tap between them: returns the client's end, the server's
+    /// end, and the connection. What the client writes to its end, the server reads from its
+    /// end, and back; dropping an end reads as end-of-stream on the other, as closing a TCP
+    /// connection (FIN) would. After [`TapControl::cut`], both ends fail with
+    /// `ConnectionReset`, even with bytes still unread: as a TCP reset (RST) throws away a
+    /// socket's receive buffer.
+    pub fn pipe(&self) -> (PipeEnd, PipeEnd, TapConnection) {
+        let (client_end, tap_client_side) = tokio::io::duplex(PIPE_CAPACITY);
+        let (tap_server_side, server_end) = tokio::io::duplex(PIPE_CAPACITY);
+        let connection = self.relay(tap_client_side, tap_server_side);
+        let cut = connection.control.cut.subscribe();
+        let end = |inner| PipeEnd { inner, cut: cut.clone() };
+        (end(client_end), end(server_end), connection)
+    }
+}
+
+/// One end of a [`MemoryTap::pipe`]: an in-memory stream that a cut resets.
+#[derive(Debug)]
+pub struct PipeEnd {
+    inner: DuplexStream,
+    cut: watch::Receiver<bool>,
+}
+
+impl PipeEnd {
+    fn reset(&self) -> Option<std::io::Error> {
+        let cut = *self.cut.borrow();
+        cut.then(|| std::io::Error::new(std::io::ErrorKind::ConnectionReset, "the Tap cut the connection"))
+    }
+}
+
+// A cut drops the Tap's ends of both pipes, which wakes any read or write waiting here; the next
+// poll then sees the cut and fails.
+impl AsyncRead for PipeEnd {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if let Some(e) = self.reset() {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for PipeEnd {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if let Some(e) = self.reset() {
+            return std::task::Poll::Ready(Err(e));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// Switches that change what the Tap does to one live connection.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TapControl {
     blackhole: AtomicBool,
+    cut: watch::Sender<bool>,
+    cut_noted: AtomicBool,
+}
+
+impl Default for TapControl {
+    fn default() -> Self {
+        TapControl {
+            blackhole: AtomicBool::new(false),
+            cut: watch::Sender::new(false),
+            cut_noted: AtomicBool::new(false),
+        }
+    }
 }
 
 impl TapControl {
@@ -132,6 +326,18 @@ impl TapControl {
     /// Whether the connection is blackholed.
     pub fn blackholed(&self) -> bool {
         self.blackhole.load(Ordering::SeqCst)
+    }
+
+    /// Hang up on both sides now: bytes in flight are dropped, and each side's stream ends with
+    /// no WebSocket close frame (for TCP, a FIN from the Tap). This is a connection that breaks
+    /// the way real ones do: a proxy restarting, a Wi-Fi network changing.
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    /// Whether the connection has been cut.
+    pub fn is_cut(&self) -> bool {
+        *self.cut.borrow()
     }
 }
 
@@ -165,16 +371,28 @@ impl TapConnection {
 /// The decoder and the transcript, shared by the two pumps of a connection.
 struct Recorder {
     id: usize,
-    inner: Mutex<(ConnectionDecoder, Transcript)>,
+    inner: Mutex<Recording>,
     observer: Option<Observer>,
 }
 
+struct Recording {
+    decoder: ConnectionDecoder,
+    transcript: Transcript,
+    /// With the clock on: when the connection opened, and the last time noted, in milliseconds.
+    clock: Option<(Instant, Option<u128>)>,
+}
+
 impl Recorder {
-    fn new(id: usize, mode: Mode, observer: Option<Observer>) -> Arc<Recorder> {
+    fn new(id: usize, settings: &Settings) -> Arc<Recorder> {
+        let clock = settings.clock.then(|| (settings.epoch.unwrap_or_else(Instant::now), None));
         Arc::new(Recorder {
             id,
-            inner: Mutex::new((ConnectionDecoder::new(mode), Transcript::new())),
-            observer,
+            inner: Mutex::new(Recording {
+                decoder: ConnectionDecoder::new(settings.mode),
+                transcript: Transcript::new(),
+                clock,
+            }),
+            observer: settings.observer.clone(),
         })
     }
 
@@ -182,12 +400,24 @@ impl Recorder {
         // A panic while holding the lock would poison it; the data is still consistent enough to
         // show, so carry on with it.
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let (decoder, transcript) = &mut *guard;
-        for event in decode(decoder) {
+        let recording = &mut *guard;
+        let mut events = decode(&mut recording.decoder);
+        if events.is_empty() {
+            return;
+        }
+        // The time is read under the lock, so the notes are in order even though two pumps record.
+        if let Some((start, last)) = &mut recording.clock {
+            let now = start.elapsed().as_millis();
+            if *last != Some(now) {
+                *last = Some(now);
+                events.insert(0, Event::note(format!("⏱ {}", clock_text(now))));
+            }
+        }
+        for event in events {
             if let Some(observer) = &self.observer {
                 observer(self.id, &event);
             }
-            transcript.push(event);
+            recording.transcript.push(event);
         }
     }
 
@@ -197,11 +427,17 @@ impl Recorder {
 
     fn take(&self) -> Transcript {
         let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::take(&mut guard.1)
+        std::mem::take(&mut guard.transcript)
     }
 }
 
-async fn relay(
+/// `1500` milliseconds → `1.500 s`.
+fn clock_text(millis: u128) -> String {
+    let d = Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX));
+    format!("{}.{:03} s", d.as_secs(), d.subsec_millis())
+}
+
+async fn relay_tcp(
     client: TcpStream,
     upstream: SocketAddr,
     recorder: Arc<Recorder>,
@@ -223,30 +459,98 @@ async fn relay(
     recorder.push(Event::new(None, EventKind::Opened { client: client_addr, server: upstream.to_string() }));
     let (client_read, client_write) = client.into_split();
     let (server_read, server_write) = server.into_split();
+    relay_halves((client_read, client_write), (server_read, server_write), recorder, control).await
+}
+
+async fn relay_streams<C, S>(
+    client: C,
+    server: S,
+    recorder: Arc<Recorder>,
+    control: Arc<TapControl>,
+) -> Transcript
+where
+    C: AsyncRead + AsyncWrite,
+    S: AsyncRead + AsyncWrite,
+{
+    recorder.push(Event::note(
+        "connection opened (in memory: a stand-in for TCP that lets a test pause the clock)",
+    ));
+    relay_halves(tokio::io::split(client), tokio::io::split(server), recorder, control).await
+}
+
+async fn relay_halves<CR, CW, SR, SW>(
+    (client_read, client_write): (CR, CW),
+    (server_read, server_write): (SR, SW),
+    recorder: Arc<Recorder>,
+    control: Arc<TapControl>,
+) -> Transcript
+where
+    CR: AsyncRead + Unpin,
+    CW: AsyncWrite + Unpin,
+    SR: AsyncRead + Unpin,
+    SW: AsyncWrite + Unpin,
+{
     let up = pump(Direction::ClientToServer, client_read, server_write, &recorder, &control);
     let down = pump(Direction::ServerToClient, server_read, client_write, &recorder, &control);
-    let (sent_up, sent_down) = tokio::join!(up, down);
+    // A blackholed direction hands its writer back, still open, and it is dropped only here when
+    // both directions are over: dropping a TCP write half sends FIN, which would tell the other
+    // side what the blackhole must hide.
+    let ((sent_up, _kept_up), (sent_down, _kept_down)) = tokio::join!(up, down);
     recorder.push(Event::note(format!(
         "the connection is over: the client sent {sent_up} bytes, the server {sent_down}"
     )));
     recorder.take()
 }
 
-/// Copies one direction, recording as it goes. Returns the number of bytes read.
-async fn pump(
+/// Notes the cut once, whichever pump sees it first.
+fn note_cut(recorder: &Recorder, control: &TapControl) {
+    if !control.cut_noted.swap(true, Ordering::SeqCst) {
+        recorder.push(Event::note(
+            "✂ the Tap cut the connection: both sides' streams end here, with no close frame",
+        ));
+    }
+}
+
+/// Copies one direction, recording as it goes. Returns the number of bytes read, and the writer
+/// if the end of the stream must not be passed on yet (a blackhole).
+async fn pump<R, W>(
     dir: Direction,
-    mut from: OwnedReadHalf,
-    mut to: OwnedWriteHalf,
+    mut from: R,
+    mut to: W,
     recorder: &Recorder,
     control: &TapControl,
-) -> usize {
+) -> (usize, Option<W>)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let mut buf = vec![0u8; READ_CHUNK];
     let mut total = 0;
     let mut forwarding = true;
+    let mut cut = control.cut.subscribe();
     loop {
-        match from.read(&mut buf).await {
+        let read = tokio::select! {
+            // A cut wins over bytes that arrive at the same moment: they are the ones in flight.
+            biased;
+            _ = cut.wait_for(|cut| *cut) => {
+                note_cut(recorder, control);
+                // Dropping `to` without shutting it down: the peer's read ends, nothing is passed on.
+                return (total, None);
+            }
+            read = from.read(&mut buf) => read,
+        };
+        match read {
             Ok(0) => {
                 recorder.record(|d| d.finish(dir, Closure::Fin));
+                if control.blackholed() {
+                    recorder.push(Event::new(
+                        Some(dir),
+                        EventKind::Note(format!(
+                            "⚫ blackhole: the {} never learns of it",
+                            dir.reverse().sender()
+                        )),
+                    ));
+                }
                 break;
             }
             Ok(n) => {
@@ -263,15 +567,25 @@ async fn pump(
                     ));
                     continue;
                 }
-                if forwarding && let Err(e) = to.write_all(bytes).await {
-                    recorder.push(Event::new(
-                        Some(dir),
-                        EventKind::Note(format!(
-                            "the Tap could not pass {n} bytes on to the {}: {e}",
-                            dir.reverse().sender()
-                        )),
-                    ));
-                    forwarding = false;
+                if forwarding {
+                    let written = tokio::select! {
+                        biased;
+                        _ = cut.wait_for(|cut| *cut) => {
+                            note_cut(recorder, control);
+                            return (total, None);
+                        }
+                        written = to.write_all(bytes) => written,
+                    };
+                    if let Err(e) = written {
+                        recorder.push(Event::new(
+                            Some(dir),
+                            EventKind::Note(format!(
+                                "the Tap could not pass {n} bytes on to the {}: {e}",
+                                dir.reverse().sender()
+                            )),
+                        ));
+                        forwarding = false;
+                    }
                 }
             }
             Err(e) => {
@@ -284,13 +598,15 @@ async fn pump(
             }
         }
     }
+    if control.blackholed() {
+        return (total, Some(to));
+    }
     // Pass the end on: the other side sees end-of-stream just as it would without the Tap.
-    if !control.blackholed() {
+    if !control.is_cut() {
         let _ = to.shutdown().await;
     }
-    total
+    (total, None)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +669,130 @@ mod tests {
         let mut rest = Vec::new();
         client.read_to_end(&mut rest).await.unwrap();
         assert!(text.contains("could not connect to the server"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_memory_tap_relays_and_records_like_the_tcp_one() {
+        let (mut client, mut server, connection) = MemoryTap::new().pipe();
+        client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut request = [0u8; 27];
+        server.read_exact(&mut request).await.unwrap();
+        assert_eq!(&request, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "bytes pass unchanged");
+        server.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi").await.unwrap();
+        drop(server);
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        drop(client);
+        assert!(answer.ends_with(b"\r\n\r\nhi"));
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.starts_with("─── connection opened (in memory"), "{text}");
+        assert!(text.contains("C→S GET / HTTP/1.1"), "{text}");
+        assert!(text.contains("S→C body, 2 bytes: \"hi\""), "{text}");
+        assert!(text.contains("S→C the server closed its side of the TCP connection (FIN)"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_the_clock_on_a_paused_runtime_notes_exact_virtual_times() {
+        let (mut client, server, connection) = MemoryTap::new().mode(Mode::Raw).clock(true).pipe();
+        client.write_all(b"one").await.unwrap();
+        // The paused clock jumps straight to the timer: no real time passes, and the gap is exact.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        client.write_all(b"two").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        drop(client);
+        drop(server);
+        let text = connection.transcript().await.render(&Render::snapshot().without_hex());
+        assert_eq!(
+            text,
+            "─── ⏱ 0.000 s\n\
+             ─── connection opened (in memory: a stand-in for TCP that lets a test pause the clock)\n\
+             C→S 3 bytes: \"one\"\n\
+             ─── ⏱ 1.500 s\n\
+             C→S 3 bytes: \"two\"\n\
+             ─── ⏱ 1.501 s\n\
+             C→S the client closed its side of the TCP connection (FIN)\n\
+             S→C the server closed its side of the TCP connection (FIN)\n\
+             ─── the connection is over: the client sent 6 bytes, the server 0\n",
+            "one time note each time the clock has moved, before the events at that time"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_blackholed_connection_records_what_is_sent_but_delivers_nothing() {
+        let (mut client, mut server, connection) = MemoryTap::new().mode(Mode::Raw).pipe();
+        let control = connection.control();
+        control.set_blackhole(true);
+        client.write_all(b"hello?").await.unwrap();
+        // The clock is paused and nothing here touches the operating system, so this wait ends
+        // only once every task is idle: the Tap has read and dropped the bytes.
+        let mut buf = [0u8; 16];
+        let nothing = tokio::time::timeout(Duration::from_millis(50), server.read(&mut buf)).await;
+        assert!(nothing.is_err(), "a blackholed connection must deliver nothing, and close nothing");
+        drop(client);
+        drop(server);
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.contains("C→S 6 bytes: \"hello?\""), "{text}");
+        assert!(text.contains("⚫ blackhole: these 6 bytes never reach the server"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_cut_ends_both_sides_and_passes_nothing_more_on() {
+        let (mut client, mut server, connection) = MemoryTap::new().mode(Mode::Raw).pipe();
+        client.write_all(b"before").await.unwrap();
+        let mut buf = [0u8; 6];
+        server.read_exact(&mut buf).await.unwrap();
+        server.write_all(b"unread").await.unwrap();
+        tokio::task::yield_now().await;
+        connection.control().cut();
+        let mut rest = Vec::new();
+        let reset = std::io::ErrorKind::ConnectionReset;
+        assert_eq!(
+            server.read_to_end(&mut rest).await.unwrap_err().kind(),
+            reset,
+            "the server's stream is reset"
+        );
+        assert_eq!(
+            client.read_to_end(&mut rest).await.unwrap_err().kind(),
+            reset,
+            "and so is the client's, bytes unread or not, as after a TCP reset"
+        );
+        assert!(connection.control().is_cut());
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.contains("C→S 6 bytes: \"before\""), "{text}");
+        assert!(text.contains("✂ the Tap cut the connection"), "{text}");
+        assert_eq!(text.matches("✂").count(), 1, "the cut is noted once: {text}");
+    }
+
+    #[tokio::test]
+    async fn a_cut_tcp_connection_ends_for_both_peers() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tap = Tap::bind("127.0.0.1:0", listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(tap.local_addr()).await.unwrap();
+        let connection = tap.accept().await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        connection.control().cut();
+        let mut rest = Vec::new();
+        assert_eq!(server.read_to_end(&mut rest).await.unwrap(), 0);
+        assert_eq!(client.read_to_end(&mut rest).await.unwrap(), 0);
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.contains("✂ the Tap cut the connection"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_blackholed_tcp_connection_does_not_pass_a_fin_on() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tap = Tap::bind("127.0.0.1:0", listener.local_addr().unwrap()).await.unwrap();
+        let client = TcpStream::connect(tap.local_addr()).await.unwrap();
+        let connection = tap.accept().await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        connection.control().set_blackhole(true);
+        drop(client);
+        // This can only pass wrongly (a FIN slower than the wait), never fail wrongly.
+        let mut buf = [0u8; 8];
+        let read = tokio::time::timeout(Duration::from_millis(200), server.read(&mut buf)).await;
+        assert!(read.is_err(), "the server must not learn that the client closed: {read:?}");
+        drop(server);
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.contains("⚫ blackhole: the server never learns of it"), "{text}");
     }
 }
