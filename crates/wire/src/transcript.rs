@@ -408,7 +408,11 @@ fn frame_hex(frame: &FrameEvent, wire_len: usize, style: &Render) -> String {
         Some(_) if style.redact => {
             parts.push("mask (4 random bytes)".to_owned());
             if payload_len > 0 {
-                parts.push(format!("{payload_len} masked bytes"));
+                parts.push(if payload_len == 1 {
+                    "1 masked byte".to_owned()
+                } else {
+                    format!("{payload_len} masked bytes")
+                });
             }
         }
         Some(key) => {
