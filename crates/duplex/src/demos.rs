@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use tcp_socket::echo::Framing;
 use wire::Render;
 use wire::tap::Observer;
 
@@ -21,11 +22,28 @@ pub struct Demo {
 }
 
 /// Every demo, in the order of the book.
-pub const DEMOS: &[Demo] = &[Demo {
-    name: "ws-echo",
-    chapter: "The WebSocket echo",
-    about: "handshake, a text, a binary message, a ping and the close handshake, every byte shown",
-}];
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "tcp-echo",
+        chapter: "Socket versus WebSocket",
+        about: "a raw TCP echo through the Tap; three writes read at once, one write read in pieces",
+    },
+    Demo {
+        name: "tcp-framing",
+        chapter: "Socket versus WebSocket",
+        about: "newline and length-prefix framing: decoders fed awkward reads, and the bytes on the wire",
+    },
+    Demo {
+        name: "ws-by-hand",
+        chapter: "Socket versus WebSocket",
+        about: "a WebSocket server built from a TCP stream and the codec; a client that forgets to mask",
+    },
+    Demo {
+        name: "ws-echo",
+        chapter: "The WebSocket echo",
+        about: "handshake, a text, a binary message, a ping and the close handshake, every byte shown",
+    },
+];
 
 /// Why a demo could not run.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +54,45 @@ pub enum DemoError {
     /// The echo demo failed.
     #[error(transparent)]
     Echo(#[from] ws_echo::Error),
+    /// A TCP demo failed.
+    #[error(transparent)]
+    Tcp(#[from] tcp_socket::Error),
+    /// The by-hand WebSocket demo failed.
+    #[error(transparent)]
+    ByHand(#[from] ws_by_hand::client::ClientError),
+    /// A socket could not be set up.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The key to a call log, printed above one: the program's view, not the wire's.
+pub const CALLS_LEGEND: &str = "\
+How to read a call log: each line is one call the program made on its socket, in order.
+  client write(\"one\")  → 3 bytes taken      the kernel took the bytes; the peer has not read them
+  server read(buffer of 1024)  → 11 bytes   what one read returned: whatever had arrived, up to
+                                             the buffer's size, with no message boundaries
+  line decoder → message \"one\"             a framing decoder found a whole message in the bytes
+";
+
+/// The key to a Tap transcript of a protocol the Tap does not decode (raw TCP and its framings).
+pub const RAW_LEGEND: &str = "\
+How to read this: each line is one thing the Tap saw on the wire, in order.
+  C→S  the client sent it to the server      S→C  the server sent it to the client
+  ───  about the connection as a whole (opened, closed, over)
+  C→S 5 bytes: \"hello\"   bytes as the Tap read them, then in hex: TCP itself adds nothing
+                          that says where a message ends
+";
+
+/// Prints each event of the Tap live.
+fn live_observer() -> Observer {
+    Arc::new(|_id, event| print!("{}", event.render(&Render::live())))
+}
+
+/// Prints a heading over a part of a demo.
+fn heading(text: &str) {
+    println!();
+    println!("━━ {text}");
+    println!();
 }
 
 /// The key to the transcript's notation, printed above a live transcript.
@@ -54,13 +111,55 @@ pub async fn run(name: &str) -> Result<(), DemoError> {
     match name {
         "ws-echo" => {
             println!("{LEGEND}");
-            let observer: Observer = Arc::new(|_id, event| print!("{}", event.render(&Render::live())));
-            let recording = ws_echo::demo::run(Some(observer)).await?;
+            let recording = ws_echo::demo::run(Some(live_observer())).await?;
             println!();
             println!("What the client saw, step by step:");
             for step in recording.steps {
                 println!("  sent {:<32} got back {}", step.sent, step.received);
             }
+            Ok(())
+        }
+        "tcp-echo" => {
+            println!("{RAW_LEGEND}");
+            heading("The three messages through a raw TCP echo, as the Tap saw them");
+            let recording = tcp_socket::demo::record(Framing::Raw, Some(live_observer())).await?;
+            println!("The client got back: {:?}", recording.echoes);
+            println!("{CALLS_LEGEND}");
+            heading("Three writes, one read (tcp_socket::stream::coalesced_writes)");
+            print!("{}", tcp_socket::stream::coalesced_writes().await?.render());
+            heading("One write, several reads with a 4-byte buffer (tcp_socket::stream::split_reads)");
+            print!("{}", tcp_socket::stream::split_reads().await?.render());
+            Ok(())
+        }
+        "tcp-framing" => {
+            println!("{RAW_LEGEND}");
+            println!("{CALLS_LEGEND}");
+            heading("Newline-delimited: the line decoder fed two awkward reads");
+            print!("{}", tcp_socket::framing::lines_demo().await?.render());
+            heading("Length-prefixed: the length decoder fed two awkward reads");
+            print!("{}", tcp_socket::framing::length_prefixed_demo().await?.render());
+            for framing in [Framing::Lines, Framing::LengthPrefixed] {
+                heading(&format!("The three messages through a {framing} echo, as the Tap saw them"));
+                let recording = tcp_socket::demo::record(framing, Some(live_observer())).await?;
+                println!("The client got back: {:?}", recording.echoes);
+            }
+            Ok(())
+        }
+        "ws-by-hand" => {
+            println!("{LEGEND}");
+            heading("The echo chapter's client (tungstenite) against the server built by hand");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let server = tokio::spawn(ws_by_hand::server::serve(listener, ws_by_hand::Limits::default()));
+            let recording = ws_echo::demo::through_tap(addr, Some(live_observer())).await;
+            server.abort();
+            println!();
+            println!("What the client saw, step by step:");
+            for step in recording?.steps {
+                println!("  sent {:<32} got back {}", step.sent, step.received);
+            }
+            heading("A client that forgets to mask its frame (RFC 6455 §5.1)");
+            ws_by_hand::demo::unmasked_frame(Some(live_observer())).await?;
             Ok(())
         }
         other => Err(DemoError::Unknown(other.to_owned())),

@@ -41,6 +41,43 @@ fn demo_ws_echo_prints_a_readable_live_transcript() {
 }
 
 #[test]
+fn the_socket_chapters_demos_print_their_transcripts_and_call_logs() {
+    for (demo, needles) in [
+        (
+            "tcp-echo",
+            &[
+                "C→S 5 bytes: \"hello\"",
+                "11 bytes: \"onetwothree\"",
+                "read(buffer of 4)  → 4 bytes: \"hell\"",
+            ][..],
+        ),
+        (
+            "tcp-framing",
+            &[
+                "line decoder → message \"three\"",
+                "length decoder → message \"three\"",
+                "00 00 00 05 68 65 6c 6c 6f",
+            ][..],
+        ),
+        (
+            "ws-by-hand",
+            &[
+                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+                "got back pong \"are you there?\"",
+                "1002 protocol error",
+            ][..],
+        ),
+    ] {
+        let out = duplex().args(["demo", demo]).env("RUST_LOG", "warn").output().unwrap();
+        assert!(out.status.success(), "{demo}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        for needle in needles {
+            assert!(text.contains(needle), "`duplex demo {demo}` should print {needle:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
 fn an_unknown_demo_is_refused_with_the_way_to_list_them() {
     let out = duplex().args(["demo", "no-such-demo"]).output().unwrap();
     assert!(!out.status.success());
