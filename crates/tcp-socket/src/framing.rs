@@ -69,7 +69,13 @@ pub fn encode_length_prefixed() -> Vec<u8> {
 
 // ANCHOR: feed
 /// Adds the bytes of one `read` to the decoder's buffer and takes out every whole message in it.
-fn feed<C>(codec: &mut C, name: &'static str, buffer: &mut BytesMut, read: &[u8], log: &mut CallLog) -> Result<(), Error>
+fn feed<C>(
+    codec: &mut C,
+    name: &'static str,
+    buffer: &mut BytesMut,
+    read: &[u8],
+    log: &mut CallLog,
+) -> Result<(), Error>
 where
     C: Decoder,
     C::Item: AsRef<[u8]>,
