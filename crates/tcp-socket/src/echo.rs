@@ -47,7 +47,15 @@ impl fmt::Display for Framing {
 /// Serves the echo with `framing` on `listener` until the listener fails, a task per connection.
 pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<()> {
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: this client is refused, the others served.
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::task::yield_now().await;
+                continue;
+            }
+        };
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             match handle(stream, framing).await {
@@ -62,17 +70,32 @@ pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<(
 pub async fn handle(stream: TcpStream, framing: Framing) -> Result<(), Error> {
     match framing {
         Framing::Raw => echo_raw(stream).await,
+        // A message the codec refuses (too long, or a line that is not UTF-8) gets one message
+        // saying why, in the connection's own framing, and the connection is closed: after a
+        // framing error, nobody knows where the next message starts.
         Framing::Lines => {
             let mut framed = Framed::new(stream, lines_codec());
             while let Some(line) = framed.next().await {
-                framed.send(line?).await?;
+                match line {
+                    Ok(line) => framed.send(line).await?,
+                    Err(e) => {
+                        let _ = framed.send(format!("error: {e}")).await;
+                        return Err(e.into());
+                    }
+                }
             }
             Ok(())
         }
         Framing::LengthPrefixed => {
             let mut framed = Framed::new(stream, length_codec());
             while let Some(message) = framed.next().await {
-                framed.send(message?.freeze()).await?;
+                match message {
+                    Ok(message) => framed.send(message.freeze()).await?,
+                    Err(e) => {
+                        let _ = framed.send(Bytes::from(format!("error: {e}"))).await;
+                        return Err(e.into());
+                    }
+                }
             }
             Ok(())
         }
@@ -164,6 +187,19 @@ mod tests {
         let echoes = exchange(stream, framing, &crate::THREE_MESSAGES).await.unwrap();
         server.abort();
         echoes
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_answered_with_an_error_line_and_the_connection_closes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, Framing::Lines));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&vec![b'x'; crate::framing::MAX_LINE + 1]).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        server.abort();
+        assert!(answer.starts_with("error: ") && answer.ends_with('\n'), "{answer:?}");
     }
 
     #[tokio::test]
