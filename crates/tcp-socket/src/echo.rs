@@ -128,13 +128,7 @@ pub async fn exchange(stream: TcpStream, framing: Framing, messages: &[&str]) ->
             let mut stream = stream;
             for message in messages {
                 stream.write_all(message.as_bytes()).await?;
-                // ANCHOR: raw_client_wait
-                // Raw TCP says nothing about where the echo ends: we wait for as many bytes as we
-                // sent because we happen to know the count, not because the stream tells us.
-                let mut echo = vec![0u8; message.len()];
-                stream.read_exact(&mut echo).await?;
-                // ANCHOR_END: raw_client_wait
-                echoes.push(String::from_utf8_lossy(&echo).into_owned());
+                echoes.push(read_raw_echo(&mut stream, message).await?);
             }
             stream.shutdown().await?;
             expect_end(&mut stream).await?;
@@ -162,6 +156,16 @@ pub async fn exchange(stream: TcpStream, framing: Framing, messages: &[&str]) ->
     }
     Ok(echoes)
 }
+
+// ANCHOR: raw_client_wait
+/// Raw TCP says nothing about where the echo ends: the client waits for as many bytes as it sent
+/// because it happens to know the count, not because the stream tells it.
+async fn read_raw_echo(stream: &mut TcpStream, sent: &str) -> Result<String, Error> {
+    let mut echo = vec![0u8; sent.len()];
+    stream.read_exact(&mut echo).await?;
+    Ok(String::from_utf8_lossy(&echo).into_owned())
+}
+// ANCHOR_END: raw_client_wait
 
 fn closed(message: &str) -> Error {
     Error::Closed { after: format!("we sent {message:?}") }

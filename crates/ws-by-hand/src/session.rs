@@ -170,21 +170,7 @@ impl Session {
             return Ok(());
         }
         match frame.opcode {
-            // ANCHOR: control
-            // RFC 6455 §5.5.2: a ping is answered with a pong carrying the same payload.
-            OpCode::Ping => actions.push(Action::Send(Frame::pong(frame.payload))),
-            // §5.5.3: an unsolicited pong is a heartbeat; nothing to answer.
-            OpCode::Pong => {}
-            // §5.5.1: answer a close with a close (we send back the peer's code and reason, as
-            // tungstenite does), then close TCP.
-            OpCode::Close => {
-                let payload = ClosePayload::parse(&frame.payload)
-                    .map_err(|e| Violation { code: e.answer(), reason: e.to_string() })?;
-                actions.push(Action::Send(Frame::close(payload.as_ref())));
-                actions.push(Action::CloseTcp(Ending::PeerClosed(payload.map(|p| p.code))));
-                self.state = State::Closed;
-            }
-            // ANCHOR_END: control
+            OpCode::Ping | OpCode::Pong | OpCode::Close => self.on_control(frame, actions)?,
             OpCode::Text | OpCode::Binary => {
                 if self.message.is_some() {
                     return Err(protocol(
@@ -206,6 +192,28 @@ impl Session {
         }
         Ok(())
     }
+
+    // ANCHOR: control
+    /// Control frames (RFC 6455 §5.5): the protocol talking to itself, answered at once.
+    fn on_control(&mut self, frame: Frame, actions: &mut Vec<Action>) -> Result<(), Violation> {
+        match frame.opcode {
+            // §5.5.2: a ping is answered with a pong carrying the same payload.
+            OpCode::Ping => actions.push(Action::Send(Frame::pong(frame.payload))),
+            // §5.5.1: a close is answered with a close (we send back the peer's code and reason,
+            // as tungstenite does), then the server closes TCP. A bad payload fails the connection.
+            OpCode::Close => {
+                let payload = ClosePayload::parse(&frame.payload)
+                    .map_err(|e| Violation { code: e.answer(), reason: e.to_string() })?;
+                actions.push(Action::Send(Frame::close(payload.as_ref())));
+                actions.push(Action::CloseTcp(Ending::PeerClosed(payload.map(|p| p.code))));
+                self.state = State::Closed;
+            }
+            // §5.5.3: a pong may come unasked, as a heartbeat; nothing to answer.
+            _ => {}
+        }
+        Ok(())
+    }
+    // ANCHOR_END: control
 
     // ANCHOR: rules
     /// The rules every frame from a client must follow, whatever its place in the conversation.
