@@ -13,6 +13,35 @@ book *ARGS:
 test:
     cargo test --workspace
 
+# Chapter "Socket versus WebSocket": a raw TCP echo through the Tap; three writes in one read, one write in three
+tcp-echo:
+    cargo run -q -p duplex -- demo tcp-echo
+
+# Chapter "Socket versus WebSocket": newline and length-prefix framing, decoders fed awkward reads
+tcp-framing:
+    cargo run -q -p duplex -- demo tcp-framing
+
+# Chapter "Socket versus WebSocket": a WebSocket server built by hand; a client that forgets to mask
+ws-by-hand:
+    cargo run -q -p duplex -- demo ws-by-hand
+
+# The TCP echo alone on 127.0.0.1:7007, e.g. `just tcp-echo-server --framing lines` (then `nc 127.0.0.1 7007`)
+tcp-echo-server *ARGS:
+    cargo run -q -p tcp-socket --bin tcp-echo-server -- {{ARGS}}
+
+# Send messages to the TCP echo, e.g. `just tcp-echo-client --framing length-prefixed hello`
+tcp-echo-client *ARGS:
+    cargo run -q -p tcp-socket --bin tcp-echo-client -- {{ARGS}}
+
+# The by-hand WebSocket server alone at ws://127.0.0.1:9002/ws/echo
+ws-by-hand-server *ARGS:
+    cargo run -q -p ws-by-hand --bin ws-by-hand-server -- {{ARGS}}
+
+# Fuzz the frame decoder and the by-hand server's session for SECONDS each (not in CI; see fuzz/README.md)
+fuzz SECONDS="60":
+    cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run frame_decoder -- -max_total_time={{SECONDS}}
+    cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run session -- -max_total_time={{SECONDS}}
+
 # Chapter "The WebSocket echo": server, Tap and client, every byte printed live
 ws-echo:
     cargo run -q -p duplex -- demo ws-echo

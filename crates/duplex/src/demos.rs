@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use tcp_socket::echo::Framing;
 use wire::Render;
 use wire::tap::Observer;
 
@@ -22,6 +23,21 @@ pub struct Demo {
 
 /// Every demo, in the order of the book.
 pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "tcp-echo",
+        chapter: "Socket versus WebSocket",
+        about: "a raw TCP echo through the Tap; three writes read at once, one write read in pieces",
+    },
+    Demo {
+        name: "tcp-framing",
+        chapter: "Socket versus WebSocket",
+        about: "newline and length-prefix framing: decoders fed awkward reads, and the bytes on the wire",
+    },
+    Demo {
+        name: "ws-by-hand",
+        chapter: "Socket versus WebSocket",
+        about: "a WebSocket server built from a TCP stream and the codec; a client that forgets to mask",
+    },
     Demo {
         name: "ws-echo",
         chapter: "The WebSocket echo",
@@ -61,6 +77,54 @@ pub enum DemoError {
     /// An option was given to a demo that does not take it.
     #[error("{0}")]
     Option(String),
+    /// A TCP demo failed.
+    #[error(transparent)]
+    Tcp(#[from] tcp_socket::Error),
+    /// The by-hand WebSocket demo failed.
+    #[error(transparent)]
+    ByHand(#[from] ws_by_hand::client::ClientError),
+    /// A socket could not be set up.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The key to the heartbeat demos' extra notation.
+pub const HEARTBEAT_LEGEND: &str = "\
+  ─── ⏱ 2.000 s   the time since the connection opened, noted whenever it has moved on
+  frame FIN ping len=1 \"3\"   the server's third ping; its payload is the number, so the pong
+        that echoes it (RFC 6455 §5.5.3) says which ping it answers
+  ⚫ blackhole     the Tap swallowed these bytes: the other side never sees them, and nobody
+                  is told (a pulled cable, a NAT that forgot the connection)
+";
+
+/// The key to a call log, printed above one: the program's view, not the wire's.
+pub const CALLS_LEGEND: &str = "\
+How to read a call log: each line is one call the program made on its socket, in order.
+  client write(\"one\")  → 3 bytes taken      the kernel took the bytes; the peer has not read them
+  server read(buffer of 1024)  → 11 bytes   what one read returned: whatever had arrived, up to
+                                             the buffer's size, with no message boundaries
+  line decoder → message \"one\"             a framing decoder found a whole message in the bytes
+";
+
+/// The key to a Tap transcript of a protocol the Tap does not decode (raw TCP and its framings).
+pub const RAW_LEGEND: &str = "\
+How to read this: each line is one thing the Tap saw on the wire, in order.
+  C→S  the client sent it to the server      S→C  the server sent it to the client
+  ───  about the connection as a whole (opened, closed, over)
+  C→S 5 bytes: \"hello\"   bytes as the Tap read them, then in hex: TCP itself adds nothing
+                          that says where a message ends
+";
+
+/// Prints each event of the Tap live.
+fn live_observer() -> Observer {
+    Arc::new(|_id, event| print!("{}", event.render(&Render::live())))
+}
+
+/// Prints a heading over a part of a demo.
+fn heading(text: &str) {
+    println!();
+    println!("━━ {text}");
+    println!();
 }
 
 /// The key to the transcript's notation, printed above a live transcript.
@@ -74,15 +138,6 @@ How to read this: each line is one thing the Tap saw on the wire, in order.
   81 85 | mask 37 fa 21 3d | 7f 9f …   the frame's bytes in hex: header | mask key | payload
 ";
 
-/// The key to the heartbeat demos' extra notation.
-pub const HEARTBEAT_LEGEND: &str = "\
-  ─── ⏱ 2.000 s   the time since the connection opened, noted whenever it has moved on
-  frame FIN ping len=1 \"3\"   the server's third ping; its payload is the number, so the pong
-        that echoes it (RFC 6455 §5.5.3) says which ping it answers
-  ⚫ blackhole     the Tap swallowed these bytes: the other side never sees them, and nobody
-                  is told (a pulled cable, a NAT that forgot the connection)
-";
-
 /// Runs the demo called `name`, printing the live transcript to standard output.
 pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
     if options.blackhole && name != "heartbeat" {
@@ -91,13 +146,55 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
     match name {
         "ws-echo" => {
             println!("{LEGEND}");
-            let observer: Observer = Arc::new(|_id, event| print!("{}", event.render(&Render::live())));
-            let recording = ws_echo::demo::run(Some(observer)).await?;
+            let recording = ws_echo::demo::run(Some(live_observer())).await?;
             println!();
             println!("What the client saw, step by step:");
             for step in recording.steps {
                 println!("  sent {:<32} got back {}", step.sent, step.received);
             }
+            Ok(())
+        }
+        "tcp-echo" => {
+            println!("{RAW_LEGEND}");
+            heading("The three messages through a raw TCP echo, as the Tap saw them");
+            let recording = tcp_socket::demo::record(Framing::Raw, Some(live_observer())).await?;
+            println!("The client got back: {:?}", recording.echoes);
+            println!("{CALLS_LEGEND}");
+            heading("Three writes, one read (tcp_socket::stream::coalesced_writes)");
+            print!("{}", tcp_socket::stream::coalesced_writes().await?.render());
+            heading("One write, several reads with a 4-byte buffer (tcp_socket::stream::split_reads)");
+            print!("{}", tcp_socket::stream::split_reads().await?.render());
+            Ok(())
+        }
+        "tcp-framing" => {
+            println!("{RAW_LEGEND}");
+            println!("{CALLS_LEGEND}");
+            heading("Newline-delimited: the line decoder fed two awkward reads");
+            print!("{}", tcp_socket::framing::lines_demo().await?.render());
+            heading("Length-prefixed: the length decoder fed two awkward reads");
+            print!("{}", tcp_socket::framing::length_prefixed_demo().await?.render());
+            for framing in [Framing::Lines, Framing::LengthPrefixed] {
+                heading(&format!("The three messages through a {framing} echo, as the Tap saw them"));
+                let recording = tcp_socket::demo::record(framing, Some(live_observer())).await?;
+                println!("The client got back: {:?}", recording.echoes);
+            }
+            Ok(())
+        }
+        "ws-by-hand" => {
+            println!("{LEGEND}");
+            heading("The echo chapter's client (tungstenite) against the server built by hand");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let server = tokio::spawn(ws_by_hand::server::serve(listener, ws_by_hand::Limits::default()));
+            let recording = ws_echo::demo::through_tap(addr, Some(live_observer())).await;
+            server.abort();
+            println!();
+            println!("What the client saw, step by step:");
+            for step in recording?.steps {
+                println!("  sent {:<32} got back {}", step.sent, step.received);
+            }
+            heading("A client that forgets to mask its frame (RFC 6455 §5.1)");
+            ws_by_hand::demo::unmasked_frame(Some(live_observer())).await?;
             Ok(())
         }
         "heartbeat" => {

@@ -50,6 +50,43 @@ fn the_demo_list_names_the_heartbeat_demos() {
 }
 
 #[test]
+fn the_socket_chapters_demos_print_their_transcripts_and_call_logs() {
+    for (demo, needles) in [
+        (
+            "tcp-echo",
+            &[
+                "C→S 5 bytes: \"hello\"",
+                "11 bytes: \"onetwothree\"",
+                "read(buffer of 4)  → 4 bytes: \"hell\"",
+            ][..],
+        ),
+        (
+            "tcp-framing",
+            &[
+                "line decoder → message \"three\"",
+                "length decoder → message \"three\"",
+                "00 00 00 05 68 65 6c 6c 6f",
+            ][..],
+        ),
+        (
+            "ws-by-hand",
+            &[
+                "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+                "got back pong \"are you there?\"",
+                "1002 protocol error",
+            ][..],
+        ),
+    ] {
+        let out = duplex().args(["demo", demo]).env("RUST_LOG", "warn").output().unwrap();
+        assert!(out.status.success(), "{demo}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        for needle in needles {
+            assert!(text.contains(needle), "`duplex demo {demo}` should print {needle:?}:\n{text}");
+        }
+    }
+}
+
+#[test]
 fn blackhole_is_refused_for_a_demo_that_has_no_heartbeat() {
     let out = duplex().args(["demo", "ws-echo", "--blackhole"]).output().unwrap();
     assert!(!out.status.success());

@@ -336,6 +336,7 @@ impl Frame {
     }
 }
 
+// ANCHOR: apply_mask
 /// RFC 6455 §5.3: byte `i` of the payload is XORed with byte `i mod 4` of the key. XOR twice
 /// gives the original back, so the same function masks and unmasks.
 pub fn apply_mask(data: &mut [u8], key: [u8; 4]) {
@@ -343,6 +344,7 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4]) {
         *byte ^= key[i % 4];
     }
 }
+// ANCHOR_END: apply_mask
 
 /// Decodes one frame from the start of `buf`.
 ///

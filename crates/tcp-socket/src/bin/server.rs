@@ -1,0 +1,44 @@
+//! `tcp-echo-server`: the chapter's TCP echo, standalone.
+
+use clap::Parser;
+use tcp_socket::echo::{DEFAULT_PORT, Framing, serve};
+use tokio::net::TcpListener;
+
+/// A TCP echo server: whatever arrives goes back.
+///
+/// With `--framing raw` (the default) it echoes each read as it comes, with no idea of messages:
+/// try it with `nc 127.0.0.1 7007` and type. With `--framing lines` it echoes whole lines; with
+/// `--framing length-prefixed` it expects each message after a 4-byte big-endian length, which
+/// `tcp-echo-client --framing length-prefixed` sends. Put the Tap in front to see the bytes:
+/// `just tap 127.0.0.1:7008 127.0.0.1:7007`.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on; 0.0.0.0 lets other machines in the room connect.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// How messages are delimited.
+    #[arg(long, value_enum, default_value_t = Framing::Raw)]
+    framing: Framing,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let address = format!("{}:{}", args.host, args.port);
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
+    println!("{} TCP echo at {}", args.framing, listener.local_addr()?);
+    serve(listener, args.framing).await?;
+    Ok(())
+}

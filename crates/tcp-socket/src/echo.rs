@@ -1,0 +1,215 @@
+//! Echo servers and clients over raw TCP, line-delimited TCP and length-prefixed TCP.
+//!
+//! The raw echo sends back whatever each `read` returned, so it never needs to know where a
+//! message ends, but its client does: it can only tell that an echo is complete because it knows
+//! how many bytes it sent. The framed echoes send back *messages*, found by the codecs in
+//! [`crate::framing`]; their clients wait for a message, whatever the reads look like.
+
+use std::fmt;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::codec::Framed;
+
+use crate::Error;
+use crate::framing::{length_codec, lines_codec};
+
+/// The port the standalone echo server listens on by default (7 is the echo service of RFC 862,
+/// which needs root; 7007 does not).
+pub const DEFAULT_PORT: u16 = 7007;
+
+/// The raw echo's read buffer: a typical size; what matters is that it is not a message size.
+pub const READ_BUFFER: usize = 4096;
+
+/// How messages are delimited on the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Framing {
+    /// None: a byte stream, echoed read by read.
+    Raw,
+    /// Each message ends with `\n` (tokio-util's `LinesCodec`).
+    Lines,
+    /// Each message follows its length, 4 bytes big-endian (tokio-util's `LengthDelimitedCodec`).
+    LengthPrefixed,
+}
+
+impl fmt::Display for Framing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Framing::Raw => "raw",
+            Framing::Lines => "lines",
+            Framing::LengthPrefixed => "length-prefixed",
+        })
+    }
+}
+
+/// Serves the echo with `framing` on `listener` until the listener fails, a task per connection.
+pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors and the like: this client is refused, the others served.
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::task::yield_now().await;
+                continue;
+            }
+        };
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            match handle(stream, framing).await {
+                Ok(()) => tracing::info!(%peer, "connection closed"),
+                Err(e) => tracing::info!(%peer, "connection ended: {e}"),
+            }
+        });
+    }
+}
+
+/// Echoes on one connection until the client closes its side.
+pub async fn handle(stream: TcpStream, framing: Framing) -> Result<(), Error> {
+    match framing {
+        Framing::Raw => echo_raw(stream).await,
+        // A message the codec refuses (too long, or a line that is not UTF-8) gets one message
+        // saying why, in the connection's own framing, and the connection is closed: after a
+        // framing error, nobody knows where the next message starts.
+        Framing::Lines => {
+            let mut framed = Framed::new(stream, lines_codec());
+            while let Some(line) = framed.next().await {
+                match line {
+                    Ok(line) => framed.send(line).await?,
+                    Err(e) => {
+                        let _ = framed.send(format!("error: {e}")).await;
+                        return Err(e.into());
+                    }
+                }
+            }
+            Ok(())
+        }
+        Framing::LengthPrefixed => {
+            let mut framed = Framed::new(stream, length_codec());
+            while let Some(message) = framed.next().await {
+                match message {
+                    Ok(message) => framed.send(message.freeze()).await?,
+                    Err(e) => {
+                        let _ = framed.send(Bytes::from(format!("error: {e}"))).await;
+                        return Err(e.into());
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+// ANCHOR: echo_raw
+/// The raw echo: whatever one `read` returned goes straight back. It never looks for messages.
+async fn echo_raw(mut stream: TcpStream) -> Result<(), Error> {
+    let mut buf = vec![0u8; READ_BUFFER];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            // The client sent FIN: nothing more will come, so close our side too.
+            stream.shutdown().await?;
+            return Ok(());
+        }
+        stream.write_all(&buf[..n]).await?;
+    }
+}
+// ANCHOR_END: echo_raw
+
+/// Sends each message and waits for its echo, then closes. Returns the echoes.
+///
+/// One message at a time, so that what crosses the wire is in the same order on every run.
+pub async fn exchange(stream: TcpStream, framing: Framing, messages: &[&str]) -> Result<Vec<String>, Error> {
+    let mut echoes = Vec::new();
+    match framing {
+        Framing::Raw => {
+            let mut stream = stream;
+            for message in messages {
+                stream.write_all(message.as_bytes()).await?;
+                echoes.push(read_raw_echo(&mut stream, message).await?);
+            }
+            stream.shutdown().await?;
+            expect_end(&mut stream).await?;
+        }
+        Framing::Lines => {
+            let mut framed = Framed::new(stream, lines_codec());
+            for message in messages {
+                framed.send(*message).await?;
+                let echo = framed.next().await.ok_or_else(|| closed(message))??;
+                echoes.push(echo);
+            }
+            framed.get_mut().shutdown().await?;
+            expect_end(framed.get_mut()).await?;
+        }
+        Framing::LengthPrefixed => {
+            let mut framed = Framed::new(stream, length_codec());
+            for message in messages {
+                framed.send(Bytes::copy_from_slice(message.as_bytes())).await?;
+                let echo = framed.next().await.ok_or_else(|| closed(message))??;
+                echoes.push(String::from_utf8_lossy(&echo).into_owned());
+            }
+            framed.get_mut().shutdown().await?;
+            expect_end(framed.get_mut()).await?;
+        }
+    }
+    Ok(echoes)
+}
+
+// ANCHOR: raw_client_wait
+/// Raw TCP says nothing about where the echo ends: the client waits for as many bytes as it sent
+/// because it happens to know the count, not because the stream tells it.
+async fn read_raw_echo(stream: &mut TcpStream, sent: &str) -> Result<String, Error> {
+    let mut echo = vec![0u8; sent.len()];
+    stream.read_exact(&mut echo).await?;
+    Ok(String::from_utf8_lossy(&echo).into_owned())
+}
+// ANCHOR_END: raw_client_wait
+
+fn closed(message: &str) -> Error {
+    Error::Closed { after: format!("we sent {message:?}") }
+}
+
+/// Reads until the server closes its side, so the server closes first and the transcript ends
+/// the same way every time.
+async fn expect_end(stream: &mut TcpStream) -> Result<(), Error> {
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn round_trip(framing: Framing) -> Vec<String> {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, framing));
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let echoes = exchange(stream, framing, &crate::THREE_MESSAGES).await.unwrap();
+        server.abort();
+        echoes
+    }
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_answered_with_an_error_line_and_the_connection_closes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(serve(listener, Framing::Lines));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&vec![b'x'; crate::framing::MAX_LINE + 1]).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        server.abort();
+        assert!(answer.starts_with("error: ") && answer.ends_with('\n'), "{answer:?}");
+    }
+
+    #[tokio::test]
+    async fn every_framing_echoes_the_three_messages() {
+        for framing in [Framing::Raw, Framing::Lines, Framing::LengthPrefixed] {
+            assert_eq!(round_trip(framing).await, crate::THREE_MESSAGES, "{framing} echo");
+        }
+    }
+}

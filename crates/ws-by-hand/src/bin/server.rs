@@ -1,0 +1,45 @@
+//! `ws-by-hand-server`: the by-hand WebSocket echo, standalone.
+
+use clap::Parser;
+use tokio::net::TcpListener;
+use ws_by_hand::{Limits, PATH, limits, server};
+
+/// A WebSocket echo server written without a WebSocket library: a TCP stream and the wire codec.
+///
+/// It listens at ws://HOST:PORT/ws/echo and speaks plain RFC 6455, so any client works: a
+/// browser's console (`new WebSocket("ws://127.0.0.1:9002/ws/echo")`), `ws-echo-client
+/// ws://127.0.0.1:9002/ws/echo hello`, or Python's `python3 -m websockets`. Put the Tap in front
+/// (`just tap 127.0.0.1:9003 127.0.0.1:9002`) to see every byte, and break a rule to see its
+/// close code.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on; 0.0.0.0 lets other machines in the room connect.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, default_value_t = server::DEFAULT_PORT)]
+    port: u16,
+    /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
+    #[arg(long, default_value_t = limits::MAX_MESSAGE)]
+    max_message: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let limits = Limits { max_message: args.max_message, ..Limits::default() };
+    let address = format!("{}:{}", args.host, args.port);
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
+    println!("by-hand WebSocket echo at ws://{}{PATH}", listener.local_addr()?);
+    server::serve(listener, limits).await?;
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! The chapter's exchanges with the by-hand server, recorded through the Tap.
+//!
+//! `just ws-by-hand` prints them live; `tests/ws_by_hand.rs` snapshots them; the book includes
+//! the snapshots.
+
+use tokio::net::{TcpListener, TcpStream};
+use wire::close::ClosePayload;
+use wire::frame::{Frame, OpCode};
+use wire::tap::Observer;
+use wire::{CloseCode, Tap, TapConnection, Transcript};
+
+use crate::client::{Client, ClientError, fresh_mask};
+use crate::{Limits, PATH, RFC_KEY, THREE_MESSAGES};
+
+/// What a demo recorded.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    /// Every byte both ways, decoded.
+    pub transcript: Transcript,
+    /// The frames the client received, in order.
+    pub received: Vec<Frame>,
+}
+
+/// A by-hand server on a free port with a Tap in front, and a client connected through it.
+async fn setup(
+    observer: Option<Observer>,
+) -> Result<(Client<TcpStream>, TapConnection, tokio::task::JoinHandle<std::io::Result<()>>), ClientError> {
+    let server = TcpListener::bind("127.0.0.1:0").await?;
+    let server_addr = server.local_addr()?;
+    let server_task = tokio::spawn(crate::server::serve(server, Limits::default()));
+    let mut tap = Tap::bind("127.0.0.1:0", server_addr).await?;
+    if let Some(observer) = observer {
+        tap = tap.observe(move |id, event| observer(id, event));
+    }
+    let stream = TcpStream::connect(tap.local_addr()).await?;
+    stream.set_nodelay(true)?;
+    let connection = tap.accept().await?;
+    let host = tap.local_addr().to_string();
+    let client = Client::handshake(stream, &host, PATH, RFC_KEY).await?;
+    Ok((client, connection, server_task))
+}
+
+// ANCHOR: three_messages
+/// The chapter's three messages over WebSocket, each waiting for its echo, then the close handshake.
+pub async fn three_messages(observer: Option<Observer>) -> Result<Recording, ClientError> {
+    let (mut client, connection, server) = setup(observer).await?;
+    let mut received = Vec::new();
+    for message in THREE_MESSAGES {
+        client.send_text(message).await?;
+        received.extend(client.next_frame().await?);
+    }
+    let done = ClosePayload { code: CloseCode::NORMAL, reason: "done".into() };
+    client.send(&Frame::close(Some(&done)).masked(fresh_mask())).await?;
+    // The server answers with its close frame and closes TCP; then we close our side.
+    received.extend(client.read_to_end().await?);
+    client.shutdown().await?;
+    let transcript = connection.transcript().await;
+    server.abort();
+    Ok(Recording { transcript, received })
+}
+// ANCHOR_END: three_messages
+
+/// A client breaks the first rule: it sends a text frame without a mask. The server fails the
+/// connection with 1002; the client answers the close, and the server closes TCP.
+pub async fn unmasked_frame(observer: Option<Observer>) -> Result<Recording, ClientError> {
+    let (mut client, connection, server) = setup(observer).await?;
+    client.send(&Frame::text("hello")).await?;
+    let mut received = Vec::new();
+    if let Some(close) = client.next_frame().await? {
+        if close.opcode == OpCode::Close {
+            // Answer with the same code, as a well-behaved client does (RFC 6455 §5.5.1).
+            let answer = Frame::new(OpCode::Close, close.payload.clone()).masked(fresh_mask());
+            client.send(&answer).await?;
+        }
+        received.push(close);
+    }
+    received.extend(client.read_to_end().await?);
+    client.shutdown().await?;
+    let transcript = connection.transcript().await;
+    server.abort();
+    Ok(Recording { transcript, received })
+}

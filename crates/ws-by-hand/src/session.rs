@@ -1,0 +1,389 @@
+//! The protocol after the handshake, as a state machine with no I/O (RFC 6455 §5, §7).
+//!
+//! [`Session::receive`] is given the bytes that arrived and answers with [`Action`]s: a whole
+//! message for the application, frames to write (a pong, a close), and when the connection is
+//! over. It never touches a socket, so the tests and the fuzzer drive it with plain bytes, and
+//! the server around it (`crate::server`) is a short loop of reads and writes.
+//!
+//! Every rule it enforces is one function, [`Session::check`], with the section it comes from.
+
+use wire::CloseCode;
+use wire::close::ClosePayload;
+use wire::frame::{Frame, FrameDecoder, FrameError, MAX_CONTROL_PAYLOAD, OpCode};
+
+/// A whole message, reassembled from its fragments and unmasked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A text message: valid UTF-8, checked (RFC 6455 §5.6).
+    Text(String),
+    /// A binary message.
+    Binary(Vec<u8>),
+}
+
+/// How the connection ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// The peer started the close handshake with this code (`None`: no code, reported as 1005);
+    /// we answered it.
+    PeerClosed(Option<CloseCode>),
+    /// We failed the connection with this code and reason, and the peer answered (or the close
+    /// timeout ran out, which the server decides).
+    WeClosed(CloseCode, String),
+}
+
+/// What the server must do next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Give this message to the application.
+    Deliver(Message),
+    /// Write this frame to the peer.
+    Send(Frame),
+    /// The close handshake is complete: close the TCP connection (RFC 6455 §7.1.1: the server
+    /// closes first).
+    CloseTcp(Ending),
+}
+
+/// A broken rule: the close code it is answered with and a reason for the close frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// 1002, 1007 or 1009.
+    pub code: CloseCode,
+    /// The rule and its section, short enough for a close frame (≤ 123 bytes).
+    pub reason: String,
+}
+
+fn protocol(reason: impl Into<String>) -> Violation {
+    Violation { code: CloseCode::PROTOCOL, reason: reason.into() }
+}
+
+/// Where the connection is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's; everything else is read and dropped.
+    Closing { code: CloseCode, reason: String },
+    /// The close handshake is done; nothing more is read.
+    Closed,
+}
+
+/// A message whose first fragment has arrived but not its last (RFC 6455 §5.4).
+#[derive(Debug)]
+struct Partial {
+    text: bool,
+    data: Vec<u8>,
+    /// For text: how many bytes at the start are known to be valid UTF-8.
+    checked: usize,
+}
+
+/// The server's side of one WebSocket connection. See the module docs.
+#[derive(Debug)]
+pub struct Session {
+    decoder: FrameDecoder,
+    max_message: usize,
+    message: Option<Partial>,
+    state: State,
+}
+
+impl Session {
+    /// A session that accepts messages of up to `max_message` bytes.
+    pub fn new(max_message: usize) -> Session {
+        Session {
+            decoder: FrameDecoder::new(max_message as u64),
+            max_message,
+            message: None,
+            state: State::Open,
+        }
+    }
+
+    /// Whether we have sent a close frame and are waiting for the peer's answer: the server reads
+    /// only for a limited time in this state.
+    pub fn is_closing(&self) -> bool {
+        matches!(self.state, State::Closing { .. })
+    }
+
+    /// The close we started, if we are waiting for the peer's answer to it.
+    pub fn our_close(&self) -> Option<Ending> {
+        match &self.state {
+            State::Closing { code, reason } => Some(Ending::WeClosed(*code, reason.clone())),
+            _ => None,
+        }
+    }
+
+    /// Whether the close handshake is over.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    // ANCHOR: receive
+    /// Bytes arrived from the peer. Returns what to do, in order.
+    pub fn receive(&mut self, bytes: &[u8]) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.is_closed() {
+            return actions;
+        }
+        self.decoder.push(bytes);
+        loop {
+            let frame = match self.decoder.next_frame() {
+                Ok(Some((frame, _raw))) => frame,
+                Ok(None) => break,
+                Err(e) => {
+                    self.fail(decoding_violation(&e), &mut actions);
+                    break;
+                }
+            };
+            if let Err(violation) = self.on_frame(frame, &mut actions) {
+                self.fail(violation, &mut actions);
+            }
+            if self.is_closed() {
+                break;
+            }
+        }
+        actions
+    }
+    // ANCHOR_END: receive
+
+    /// Fails the connection: sends a close frame with the violation's code (RFC 6455 §7.1.7).
+    /// If we are already closing, the peer gets no second close frame: the connection ends.
+    fn fail(&mut self, violation: Violation, actions: &mut Vec<Action>) {
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::Open => {
+                let payload = ClosePayload { code: violation.code, reason: violation.reason.clone() };
+                actions.push(Action::Send(Frame::close(Some(&payload))));
+                self.state = State::Closing { code: violation.code, reason: violation.reason };
+                // Whatever is still buffered is garbage after a broken rule; drop it.
+                let _ = self.decoder.take_buffered();
+            }
+            State::Closing { code, reason } => actions.push(Action::CloseTcp(Ending::WeClosed(code, reason))),
+            State::Closed => {}
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame, actions: &mut Vec<Action>) -> Result<(), Violation> {
+        Session::check(&frame)?;
+        if let State::Closing { code, reason } = &self.state {
+            // RFC 6455 §7.1.1: after our close frame, wait for the peer's; ignore anything else.
+            if frame.opcode == OpCode::Close {
+                actions.push(Action::CloseTcp(Ending::WeClosed(*code, reason.clone())));
+                self.state = State::Closed;
+            }
+            return Ok(());
+        }
+        match frame.opcode {
+            OpCode::Ping | OpCode::Pong | OpCode::Close => self.on_control(frame, actions)?,
+            OpCode::Text | OpCode::Binary => {
+                if self.message.is_some() {
+                    return Err(protocol(
+                        "a new message began before the last one's final fragment (RFC 6455 §5.4)",
+                    ));
+                }
+                let text = frame.opcode == OpCode::Text;
+                self.message = Some(Partial { text, data: Vec::new(), checked: 0 });
+                self.append(frame.payload, frame.fin, actions)?;
+            }
+            OpCode::Continuation => {
+                if self.message.is_none() {
+                    return Err(protocol("a continuation frame with no message to continue (RFC 6455 §5.4)"));
+                }
+                self.append(frame.payload, frame.fin, actions)?;
+            }
+            // `check` refused these already.
+            OpCode::Reserved(_) => {}
+        }
+        Ok(())
+    }
+
+    // ANCHOR: control
+    /// Control frames (RFC 6455 §5.5): the protocol talking to itself, answered at once.
+    fn on_control(&mut self, frame: Frame, actions: &mut Vec<Action>) -> Result<(), Violation> {
+        match frame.opcode {
+            // §5.5.2: a ping is answered with a pong carrying the same payload.
+            OpCode::Ping => actions.push(Action::Send(Frame::pong(frame.payload))),
+            // §5.5.1: a close is answered with a close (we send back the peer's code and reason,
+            // as tungstenite does), then the server closes TCP. A bad payload fails the connection.
+            OpCode::Close => {
+                let payload = ClosePayload::parse(&frame.payload)
+                    .map_err(|e| Violation { code: e.answer(), reason: e.to_string() })?;
+                actions.push(Action::Send(Frame::close(payload.as_ref())));
+                actions.push(Action::CloseTcp(Ending::PeerClosed(payload.map(|p| p.code))));
+                self.state = State::Closed;
+            }
+            // §5.5.3: a pong may come unasked, as a heartbeat; nothing to answer.
+            _ => {}
+        }
+        Ok(())
+    }
+    // ANCHOR_END: control
+
+    // ANCHOR: rules
+    /// The rules every frame from a client must follow, whatever its place in the conversation.
+    pub fn check(frame: &Frame) -> Result<(), Violation> {
+        // RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not
+        // masked" (status 1002, §7.4.1).
+        if frame.mask.is_none() {
+            return Err(protocol("a client frame must be masked (RFC 6455 §5.1)"));
+        }
+        // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated"; this server negotiates none.
+        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
+            return Err(protocol("RSV bits set, but no extension was negotiated (RFC 6455 §5.2)"));
+        }
+        // §5.2: opcodes 0x3-0x7 and 0xB-0xF are reserved for future use.
+        if let OpCode::Reserved(bits) = frame.opcode {
+            return Err(protocol(format!("reserved opcode 0x{bits:x} (RFC 6455 §5.2)")));
+        }
+        if frame.opcode.is_control() {
+            // §5.5: control frames carry at most 125 bytes and are never fragmented.
+            if frame.payload.len() > MAX_CONTROL_PAYLOAD {
+                return Err(protocol(format!(
+                    "a {}-byte {} frame; control frames carry at most 125 (RFC 6455 §5.5)",
+                    frame.payload.len(),
+                    frame.opcode
+                )));
+            }
+            if !frame.fin {
+                return Err(protocol(format!("a fragmented {} frame (RFC 6455 §5.5)", frame.opcode)));
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: rules
+
+    /// Adds a fragment to the open message; delivers it if `fin`.
+    fn append(&mut self, payload: Vec<u8>, fin: bool, actions: &mut Vec<Action>) -> Result<(), Violation> {
+        let max = self.max_message;
+        let Some(message) = self.message.as_mut() else { return Ok(()) };
+        // RFC 6455 §10.4: an endpoint limits what it will buffer; 1009 says "too big" (§7.4.1).
+        if message.data.len() + payload.len() > max {
+            return Err(Violation {
+                code: CloseCode::TOO_BIG,
+                reason: format!("a message over the limit of {max} bytes"),
+            });
+        }
+        message.data.extend_from_slice(&payload);
+        if message.text {
+            check_utf8(message, fin)?;
+        }
+        if fin && let Some(message) = self.message.take() {
+            let delivered = if message.text {
+                // `check_utf8` has just validated all of it.
+                Message::Text(String::from_utf8_lossy(&message.data).into_owned())
+            } else {
+                Message::Binary(message.data)
+            };
+            actions.push(Action::Deliver(delivered));
+        }
+        Ok(())
+    }
+}
+
+// ANCHOR: utf8
+/// RFC 6455 §8.1: a text message must be valid UTF-8, and an endpoint that finds it is not fails
+/// the connection with 1007 at once, even mid-message. A character may be cut between two
+/// fragments, so a fragment may *end* in the middle of one; only the final fragment must not.
+fn check_utf8(message: &mut Partial, fin: bool) -> Result<(), Violation> {
+    let invalid = || Violation {
+        code: CloseCode::INVALID_DATA,
+        reason: "a text message that is not valid UTF-8 (RFC 6455 §8.1)".into(),
+    };
+    match std::str::from_utf8(&message.data[message.checked..]) {
+        Ok(_) => message.checked = message.data.len(),
+        // `error_len() == None`: the bytes end in the middle of a character, which may continue.
+        Err(e) if e.error_len().is_none() && !fin => message.checked += e.valid_up_to(),
+        Err(_) => return Err(invalid()),
+    }
+    Ok(())
+}
+// ANCHOR_END: utf8
+
+/// A frame the codec could not even decode.
+fn decoding_violation(error: &FrameError) -> Violation {
+    match error {
+        FrameError::TooLarge { len, max } => Violation {
+            code: CloseCode::TOO_BIG,
+            reason: format!("a frame of {len} bytes, over the limit of {max}"),
+        },
+        FrameError::LengthTopBit(_) => protocol("a 64-bit length with its top bit set (RFC 6455 §5.2)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+    fn feed(session: &mut Session, frames: &[Frame]) -> Vec<Action> {
+        let bytes: Vec<u8> = frames.iter().flat_map(Frame::encode).collect();
+        session.receive(&bytes)
+    }
+
+    fn close_code(actions: &[Action]) -> Option<u16> {
+        actions.iter().find_map(|a| match a {
+            Action::Send(frame) if frame.opcode == OpCode::Close => {
+                Some(u16::from_be_bytes([frame.payload[0], frame.payload[1]]))
+            }
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn the_rfc_masked_hello_is_delivered_as_text() {
+        let mut session = Session::new(1024);
+        let actions = session.receive(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        assert_eq!(actions, [Action::Deliver(Message::Text("Hello".into()))]);
+    }
+
+    #[test]
+    fn a_ping_between_fragments_is_answered_and_the_message_still_arrives() {
+        let mut session = Session::new(1024);
+        let actions = feed(
+            &mut session,
+            &[
+                Frame::text("Hel").not_final().masked(MASK),
+                Frame::ping("?").masked(MASK),
+                Frame::new(OpCode::Continuation, "lo").masked(MASK),
+            ],
+        );
+        assert_eq!(actions, [Action::Send(Frame::pong("?")), Action::Deliver(Message::Text("Hello".into()))]);
+    }
+
+    #[test]
+    fn a_character_cut_between_fragments_is_valid_text() {
+        let euro = "€".as_bytes();
+        let mut session = Session::new(1024);
+        let actions = feed(
+            &mut session,
+            &[
+                Frame::new(OpCode::Text, &euro[..1]).not_final().masked(MASK),
+                Frame::new(OpCode::Continuation, &euro[1..]).masked(MASK),
+            ],
+        );
+        assert_eq!(actions, [Action::Deliver(Message::Text("€".into()))]);
+    }
+
+    #[test]
+    fn after_failing_the_server_waits_for_the_peers_close_then_closes_tcp() {
+        let mut session = Session::new(1024);
+        let first = feed(&mut session, &[Frame::text("no mask")]);
+        assert_eq!(close_code(&first), Some(1002));
+        assert!(session.is_closing());
+        let ignored = feed(&mut session, &[Frame::text("still talking").masked(MASK)]);
+        assert!(ignored.is_empty(), "data after our close frame is dropped: {ignored:?}");
+        let done = feed(&mut session, &[Frame::close(None).masked(MASK)]);
+        assert!(matches!(done.as_slice(), [Action::CloseTcp(Ending::WeClosed(CloseCode::PROTOCOL, _))]));
+        assert!(session.is_closed());
+    }
+
+    #[test]
+    fn a_message_over_the_limit_in_fragments_fails_with_1009() {
+        let mut session = Session::new(8);
+        let actions = feed(
+            &mut session,
+            &[
+                Frame::binary(vec![1; 5]).not_final().masked(MASK),
+                Frame::new(OpCode::Continuation, vec![2; 5]).masked(MASK),
+            ],
+        );
+        assert_eq!(close_code(&actions), Some(1009));
+    }
+}
