@@ -74,7 +74,11 @@ async fn websocket_feed_for_contrast() {
     let recording = demo::websocket(None).await.unwrap();
     assert_eq!(
         recording.steps[..3],
-        ["text \"{\\\"id\\\":1,\\\"text\\\":\\\"one\\\"}\"", "text \"{\\\"id\\\":2,\\\"text\\\":\\\"two\\\"}\"", "text \"{\\\"id\\\":3,\\\"text\\\":\\\"three\\\"}\""]
+        [
+            "text \"{\\\"id\\\":1,\\\"text\\\":\\\"one\\\"}\"",
+            "text \"{\\\"id\\\":2,\\\"text\\\":\\\"two\\\"}\"",
+            "text \"{\\\"id\\\":3,\\\"text\\\":\\\"three\\\"}\""
+        ]
     );
     snapshot("websocket", &recording);
 }

@@ -62,12 +62,8 @@ impl Request {
 
     /// `POST target HTTP/1.1` with `Host`, `Content-Type: text/plain` and the text as body.
     pub fn post_text(host: &str, target: &str, text: &str) -> Request {
-        Request {
-            method: "POST".into(),
-            body: text.as_bytes().to_vec(),
-            ..Request::get(host, target)
-        }
-        .header("Content-Type", "text/plain; charset=utf-8")
+        Request { method: "POST".into(), body: text.as_bytes().to_vec(), ..Request::get(host, target) }
+            .header("Content-Type", "text/plain; charset=utf-8")
     }
 
     /// The same request with one more header.
@@ -168,7 +164,9 @@ impl Connection {
     /// Reads a response head.
     pub fn read_head(&mut self) -> Result<Head, Error> {
         loop {
-            if let Some(head) = Head::parse_response(&self.buf).map_err(|e| Error::Unexpected(e.to_string()))? {
+            if let Some(head) =
+                Head::parse_response(&self.buf).map_err(|e| Error::Unexpected(e.to_string()))?
+            {
                 self.buf.drain(..head.len);
                 return Ok(head);
             }
@@ -269,7 +267,8 @@ pub fn parse_message(value: &serde_json::Value) -> Result<Message, Error> {
 // ANCHOR: short_poll_client
 /// The request a short-polling client sends.
 pub fn short_poll_request(host: &str, prefix: &str, since: u64) -> Request {
-    Request::get(host, &format!("{prefix}{}?since={since}", paths::MESSAGES)).header("Accept", "application/json")
+    Request::get(host, &format!("{prefix}{}?since={since}", paths::MESSAGES))
+        .header("Accept", "application/json")
 }
 
 /// One short poll: what is newer than `since`, maybe nothing.
@@ -335,7 +334,9 @@ impl EventStream {
     pub fn open(mut connection: Connection, request: &Request) -> Result<EventStream, Error> {
         connection.send(request)?;
         let head = connection.read_head()?;
-        if head.status() != Some(200) || !head.header("Content-Type").is_some_and(|t| t.starts_with("text/event-stream")) {
+        if head.status() != Some(200)
+            || !head.header("Content-Type").is_some_and(|t| t.starts_with("text/event-stream"))
+        {
             return Err(Error::Unexpected(format!("not an event stream: {}", head.start)));
         }
         let chunked = head.body(Some("GET")) == BodyKind::Chunked;
@@ -367,7 +368,11 @@ impl EventStream {
 // ANCHOR_END: sse_client
 
 /// A blocking WebSocket client for the feed, with a chosen key (see `ws_echo::client`).
-pub fn websocket(addr: SocketAddr, path: &str, key: &str) -> Result<tungstenite::WebSocket<TcpStream>, Error> {
+pub fn websocket(
+    addr: SocketAddr,
+    path: &str,
+    key: &str,
+) -> Result<tungstenite::WebSocket<TcpStream>, Error> {
     let stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
@@ -383,7 +388,9 @@ pub fn websocket(addr: SocketAddr, path: &str, key: &str) -> Result<tungstenite:
         .map_err(|e| Error::Unexpected(e.to_string()))?;
     let (ws, _) = tungstenite::client::client(request, stream).map_err(|e| match e {
         tungstenite::HandshakeError::Failure(e) => Error::WebSocket(e),
-        tungstenite::HandshakeError::Interrupted(_) => Error::Unexpected("the handshake was interrupted".into()),
+        tungstenite::HandshakeError::Interrupted(_) => {
+            Error::Unexpected("the handshake was interrupted".into())
+        }
     })?;
     Ok(ws)
 }

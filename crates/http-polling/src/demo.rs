@@ -309,7 +309,12 @@ pub async fn sse(observer: Option<Observer>) -> Result<Recording, Error> {
             let mut expect = |stream: &mut EventStream, steps: &mut Vec<String>| -> Result<(), Error> {
                 let event = stream.next_event()?.ok_or_else(|| Error::Stuck("the stream ended".into()))?;
                 last = event.id.clone().or(last.take());
-                steps.push(format!("event id={} data={:?} retry={:?}", event.id.as_deref().unwrap_or("-"), event.data, event.retry));
+                steps.push(format!(
+                    "event id={} data={:?} retry={:?}",
+                    event.id.as_deref().unwrap_or("-"),
+                    event.data,
+                    event.retry
+                ));
                 Ok(())
             };
             // The `retry:` line comes first: once it is here, the server is streaming.

@@ -131,8 +131,7 @@ impl Feed {
             if !found.is_empty() {
                 return Wait::Messages(found);
             }
-            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero())
-            else {
+            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
                 return Wait::TimedOut;
             };
             // Counted under the same lock as the check above: whoever sees `waiting` go up and

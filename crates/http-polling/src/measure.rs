@@ -317,7 +317,9 @@ impl Stamp {
         Stamp {
             date: httpdate::fmt_http_date(std::time::SystemTime::now()),
             machine: format!("{cpu}, {cores} cores, {memory}, {}", std::env::consts::OS),
-            versions: format!("{rustc}, {profile}; tiny_http 0.12, tungstenite 0.30, all on loopback through the Tap"),
+            versions: format!(
+                "{rustc}, {profile}; tiny_http 0.12, tungstenite 0.30, all on loopback through the Tap"
+            ),
         }
     }
 }
@@ -394,7 +396,9 @@ impl Report {
                         series: [(&str, RGBColor, Vec<f64>); 2]|
              -> Result<(), Error> {
                 let max = series.iter().flat_map(|s| s.2.iter().copied()).fold(1.0f64, f64::max) * 3.0;
-                let min = series.iter().flat_map(|s| s.2.iter().copied()).filter(|v| *v > 0.0).fold(max, f64::min) / 3.0;
+                let min =
+                    series.iter().flat_map(|s| s.2.iter().copied()).filter(|v| *v > 0.0).fold(max, f64::min)
+                        / 3.0;
                 let mut chart = ChartBuilder::on(area)
                     .caption(title, ("sans-serif", 18))
                     .margin(12)
@@ -408,7 +412,11 @@ impl Report {
                     .x_labels(self.rows.len() * 2 + 1)
                     .x_label_formatter(&|x| {
                         let i = x.floor() as usize;
-                        if (x - x.floor() - 0.5).abs() < 0.01 { names.get(i).cloned().unwrap_or_default() } else { String::new() }
+                        if (x - x.floor() - 0.5).abs() < 0.01 {
+                            names.get(i).cloned().unwrap_or_default()
+                        } else {
+                            String::new()
+                        }
                     })
                     .y_desc(unit)
                     .draw()
@@ -433,20 +441,33 @@ impl Report {
                     .map_err(|e| draw(&e))?;
                 Ok(())
             };
-            let ms_of = |f: fn(&Row) -> Duration| self.rows.iter().map(|r| f(r).as_secs_f64() * 1000.0).collect::<Vec<_>>();
+            let ms_of = |f: fn(&Row) -> Duration| {
+                self.rows.iter().map(|r| f(r).as_secs_f64() * 1000.0).collect::<Vec<_>>()
+            };
             bars(
                 &left,
                 "Delivery latency",
                 "milliseconds (log)",
-                [("p50", RGBColor(31, 95, 168), ms_of(|r| r.p50)), ("p99", RGBColor(179, 38, 30), ms_of(|r| r.p99))],
+                [
+                    ("p50", RGBColor(31, 95, 168), ms_of(|r| r.p50)),
+                    ("p99", RGBColor(179, 38, 30), ms_of(|r| r.p99)),
+                ],
             )?;
             bars(
                 &right,
                 "Bytes on the wire per message",
                 "bytes (log)",
                 [
-                    ("client → server", RGBColor(31, 95, 168), self.rows.iter().map(|r| r.up_per_message).collect()),
-                    ("server → client", RGBColor(42, 127, 63), self.rows.iter().map(|r| r.down_per_message).collect()),
+                    (
+                        "client → server",
+                        RGBColor(31, 95, 168),
+                        self.rows.iter().map(|r| r.up_per_message).collect(),
+                    ),
+                    (
+                        "server → client",
+                        RGBColor(42, 127, 63),
+                        self.rows.iter().map(|r| r.down_per_message).collect(),
+                    ),
                 ],
             )?;
             root.present().map_err(|e| draw(&e))?;

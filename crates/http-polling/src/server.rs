@@ -70,7 +70,9 @@ impl Drop for Slot {
 impl Service {
     /// A service for `feed` with these limits.
     pub fn new(feed: Arc<Feed>, limits: Limits) -> Service {
-        Service { inner: Arc::new(Inner { feed, limits, waits: Mutex::new(0), waits_changed: Condvar::new() }) }
+        Service {
+            inner: Arc::new(Inner { feed, limits, waits: Mutex::new(0), waits_changed: Condvar::new() }),
+        }
     }
 
     /// The feed it serves.
@@ -94,7 +96,8 @@ impl Service {
         let mut waits = self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner);
         while *waits != n {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else { return false };
-            waits = self.inner.waits_changed.wait_timeout(waits, left).unwrap_or_else(PoisonError::into_inner).0;
+            waits =
+                self.inner.waits_changed.wait_timeout(waits, left).unwrap_or_else(PoisonError::into_inner).0;
         }
         true
     }
@@ -137,7 +140,8 @@ impl Service {
             (paths::WAIT | paths::EVENTS | paths::WS, _) => not_allowed(request, "GET"),
             _ => {
                 let url = request.url().split('?').next().unwrap_or_default().to_owned();
-                let line = format!("nothing at {url}; the feed answers at messages, messages/wait, events and ws");
+                let line =
+                    format!("nothing at {url}; the feed answers at messages, messages/wait, events and ws");
                 Reply::text(404, &line).send(request);
             }
         }

@@ -96,11 +96,13 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
         Err(e) => return Reply::text(400, &e.0).send(request),
     };
     let headers = head.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-    let accepted = match wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers) {
+    let accepted = match wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers)
+    {
         Ok(accepted) => accepted,
         Err(rejection) => {
             let mut writer = request.into_writer();
-            let _ = std::io::Write::write_all(&mut writer, &rejection.response_then(head.closes_connection()));
+            let _ =
+                std::io::Write::write_all(&mut writer, &rejection.response_then(head.closes_connection()));
             let _ = std::io::Write::flush(&mut writer);
             return;
         }
@@ -130,7 +132,12 @@ fn head_minor(head: &wire::http::Head) -> u8 {
 
 /// Sends the feed after `since` on a WebSocket that is never read, until a write fails or the
 /// feed ends streams.
-pub fn speak_only<S: std::io::Read + std::io::Write>(ws: &mut WebSocket<S>, feed: &Feed, since: u64, limits: &Limits) {
+pub fn speak_only<S: std::io::Read + std::io::Write>(
+    ws: &mut WebSocket<S>,
+    feed: &Feed,
+    since: u64,
+    limits: &Limits,
+) {
     let epoch = feed.epoch();
     let mut last = since;
     loop {

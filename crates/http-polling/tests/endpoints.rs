@@ -74,7 +74,8 @@ fn publishing_takes_text_or_json_and_the_message_is_polled_back() {
     let mut connection = Connection::open(s.addr()).unwrap();
     let first = client::publish(&mut connection, "", "plain text").unwrap();
     let json = Request::post_text(&s.addr().to_string(), "/messages", r#"{"text":"from JSON"}"#);
-    let json = Request { headers: vec![json.headers[0].clone()], ..json }.header("Content-Type", "application/json");
+    let json =
+        Request { headers: vec![json.headers[0].clone()], ..json }.header("Content-Type", "application/json");
     let answer = connection.exchange(&json).unwrap();
     assert_eq!(answer.status(), 200, "{}", body(&answer));
     let got = client::short_poll(&mut connection, "", 0).unwrap();
@@ -185,7 +186,8 @@ fn an_event_stream_over_http_1_0_runs_until_the_server_closes() {
     assert_eq!(stream.next_event().unwrap().unwrap().data, "old");
     feed.end_streams();
     assert_eq!(stream.next_event().unwrap(), None, "the end of the body is the end of the connection");
-    let keep_alive = EventStream::request(&s.addr().to_string(), "", None).http_1_0().header("Connection", "keep-alive");
+    let keep_alive =
+        EventStream::request(&s.addr().to_string(), "", None).http_1_0().header("Connection", "keep-alive");
     let answer = Connection::open(s.addr()).unwrap().exchange(&keep_alive).unwrap();
     assert_eq!(answer.status(), 400, "{}", body(&answer));
     s.stop();

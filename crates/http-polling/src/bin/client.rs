@@ -84,7 +84,8 @@ fn main() -> anyhow::Result<()> {
             }
         }
         ModeArg::Sse => loop {
-            let request = EventStream::request(&addr.to_string(), &args.prefix, Some(last).filter(|id| *id > 0));
+            let request =
+                EventStream::request(&addr.to_string(), &args.prefix, Some(last).filter(|id| *id > 0));
             let mut stream = EventStream::open(Connection::open(addr)?, &request)?;
             while let Some(event) = stream.next_event()? {
                 match (event.id, event.retry) {

@@ -36,12 +36,19 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.messages > 0 && args.rate > 0.0, "--messages and --rate must be above 0");
-    let mut modes: Vec<Mode> = args.intervals.iter().map(|ms| Mode::ShortPoll(Duration::from_millis(*ms))).collect();
+    let mut modes: Vec<Mode> =
+        args.intervals.iter().map(|ms| Mode::ShortPoll(Duration::from_millis(*ms))).collect();
     modes.extend([Mode::LongPoll, Mode::Sse, Mode::WebSocket]);
     let seconds = args.messages as f64 / args.rate * modes.len() as f64;
-    eprintln!("measuring {} modes, {} messages each at {}/s (about {seconds:.0} s)…", modes.len(), args.messages, args.rate);
+    eprintln!(
+        "measuring {} modes, {} messages each at {}/s (about {seconds:.0} s)…",
+        modes.len(),
+        args.messages,
+        args.rate
+    );
     let config = Config { messages: args.messages, rate: args.rate, modes };
-    let report = measure::run(config, |row| eprintln!("  {}: p50 {:?}, p99 {:?}", row.mode, row.p50, row.p99)).await?;
+    let report =
+        measure::run(config, |row| eprintln!("  {}: p50 {:?}, p99 {:?}", row.mode, row.p50, row.p99)).await?;
     let table = report.markdown();
     println!("{table}");
     if let Some(dir) = args.out {
