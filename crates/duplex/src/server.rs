@@ -31,7 +31,8 @@ use tungstenite::protocol::{Role, WebSocket};
 use wire::handshake::Rejection;
 use wire::http::{Head, StartLine};
 use ws_echo::Limits;
-use ws_echo::blocking::Unbounded;
+use ws_echo::TungsteniteConfig;
+use ws_echo::blocking::Upgraded;
 
 use crate::site;
 
@@ -219,13 +220,17 @@ impl Shared {
         let peer = request.remote_addr().map_or_else(|| "?".to_owned(), ToString::to_string);
         // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
         let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
+        let socket: Option<std::net::TcpStream> = None;
         let stream = request.upgrade("websocket", response);
         let spawned = std::thread::Builder::new().name(format!("ws {peer}")).spawn(move || {
             let _slot = slot;
             tracing::info!(%peer, "WebSocket open at {}", ws_echo::PATH);
             // tiny_http hides the socket, so reads cannot be given a timeout here.
-            let mut ws =
-                WebSocket::from_raw_socket(Unbounded(stream), Role::Server, Some(limits.websocket_config()));
+            let mut ws = WebSocket::from_raw_socket(
+                Upgraded { stream, socket },
+                Role::Server,
+                Some(limits.websocket_config()),
+            );
             let ending = ws_echo::blocking::echo(&mut ws, &limits);
             tracing::info!(%peer, ?ending, "WebSocket closed");
         });

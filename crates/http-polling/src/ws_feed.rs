@@ -118,7 +118,7 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
     let stream = request.upgrade("websocket", response);
     spawn_waiter("websocket feed", move || {
         let _slot = slot;
-        let config = ws_echo::Limits::default().websocket_config();
+        let config = ws_echo::TungsteniteConfig::websocket_config(&ws_echo::Limits::default());
         let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(config));
         speak_only(&mut ws, &feed, since, &limits);
     });

@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use tokio::net::TcpListener;
-use ws_echo::limits;
 
 /// A WebSocket echo server: every text or binary message comes straight back.
 ///
@@ -19,12 +18,11 @@ struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = ws_echo::server::DEFAULT_PORT)]
     port: u16,
-    /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
-    #[arg(long, default_value_t = limits::MAX_MESSAGE)]
-    max_message: usize,
     /// Use the blocking server (a thread per connection) instead of the async one.
     #[arg(long)]
     blocking: bool,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 #[tokio::main]
@@ -36,7 +34,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = ws_echo::Limits { max_message: args.max_message, ..Default::default() };
+    let limits = args.limits.limits();
     let address = format!("{}:{}", args.host, args.port);
     if args.blocking {
         let listener = std::net::TcpListener::bind(&address)
