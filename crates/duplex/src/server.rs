@@ -16,14 +16,15 @@
 //! (`/feed/messages`, `/feed/events`, `/feed/ws`, …): its handlers answer those requests.
 //!
 //! Requests are served by [`WORKERS`] threads. A WebSocket gets a thread of its own, so a
-//! long-lived connection never holds up page loads; at most [`ws_echo::limits::MAX_CONNECTIONS`]
-//! at once, and further upgrades get `503`.
+//! long-lived connection never holds up page loads; at most `limits.max_connections` at once,
+//! and further upgrades get `503`. tiny_http is the vendored, patched one
+//! (`vendor/tiny_http/PATCHES.md`): every connection gets the shared limits on its head (size,
+//! time), its reads and writes, and the number of connections (`guard`).
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use tiny_http::{Header, Request, Response};
@@ -125,12 +126,17 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
         }
     })?;
     let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
+    // tiny_http, patched (vendor/tiny_http/PATCHES.md): the shared limits on heads, reads,
+    // writes and connections.
+    let tiny_limits = guard::tiny_http_limits(&config.limits);
     let http = Arc::new(
-        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
+        tiny_http::Server::from_listener_with_limits(listener, None, tiny_limits)
+            .map_err(|e| ServeError::Http(e.to_string()))?,
     );
-    let limits = http_polling::Limits::default();
+    let limits = http_polling::Limits { max_body: config.limits.max_body, ..Default::default() };
     let feed = http_polling::Service::new(Arc::new(http_polling::Feed::new(limits.history)), limits);
-    let shared = Arc::new(Shared { config, websockets: Arc::new(AtomicUsize::new(0)), feed: feed.clone() });
+    let websockets = guard::Slots::new(config.limits.max_connections);
+    let shared = Arc::new(Shared { config, websockets, feed: feed.clone() });
     let workers = (0..WORKERS)
         .map(|_| {
             let http = http.clone();
@@ -148,8 +154,8 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
 
 struct Shared {
     config: Config,
-    /// WebSockets open right now.
-    websockets: Arc<AtomicUsize>,
+    /// WebSockets open right now (tiny_http counts connections only until they are upgraded).
+    websockets: guard::Slots,
     /// The request–response chapter's feed.
     feed: http_polling::Service,
 }
@@ -209,23 +215,19 @@ impl Shared {
             }
         };
         let limits = self.config.limits.clone();
-        let Some(slot) = Slot::take(&self.websockets, limits.max_connections) else {
-            let message = format!(
-                "the server is at its limit of {} WebSockets; try again soon",
-                limits.max_connections
-            );
-            reject(request, Rejection { status: 503, message, headers: vec![("Retry-After", "5".into())] });
+        let Some(slot) = self.websockets.take() else {
+            reject(request, self.websockets.busy());
             return;
         };
         let peer = request.remote_addr().map_or_else(|| "?".to_owned(), ToString::to_string);
         // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
         let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
-        let socket: Option<std::net::TcpStream> = None;
+        // The socket's handle, for the echo's idle and send timeouts (tiny_http's stream hides it).
+        let socket = request.socket();
         let stream = request.upgrade("websocket", response);
         let spawned = std::thread::Builder::new().name(format!("ws {peer}")).spawn(move || {
             let _slot = slot;
             tracing::info!(%peer, "WebSocket open at {}", ws_echo::PATH);
-            // tiny_http hides the socket, so reads cannot be given a timeout here.
             let mut ws = WebSocket::from_raw_socket(
                 Upgraded { stream, socket },
                 Role::Server,
@@ -237,22 +239,6 @@ impl Shared {
         if let Err(e) = spawned {
             tracing::warn!("no thread for a WebSocket: {e}");
         }
-    }
-}
-
-/// One open WebSocket, counted while it lives.
-struct Slot(Arc<AtomicUsize>);
-
-impl Slot {
-    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
-        count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok()?;
-        Some(Slot(count.clone()))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -17,6 +17,8 @@
 //! - [`refuse`]: answering with an HTTP error and shutting down, async or blocking.
 //! - [`upgrade`]: judging an upgrade request and answering `101` or the error.
 //! - [`slots`]: counting open connections, and the `503` past the limit.
+//! - `tiny_http_limits` (feature `tiny_http`): the same limits for a server on the vendored,
+//!   patched tiny_http (`vendor/tiny_http/PATCHES.md`).
 
 pub mod args;
 pub mod head;
@@ -29,3 +31,18 @@ pub use args::LimitArgs;
 pub use limits::Limits;
 pub use refuse::HandshakeError;
 pub use slots::{Slot, Slots};
+
+/// The shared limits as the patched tiny_http's own (`vendor/tiny_http/PATCHES.md`): the head's
+/// size and time, a body read's and a write's wait, the connection cap. tiny_http drains at most
+/// `max_body` bytes of a body the handler did not read; past that it closes the connection.
+#[cfg(feature = "tiny_http")]
+pub fn tiny_http_limits(limits: &Limits) -> tiny_http::Limits {
+    tiny_http::Limits {
+        max_head: limits.max_head,
+        head_timeout: limits.handshake_timeout,
+        read_timeout: Some(limits.handshake_timeout),
+        write_timeout: Some(limits.send_timeout),
+        max_connections: limits.max_connections,
+        max_drain: limits.max_body,
+    }
+}

@@ -233,10 +233,11 @@ impl Service {
     /// `POST /messages`: publishes the body, plain text or JSON `{"text": "…"}`.
     fn publish(&self, mut request: Request) {
         let max = self.limits().max_body;
-        // A trap of tiny_http 0.12: the part of a body the handler did not read is read and
-        // thrown away when the request is dropped, into a buffer as large as what is left. A
-        // `Content-Length` larger than the memory the process can get aborts it, whatever the
-        // handler does; only a proxy with a body limit in front protects against that.
+        // A trap of tiny_http 0.12.0: the part of a body the handler did not read was thrown
+        // away when the request was dropped, into a buffer as large as the client said, and a
+        // huge `Content-Length` aborted the process. The vendored tiny_http drains a little and
+        // closes the connection on more (vendor/tiny_http/PATCHES.md, patch 1), so refusing
+        // without reading is safe.
         if request.body_length().is_some_and(|n| n > max) {
             return Reply::text(413, &format!("the body is larger than {max} bytes")).send(request);
         }
@@ -343,10 +344,26 @@ impl Running {
     }
 }
 
-/// Serves `service` at the root of `listener` until stopped.
+/// Serves `service` at the root of `listener` until stopped, with every server's default limits
+/// on connections (`guard`), and the service's body limit.
 pub fn start(listener: TcpListener, service: Service) -> std::io::Result<Running> {
+    let connections = guard::Limits { max_body: service.limits().max_body, ..guard::Limits::default() };
+    start_with(listener, service, &connections)
+}
+
+/// [`start`] with chosen limits on connections: the head's size and time, the waits of reads and
+/// writes, the connection cap (tiny_http, patched: `vendor/tiny_http/PATCHES.md`).
+pub fn start_with(
+    listener: TcpListener,
+    service: Service,
+    connections: &guard::Limits,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let http = Arc::new(tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?);
+    let limits = guard::tiny_http_limits(connections);
+    let http = Arc::new(
+        tiny_http::Server::from_listener_with_limits(listener, None, limits)
+            .map_err(std::io::Error::other)?,
+    );
     let workers = (0..WORKERS)
         .map(|_| {
             let (http, service) = (http.clone(), service.clone());

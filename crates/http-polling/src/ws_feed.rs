@@ -10,7 +10,9 @@
 //!   be reading. This feed therefore only speaks: messages, and a ping every heartbeat, whose
 //!   write fails once the client is gone. It does not read the client's close frame, so a
 //!   browser that closes sees no close handshake (it reports `wasClean: false`). That is the
-//!   honest cost of a blocking server; the async one above has none of it.
+//!   honest cost of a blocking server; the async one above has none of it. A client that stops
+//!   reading makes a write wait at most the send timeout (the patched tiny_http's write timeout,
+//!   `vendor/tiny_http/PATCHES.md`), then the thread and its slot are free again.
 
 use std::sync::Arc;
 
@@ -61,7 +63,9 @@ where
         let ended = changes.borrow_and_update().1 != epoch;
         for message in feed.since(last, limits.batch) {
             last = message.id;
-            if ws.send(WsMessage::text(frame_text(&message))).await.is_err() {
+            // A client that stopped reading is dropped after the send timeout, not waited for.
+            let send = ws.send(WsMessage::text(frame_text(&message)));
+            if !matches!(tokio::time::timeout(guard::limits::SEND_TIMEOUT, send).await, Ok(Ok(()))) {
                 return;
             }
         }
