@@ -131,7 +131,7 @@ fn a_head_that_does_not_arrive_in_time_gets_408() {
 fn a_head_dribbled_a_byte_at_a_time_gets_408_although_every_byte_is_quick() {
     let limits = Limits { head_timeout: Duration::from_millis(300), ..Limits::default() };
     let addr = serve(limits, ok);
-    let mut stream = connect(addr);
+    let stream = connect(addr);
     let reader = stream.try_clone().unwrap();
     let dribbler = std::thread::spawn(move || {
         let mut stream = stream;
@@ -238,4 +238,42 @@ fn a_body_that_stops_arriving_fails_the_read_instead_of_holding_the_thread() {
     stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nonly a little").unwrap();
     let answer = read_until(&mut stream, "TimedOut");
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+}
+
+#[test]
+fn bytes_that_are_not_http_get_400_at_once_not_at_the_head_timeout() {
+    // Unpatched, a TLS hello (no CRLF in it) waited for the rest of a line until the head timeout;
+    // with a 10-minute timeout this test would fail at the client's 20 s patience instead.
+    let limits = Limits { head_timeout: Duration::from_secs(600), ..Limits::default() };
+    let addr = serve(limits, ok);
+    let mut stream = connect(addr);
+    stream.write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer:?}");
+    still_serving(addr);
+}
+
+#[test]
+fn a_client_that_pipelines_without_reading_holds_one_request_not_the_whole_server() {
+    // Unpatched, every pipelined request was queued at once and each worker waited its turn to
+    // write to this client, which never reads: one client stalled every worker.
+    let limits = Limits { write_timeout: Some(Duration::from_secs(600)), ..Limits::default() };
+    fn big(request: tiny_http::Request) {
+        let _ = request.respond(Response::from_data(vec![b'z'; 256 * 1024]));
+    }
+    let addr = serve(limits, big);
+    let mut deaf = connect(addr);
+    let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200);
+    deaf.write_all(&requests).unwrap();
+    // Both workers of `serve` would be stuck behind it; a second client is answered.
+    let mut other = connect(addr);
+    other.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    other.read_to_end(&mut answer).unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..64.min(answer.len())])
+    );
+    drop(deaf);
 }

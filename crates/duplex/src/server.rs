@@ -15,8 +15,8 @@
 //! The request–response chapter's feed is mounted under [`http_polling::BOOK_PREFIX`]
 //! (`/feed/messages`, `/feed/events`, `/feed/ws`, …): its handlers answer those requests.
 //!
-//! Requests are served by [`WORKERS`] threads. A WebSocket gets a thread of its own, so a
-//! long-lived connection never holds up page loads; at most `limits.max_connections` at once,
+//! Each request is answered on a thread of its own ([`WORKERS`] threads hand them out), so a
+//! slow client never holds up anybody else's page load; a WebSocket keeps its thread, and at most `limits.max_connections` at once,
 //! and further upgrades get `503`. tiny_http is the vendored, patched one
 //! (`vendor/tiny_http/PATCHES.md`): every connection gets the shared limits on its head (size,
 //! time), its reads and writes, and the number of connections (`guard`).
@@ -37,9 +37,9 @@ use ws_echo::blocking::Upgraded;
 
 use crate::site;
 
-/// Threads that take requests off tiny_http's queue. Page loads are short; eight let a browser
-/// fetch a page's scripts, styles and fonts in parallel.
-pub const WORKERS: usize = 8;
+/// Threads that take requests off tiny_http's queue and give each a thread of its own
+/// (`http_polling::server::dispatch` says why).
+pub const WORKERS: usize = 2;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -142,10 +142,7 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
             let http = http.clone();
             let shared = shared.clone();
             std::thread::spawn(move || {
-                // `recv` fails only when the server is unblocked to stop.
-                while let Ok(request) = http.recv() {
-                    shared.handle(request);
-                }
+                http_polling::server::dispatch(&http, move |request| shared.handle(request));
             })
         })
         .collect();

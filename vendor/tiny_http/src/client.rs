@@ -51,6 +51,8 @@ enum ReadError {
     ReadIoError(IoError),
     // DUPLEX PATCH (PATCHES.md, 4): the head grew past `Limits::max_head`.
     HeadTooLarge,
+    // DUPLEX PATCH (PATCHES.md, 10): a byte that no HTTP/1.1 head contains.
+    NotHttp,
 }
 
 impl ClientConnection {
@@ -114,9 +116,15 @@ impl ClientConnection {
 
             if byte == b'\n' && prev_byte_was_cr {
                 buf.pop(); // removing the '\r'
-                return AsciiString::from_ascii(buf).map_err(|_| {
-                    ReadError::ReadIoError(IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"))
-                });
+                // DUPLEX PATCH (PATCHES.md, 10): a line that is not ASCII gets 400, not a silent close.
+                return AsciiString::from_ascii(buf).map_err(|_| ReadError::NotHttp);
+            }
+
+            // DUPLEX PATCH (PATCHES.md, 10): upstream waited for CRLF whatever came before it, so
+            // bytes that are not HTTP at all (a TLS hello sent to a plain port) were held until
+            // the head timeout. A control byte other than tab, CR and LF is never in a head.
+            if (byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n')) || byte == 0x7f {
+                return Err(ReadError::NotHttp);
             }
 
             prev_byte_was_cr = byte == b'\r';
@@ -131,6 +139,12 @@ impl ClientConnection {
         // DUPLEX PATCH (PATCHES.md, 2): the whole head is due within `head_timeout`, counted from
         // when the previous request's body is done with the connection (its reads have their own
         // timeout, and share the socket).
+        // DUPLEX PATCH (PATCHES.md, 9): one request at a time. Upstream read pipelined requests as
+        // fast as they came and queued them all: a client that pipelines without reading filled
+        // the queue and tied up every worker, each waiting its turn to write to a client that
+        // never read. Now the next request is read only once the previous response is written.
+        let mut writer = self.sink.next().unwrap();
+        writer.wait_turn();
         self.next_header_source.wait_turn();
         self.timing.start_head();
         let mut head_bytes = 0;
@@ -179,8 +193,6 @@ impl ClientConnection {
         self.timing.start_body();
         self.served += 1;
 
-        // building the writer for the request
-        let writer = self.sink.next().unwrap();
 
         // follow-up for next potential request
         let mut data_source = self.source.next().unwrap();
@@ -257,6 +269,22 @@ impl Iterator for ClientConnection {
                         .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
                         .ok();
                     return None; // closing the connection
+                }
+
+                // DUPLEX PATCH (PATCHES.md, 10): `400` and close, at once.
+                Err(ReadError::NotHttp) => {
+                    let writer = self.sink.next().unwrap();
+                    let response = Response::from_string("this is not an HTTP/1.1 request\n")
+                        .with_status_code(StatusCode(400));
+                    let close = Header::from_bytes(&b"Connection"[..], &b"close"[..]).ok();
+                    let response = match close {
+                        Some(h) => response.with_header(h),
+                        None => response,
+                    };
+                    response
+                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                        .ok();
+                    return None;
                 }
 
                 // DUPLEX PATCH (PATCHES.md, 4): `431` and close.

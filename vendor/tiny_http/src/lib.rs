@@ -350,7 +350,7 @@ impl Server {
                         }
                         // DUPLEX PATCH (PATCHES.md, 2): the connection's timeouts.
                         let timing = limits::Timing::new(sock.tcp_clone(), limits.clone());
-                        let (mut read_closable, write_closable) = match ssl {
+                        let (mut read_closable, mut write_closable) = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
                             Some(ref ssl) => {
@@ -368,6 +368,7 @@ impl Server {
                         };
 
                         read_closable.set_timing(timing.clone());
+                        write_closable.set_timing(timing.clone());
                         Ok(ClientConnection::new(write_closable, read_closable, timing))
                     }
                     Err(e) => Err(e),

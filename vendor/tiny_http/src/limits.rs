@@ -132,6 +132,17 @@ impl Timing {
         error
     }
 
+    /// A write error as the caller should see it: a socket timeout is `TimedOut`, and it closes
+    /// the connection (a half-written response cannot be followed by another).
+    pub(crate) fn after_write_error(&self, error: std::io::Error) -> std::io::Error {
+        let mode = self.mode.lock().unwrap_or_else(|e| e.into_inner()).0;
+        if mode != Mode::Off && matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+            self.abandon();
+            return timed_out();
+        }
+        error
+    }
+
     /// Closes both directions of the connection: what is already written still goes out.
     pub(crate) fn abandon(&self) {
         if let Some(socket) = &self.socket {

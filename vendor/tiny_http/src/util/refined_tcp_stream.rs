@@ -156,7 +156,12 @@ impl Read for RefinedTcpStream {
 
 impl Write for RefinedTcpStream {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
-        self.stream.write(buf)
+        // DUPLEX PATCH (PATCHES.md, 2): a write that timed out leaves a response half written:
+        // the connection cannot carry another one, so it is closed.
+        self.stream.write(buf).map_err(|e| match &self.timing {
+            Some(timing) => timing.after_write_error(e),
+            None => e,
+        })
     }
 
     fn flush(&mut self) -> IoResult<()> {

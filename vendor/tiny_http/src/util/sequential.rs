@@ -135,6 +135,17 @@ impl<R: Read + Send> Read for SequentialReader<R> {
     }
 }
 
+impl<W: Write + Send> SequentialWriter<W> {
+    /// DUPLEX PATCH (PATCHES.md, 9): blocks until the response before this one is written (or
+    /// abandoned).
+    pub fn wait_turn(&mut self) {
+        if let Some(v) = self.trigger.as_mut() {
+            let _ = v.recv();
+        }
+        self.trigger = None;
+    }
+}
+
 impl<W: Write + Send> Write for SequentialWriter<W> {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
         if let Some(v) = self.trigger.as_mut() {
