@@ -143,6 +143,14 @@ impl Timing {
         error
     }
 
+    /// Stops reading the connection (an unread body too large to drain): the response being
+    /// written still goes out, then the connection ends instead of reading the body as a head.
+    pub(crate) fn stop_reading(&self) {
+        if let Some(socket) = &self.socket {
+            let _ = socket.shutdown(Shutdown::Read);
+        }
+    }
+
     /// Closes both directions of the connection: what is already written still goes out.
     pub(crate) fn abandon(&self) {
         if let Some(socket) = &self.socket {

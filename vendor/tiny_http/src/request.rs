@@ -221,7 +221,7 @@ where
             let data_reader = match &timing {
                 Some(timing) => {
                     let closer = timing.clone();
-                    data_reader.with_drain_limit(timing.limits().max_drain, Box::new(move || closer.abandon()))
+                    data_reader.with_drain_limit(timing.limits().max_drain, Box::new(move || closer.stop_reading()))
                 }
                 None => data_reader,
             };
