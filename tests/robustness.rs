@@ -134,7 +134,7 @@ async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
 async fn good(addr: SocketAddr, proto: Proto, id: usize) -> Outcome {
     match proto {
         Proto::WebSocket(path) => good_websocket(addr, path, id).await,
-        Proto::Book if id % 2 == 0 => good_websocket(addr, ws_echo::PATH, id).await,
+        Proto::Book if id.is_multiple_of(2) => good_websocket(addr, ws_echo::PATH, id).await,
         Proto::Book => good_pages(addr, id).await,
         Proto::Feed => good_feed(addr, id).await,
         Proto::Tcp(framing) => good_tcp(addr, framing, id).await,
@@ -343,7 +343,9 @@ async fn stalled(addr: SocketAddr, proto: Proto, id: usize) -> Result<TcpStream,
         Proto::Tcp(Framing::Lines) => (connect(addr).await?, b"half a li".to_vec()),
         Proto::Tcp(Framing::LengthPrefixed) => (connect(addr).await?, vec![0, 0, 0x10, 0, b'a', b'b']),
         Proto::Tcp(Framing::Raw) => (connect(addr).await?, Vec::new()),
-        _ if id % 2 == 0 => (connect(addr).await?, b"GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgr".to_vec()),
+        _ if id.is_multiple_of(2) => {
+            (connect(addr).await?, b"GET /ws/echo HTTP/1.1\r\nHost: x\r\nUpgr".to_vec())
+        }
         Proto::Feed => (
             connect(addr).await?,
             b"POST /messages HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab".to_vec(),
@@ -369,7 +371,7 @@ async fn vanishing(addr: SocketAddr, proto: Proto, id: usize) -> Outcome {
         _ => header(0x1, 2000).into_iter().chain([b'x'; 100]).collect(),
     };
     let _ = stream.write_all(&bytes).await;
-    if id % 2 == 0 {
+    if id.is_multiple_of(2) {
         // A reset instead of a FIN: what a crashed client or a pulled cable looks like.
         let _ = stream.set_zero_linger();
     }
@@ -387,7 +389,7 @@ async fn deaf(addr: SocketAddr, proto: Proto, id: usize) -> Result<TcpStream, St
         Proto::Tcp(Framing::LengthPrefixed) => {
             (connect(addr).await?, [16_000u32.to_be_bytes().to_vec(), vec![b'p'; 16_000]].concat())
         }
-        Proto::Feed if id % 2 == 0 => {
+        Proto::Feed if id.is_multiple_of(2) => {
             let mut stream = connect(addr).await?;
             stream.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").await.map_err(fail("events"))?;
             return Ok(stream);

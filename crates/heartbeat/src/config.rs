@@ -62,19 +62,13 @@ impl Heartbeat {
 }
 
 /// Everything the pinging server needs to know.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
     /// The heartbeat.
     pub heartbeat: Heartbeat,
     /// Every server's limits: message size, handshake, idle and close timeouts, connections.
     /// `limits.idle_timeout` is [`IDLE_TIMEOUT`], counted in application messages only.
     pub limits: ws_echo::Limits,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings { heartbeat: Heartbeat::default(), limits: ws_echo::Limits::default() }
-    }
 }
 
 /// The default limits without an idle timeout, for demos and tests that must not be cut short
