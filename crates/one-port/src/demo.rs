@@ -227,50 +227,43 @@ async fn tap(upstream: SocketAddr, observer: Option<Observer>) -> std::io::Resul
 /// A transcript of TLS records, in a form that is the same on every run.
 ///
 /// The sizes of the server's first records change from run to run (an ECDSA signature is 70 to
-/// 72 bytes long depending on its random nonce), and how the bytes of two quick writes are cut
-/// into records depends on timing. So this view merges each run of records of one kind in one
-/// direction into a line, and leaves the sizes out; `just wss` shows them live.
+/// 72 bytes long, depending on its random nonce), and whether two quick writes travel as one
+/// record or two depends on timing. So this view merges each run of records of one kind in one
+/// direction into a line and leaves sizes and counts out; `just wss` shows them live.
 pub fn tls_view(transcript: &Transcript) -> String {
     let style = Render::snapshot();
     let mut out = String::new();
-    let mut run: Option<(Direction, u8, usize)> = None;
-    let flush = |run: &mut Option<(Direction, u8, usize)>, out: &mut String| {
-        if let Some((dir, kind, count)) = run.take() {
-            let records = if count == 1 { "record" } else { "records" };
-            out.push_str(&format!("{} TLS {} {records} (encrypted; opaque to the Tap)\n", dir.arrow(), tls_kind(kind)));
-        }
-    };
+    let mut run: Option<(Direction, u8)> = None;
     for event in &transcript.events {
         match (&event.kind, event.dir) {
-            (EventKind::TlsRecord { content_type, .. }, Some(dir)) => match &mut run {
-                Some((d, k, count)) if *d == dir && *k == *content_type => *count += 1,
-                _ => {
-                    flush(&mut run, &mut out);
-                    run = Some((dir, *content_type, 1));
+            (EventKind::TlsRecord { content_type, .. }, Some(dir)) => {
+                if run != Some((dir, *content_type)) {
+                    out.push_str(&format!("{} TLS {}\n", dir.arrow(), tls_kind(*content_type)));
+                    run = Some((dir, *content_type));
                 }
-            },
+            }
             (EventKind::Note(text), None) if text.starts_with("the connection is over") => {
-                flush(&mut run, &mut out);
+                run = None;
                 out.push_str("─── the connection is over\n");
             }
             _ => {
-                flush(&mut run, &mut out);
+                run = None;
                 out.push_str(&Event::render(event, &style));
             }
         }
     }
-    flush(&mut run, &mut out);
     out
 }
 
+/// RFC 8446 §5.1: a record's content type, which with its length is all that travels in the
+/// clear. In TLS 1.3 everything after the ServerHello, the rest of the handshake and every alert
+/// included, travels as encrypted "application_data".
 fn tls_kind(content_type: u8) -> &'static str {
-    // RFC 8446 §5.1: the record's content type, the one thing besides its length that is in the
-    // clear. In TLS 1.3 everything after the ServerHello is sent as "application_data".
     match content_type {
-        20 => "change_cipher_spec",
+        20 => "change_cipher_spec: one byte, a no-op kept for old middleboxes (RFC 8446 §D.4)",
         21 => "alert",
-        22 => "handshake",
-        23 => "application_data",
-        _ => "unknown",
+        22 => "handshake: hello messages, in the clear (the Tap does not decode them)",
+        23 => "application_data: encrypted, opaque to the Tap",
+        _ => "record of an unknown type",
     }
 }
