@@ -58,7 +58,9 @@ async fn the_upgrade_request_skips_the_middleware() {
 async fn an_upgrade_from_another_origin_gets_403_even_with_a_valid_cookie() {
     let server = demo::start_server(Guard::Checked).unwrap();
     let (transcript, head) =
-        demo::one_request(server.addr(), |host| demo::browser_upgrade(host, EVIL_ORIGIN), None).await.unwrap();
+        demo::one_request(server.addr(), |host| demo::browser_upgrade(host, EVIL_ORIGIN), None)
+            .await
+            .unwrap();
     assert_eq!(head.status(), Some(403), "RFC 6455 §10.2: the server decides by Origin");
     server.stop();
     snapshot("wrong_origin_gets_403", &transcript.render(&Render::snapshot()));
@@ -115,11 +117,17 @@ async fn wss_shows_opaque_records_outside_tls_and_the_same_websocket_inside() {
     let outside = demo::tls_view(&recording.outside);
     assert_eq!(recording.outside.heads().count(), 0, "outside TLS there is no HTTP to see:\n{outside}");
     assert_eq!(recording.outside.frames().count(), 0, "and no WebSocket frame:\n{outside}");
-    assert!(outside.contains("C→S TLS handshake: hello messages, in the clear"), "the ClientHello is in the clear:\n{outside}");
+    assert!(
+        outside.contains("C→S TLS handshake: hello messages, in the clear"),
+        "the ClientHello is in the clear:\n{outside}"
+    );
     let inside = recording.inside.render(&Render::snapshot());
     assert_eq!(recording.inside.heads().count(), 2, "inside: the upgrade request and the 101:\n{inside}");
     assert!(
-        recording.inside.frames().any(|(dir, f)| dir == Direction::ServerToClient && f.payload == b"Hello, wss!"),
+        recording
+            .inside
+            .frames()
+            .any(|(dir, f)| dir == Direction::ServerToClient && f.payload == b"Hello, wss!"),
         "inside: the echo, in plain bytes:\n{inside}"
     );
     // Every byte inside travels outside too, plus TLS's own: each record adds at least a 5-byte

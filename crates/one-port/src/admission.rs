@@ -257,7 +257,10 @@ mod tests {
     #[test]
     fn a_program_without_origin_is_admitted_by_its_bearer_token() {
         let visitor = admission().admit(&head(&[("Authorization", "bearer t0ken")])).unwrap();
-        assert_eq!((visitor.user.as_str(), visitor.credential, visitor.origin), ("ada", Credential::Bearer, None));
+        assert_eq!(
+            (visitor.user.as_str(), visitor.credential, visitor.origin),
+            ("ada", Credential::Bearer, None)
+        );
     }
 
     #[test]

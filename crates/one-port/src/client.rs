@@ -47,7 +47,8 @@ where
     let mut chunk = [0u8; 1024];
     loop {
         if let Some(head) = Head::parse_response(&buf).map_err(|e| ClientError::NotHttp(e.0))? {
-            let length = head.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+            let length =
+                head.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
             if buf.len() >= head.len + length {
                 let body = buf[head.len..head.len + length].to_vec();
                 return Ok((head, body));
@@ -120,7 +121,10 @@ where
 /// The chapter's WebSocket session: read the server's greeting, send `messages` one at a time
 /// and wait for each echo, then close with 1000 and read until the server has closed TCP.
 /// Returns what came back, in words.
-pub async fn session<S>(mut ws: WebSocketStream<S>, messages: Vec<Message>) -> Result<Vec<String>, ClientError>
+pub async fn session<S>(
+    mut ws: WebSocketStream<S>,
+    messages: Vec<Message>,
+) -> Result<Vec<String>, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

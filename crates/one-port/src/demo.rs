@@ -83,7 +83,11 @@ pub struct Recording {
 /// to `/ws/echo`, one message and the close. With `signed_in`, both carry the demo's bearer
 /// token. The server's journal shows which parts of the server saw each request.
 // ANCHOR: same_port
-pub async fn same_port(guard: Guard, signed_in: bool, observer: Option<Observer>) -> Result<Recording, DemoError> {
+pub async fn same_port(
+    guard: Guard,
+    signed_in: bool,
+    observer: Option<Observer>,
+) -> Result<Recording, DemoError> {
     let server = start_server(guard)?;
     let tap = tap(server.addr(), observer).await?;
     let host = tap.local_addr().to_string();

@@ -167,9 +167,12 @@ impl Middleware for RequireSession {
         match self.admission.authenticate(&request.head) {
             Ok((user, _)) => request.user = Some(user),
             Err(rejection) if request.path.starts_with(self.prefix) => {
-                self.journal.line("auth", format!("{} {} → 401, no valid session", request.method, request.path));
-                return Reply::text(401, rejection.message)
-                    .with_header("WWW-Authenticate", &format!("Bearer realm=\"{}\"", crate::admission::REALM));
+                self.journal
+                    .line("auth", format!("{} {} → 401, no valid session", request.method, request.path));
+                return Reply::text(401, rejection.message).with_header(
+                    "WWW-Authenticate",
+                    &format!("Bearer realm=\"{}\"", crate::admission::REALM),
+                );
             }
             Err(_) => {}
         }
@@ -200,7 +203,11 @@ mod tests {
         sessions.insert("t", "ada");
         Chain::new(|request: &mut HttpRequest| Reply::text(200, format!("hello {:?}", request.user)))
             .with(Logger(journal.clone()))
-            .with(RequireSession { admission: Admission::new(sessions), prefix: "/api/", journal: journal.clone() })
+            .with(RequireSession {
+                admission: Admission::new(sessions),
+                prefix: "/api/",
+                journal: journal.clone(),
+            })
     }
 
     #[test]

@@ -93,18 +93,20 @@ impl Routes {
         // HttpOnly: page scripts cannot read it. SameSite=Strict: other *sites* do not get it.
         // Another port on the same host is the same site, though, so it does get it: which is
         // why the upgrade path checks `Origin` too.
-        Reply::text(303, format!("signed in as {name}"))
-            .with_header("Location", "/client")
-            .with_header("Set-Cookie", &format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"))
+        Reply::text(303, format!("signed in as {name}")).with_header("Location", "/client").with_header(
+            "Set-Cookie",
+            &format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"),
+        )
     }
 
     fn logout(&self, request: &HttpRequest) -> Reply {
         if let Some((token, _)) = crate::admission::token_of(&request.head) {
             self.sessions.remove(&token);
         }
-        Reply::text(303, "signed out")
-            .with_header("Location", "/")
-            .with_header("Set-Cookie", &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
+        Reply::text(303, "signed out").with_header("Location", "/").with_header(
+            "Set-Cookie",
+            &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        )
     }
 
     fn time(&self, request: &HttpRequest) -> Reply {

@@ -356,5 +356,6 @@ fn send(request: Request, head: &Head, reply: Reply) {
 
 fn header(name: &str, value: &str) -> Header {
     // Names are constants and values ASCII (tokens, base64, paths), which tiny_http accepts.
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap_or_else(|()| panic!("bad header {name}: {value}"))
+    Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .unwrap_or_else(|()| panic!("bad header {name}: {value}"))
 }

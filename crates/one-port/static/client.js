@@ -107,5 +107,19 @@
     sendText();
   });
   $("send-binary").addEventListener("click", sendBinary);
+
+  // ANCHOR: leave
+  // Leaving or reloading the page: the browser closes the socket with 1001 "going away" by
+  // itself. But a browser may keep the page, socket and all, in its back/forward cache instead;
+  // `persisted` says so, and then the page closes the socket itself (with 1000: 1001 is not a
+  // page's to send) rather than hold a connection nobody is looking at.
+  window.addEventListener("pagehide", function (event) {
+    if (event.persisted && ws && ws.readyState < WebSocket.CLOSING) ws.close(1000, "page hidden");
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) log("event", "pageshow: back from the back/forward cache; Connect again");
+    show();
+  });
+  // ANCHOR_END: leave
   show();
 })();

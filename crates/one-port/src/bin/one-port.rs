@@ -70,7 +70,10 @@ fn main() -> anyhow::Result<()> {
         .init();
     if let Some(Command::Attacker { target, port }) = &cli.command {
         let attacker = cswsh::start(server::bind(&cli.host, *port)?, target)?;
-        println!("The attacker's page is at http://127.0.0.1:{}/ and aims at {target}.", attacker.addr().port());
+        println!(
+            "The attacker's page is at http://127.0.0.1:{}/ and aims at {target}.",
+            attacker.addr().port()
+        );
         println!("Sign in on the real server first, then open it. Press Ctrl-C to stop.");
         attacker.wait();
         return Ok(());
@@ -114,7 +117,10 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         let front = runtime.block_on(tokio::net::TcpListener::bind((cli.host.as_str(), cli.tls_port)))?;
         let tls_port = front.local_addr()?.port();
         runtime.spawn(tls::terminate(front, cert.server_config()?, addr));
-        println!("https://localhost:{tls_port}/      the same server through TLS; wss://localhost:{tls_port}{}", ws_echo::PATH);
+        println!(
+            "https://localhost:{tls_port}/      the same server through TLS; wss://localhost:{tls_port}{}",
+            ws_echo::PATH
+        );
         println!(
             "The certificate is in {} (trust it with `curl --cacert {}`; a browser will warn, as it should for \
              a certificate no authority signed)",
