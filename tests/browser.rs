@@ -237,6 +237,11 @@ async fn a_page_on_another_origin_is_refused_by_the_checked_server_and_hijacks_t
     let evil = base(attacker.addr());
     browser.goto(&format!("{evil}/")).await;
     browser.wait_for("#outcome[data-outcome='refused']").await;
+    let outcome = browser.wait_for("#outcome").await.text().await.unwrap();
+    assert!(
+        outcome.contains("close code 1006"),
+        "a refused handshake reaches the page only as close code 1006, with no reason: {outcome}"
+    );
     let refusal = tokio::time::timeout(
         PATIENCE,
         checked.journal().wait_for(|e| matches!(e, Entry::Line { text, .. } if text.contains("→ 403"))),
