@@ -28,6 +28,11 @@ use ws_echo::server::Ending;
 /// waits this long, and then it fails with a message instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// A line on stderr for each step, so a run that fails in CI says how far it got.
+fn progress(step: &str) {
+    eprintln!("browser test: {step}");
+}
+
 fn binary(env: &str, default: &str) -> PathBuf {
     let path = std::env::var_os(env).map_or_else(|| PathBuf::from(default), PathBuf::from);
     assert!(
@@ -59,12 +64,17 @@ impl Browser {
         let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
         // Port 0 is not a choice chromedriver offers: ask the system for a free port, then give it.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let driver = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .arg("--log-level=WARNING")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
+        let mut driver = Command::new(chromedriver);
+        driver.arg(format!("--port={port}"));
+        // DUPLEX_CHROMEDRIVER_LOG=FILE keeps chromedriver's and Chromium's full log, to debug a failure.
+        match std::env::var_os("DUPLEX_CHROMEDRIVER_LOG") {
+            Some(file) => driver
+                .arg("--verbose")
+                .arg(format!("--log-path={}", PathBuf::from(file).display()))
+                .arg("--append-log"),
+            None => driver.arg("--log-level=WARNING"),
+        };
+        let driver = driver.stdout(Stdio::null()).spawn().expect("chromedriver starts");
         let deadline = Instant::now() + PATIENCE;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -101,19 +111,26 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("chromedriver starts a Chromium session");
+        // Bound every WebDriver command that waits on the page, so a stuck page fails the test.
+        let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(PATIENCE), Some(PATIENCE), None);
+        client.update_timeouts(timeouts).await.expect("chromedriver accepts timeouts");
+        progress("a Chromium session is open");
         Browser { client, driver, _profile: profile, _turn: turn }
     }
 
     async fn goto(&self, url: &str) {
+        progress(&format!("goto {url}"));
         self.client.goto(url).await.unwrap_or_else(|e| panic!("the browser should load {url}: {e}"));
     }
 
     async fn click(&self, css: &str) {
+        progress(&format!("click {css}"));
         self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Waits until an element matches `css` (or an XPath, if it starts with `/`).
     async fn wait_for(&self, selector: &str) -> fantoccini::elements::Element {
+        progress(&format!("wait for {selector}"));
         let locator =
             if selector.starts_with('/') { Locator::XPath(selector) } else { Locator::Css(selector) };
         self.client
@@ -131,7 +148,8 @@ impl Browser {
     }
 
     async fn close(self) {
-        let _ = self.client.clone().close().await;
+        progress("closing the session");
+        let _ = tokio::time::timeout(PATIENCE, self.client.clone().close()).await;
         // Drop ends chromedriver.
     }
 }
