@@ -25,7 +25,7 @@ ws-echo-server *ARGS:
 ws-echo-client *ARGS:
     cargo run -q -p ws-echo --bin ws-echo-client -- {{ARGS}}
 
-# Chapter "One port": pages, sign-in and the browser client at http://127.0.0.1:3001, the WebSocket on the same port (--tls adds wss://, --unchecked skips the upgrade's checks)
+# Chapter "One port": pages, sign-in and the browser client at http://127.0.0.1:3002, the WebSocket on the same port (--tls adds wss://, --unchecked skips the upgrade's checks)
 one-port *ARGS:
     cargo run -q -p one-port --bin one-port -- {{ARGS}}
 
