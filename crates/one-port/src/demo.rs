@@ -230,7 +230,7 @@ async fn tap(upstream: SocketAddr, observer: Option<Observer>) -> std::io::Resul
 
 /// A transcript of TLS records, in a form that is the same on every run.
 ///
-/// The sizes of the server's first records change from run to run (an ECDSA signature is 70 to
+/// The sizes of the server's first records change from run to run (an ECDSA signature is usually 70 to
 /// 72 bytes long, depending on its random nonce), and whether two quick writes travel as one
 /// record or two depends on timing. So this view merges each run of records of one kind in one
 /// direction into a line and leaves sizes and counts out; `just wss` shows them live.
