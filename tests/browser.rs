@@ -10,8 +10,11 @@
 //! in the server's journal, with a generous upper bound that only a broken run reaches.
 
 #![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+// Process groups and the Debian packages: the browser tests run on Linux (and other Unixes).
+#![cfg(unix)]
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -74,7 +77,8 @@ impl Browser {
                 .arg("--append-log"),
             None => driver.arg("--log-level=WARNING"),
         };
-        let driver = driver.stdout(Stdio::null()).spawn().expect("chromedriver starts");
+        // Its own process group, which the Chromium it starts joins: a failed test ends both.
+        let driver = driver.stdout(Stdio::null()).process_group(0).spawn().expect("chromedriver starts");
         let deadline = Instant::now() + PATIENCE;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -156,7 +160,11 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // Also when a test fails half-way: the chromedriver this test started must not outlive it.
+        // Also when a test fails half-way: the chromedriver this test started, and the Chromium it
+        // started, must not outlive the test. They share a process group whose id is the
+        // driver's process id.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
