@@ -74,6 +74,18 @@ ws-echo-server *ARGS:
 ws-echo-client *ARGS:
     cargo run -q -p ws-echo --bin ws-echo-client -- {{ARGS}}
 
+# Chapter "One port": pages, sign-in and the browser client at http://127.0.0.1:3002, the WebSocket on the same port (--tls adds wss://, --unchecked skips the upgrade's checks)
+one-port *ARGS:
+    cargo run -q -p one-port --bin one-port -- {{ARGS}}
+
+# Chapter "One port": the same WebSocket over wss://, a Tap outside TLS and one inside, the client trusting the generated certificate
+wss:
+    cargo run -q -p duplex -- demo wss
+
+# Chapter "One port": a real browser (headless Chromium via chromedriver) drives the pages; needs the Debian packages chromium and chromium-driver
+test-browser:
+    cargo test -p duplex-tests --test browser -- --ignored
+
 # Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
 heartbeat *ARGS:
     cargo run -q -p duplex -- demo heartbeat {{ARGS}}
