@@ -22,6 +22,10 @@ struct Args {
     /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
     #[arg(long, default_value_t = limits::MAX_MESSAGE)]
     max_message: usize,
+    /// Most connections served at once; further clients are told `503` before any upgrade.
+    /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
+    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
+    max_connections: usize,
     /// Use the blocking server (a thread per connection) instead of the async one.
     #[arg(long)]
     blocking: bool,
@@ -36,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = ws_echo::Limits { max_message: args.max_message, ..Default::default() };
+    let limits = ws_echo::Limits { max_message: args.max_message, max_connections: args.max_connections, ..Default::default() };
     let address = format!("{}:{}", args.host, args.port);
     if args.blocking {
         let listener = std::net::TcpListener::bind(&address)

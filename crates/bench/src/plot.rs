@@ -1,0 +1,199 @@
+//! The figures the book shows, drawn as SVG with plotters from a [`Run`].
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+
+use crate::report::{TARGET_IDLE, size_label, thousands};
+use crate::results::{EchoSample, Run};
+use crate::servers;
+use crate::stats::Spread;
+
+/// Why a figure could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("drawing {0} failed: {1}")]
+pub struct PlotError(String, String);
+
+const WIDTH: u32 = 760;
+const HEIGHT: u32 = 330;
+
+/// Each server keeps its colour in every figure.
+fn colour(key: &str) -> RGBColor {
+    match key {
+        servers::ASYNC => RGBColor(31, 119, 180),
+        "blocking" => RGBColor(255, 127, 14),
+        "by-hand" => RGBColor(44, 160, 44),
+        servers::NODE_WS => RGBColor(214, 39, 40),
+        _ => RGBColor(148, 103, 189),
+    }
+}
+
+fn connections_label(plan_connections: &[usize], v: &SegmentValue<u32>) -> String {
+    match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+            plan_connections.get(*i as usize).map_or_else(String::new, |c| thousands(*c as f64))
+        }
+        SegmentValue::Last => String::new(),
+    }
+}
+
+/// Two panels for one message size: messages/s and the server's CPU per message, against the
+/// number of connections, one line per server (medians; the whiskers span min–max).
+pub fn echo_svg(run: &Run, size: usize) -> Result<String, PlotError> {
+    let name = format!("echo-{size}.svg");
+    let fail = |e: &dyn std::fmt::Display| PlotError(name.clone(), e.to_string());
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let panels = root.split_evenly((1, 2));
+        let metrics: [(&str, &dyn Fn(&EchoSample) -> f64); 2] = [
+            ("messages/s", &EchoSample::rate),
+            ("server CPU per message (µs)", &EchoSample::server_us_per_message),
+        ];
+        let n = run.plan.connections.len() as u32;
+        for (panel, (title, metric)) in panels.iter().zip(metrics) {
+            let series: Vec<(&String, Vec<(u32, Spread)>)> = run
+                .plan
+                .servers
+                .iter()
+                .map(|key| {
+                    let points = run
+                        .plan
+                        .connections
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, &c)| {
+                            run.echo_case(key, c, size).and_then(|case| case.spread(metric)).map(|s| (i as u32, s))
+                        })
+                        .collect();
+                    (key, points)
+                })
+                .collect();
+            let top = series.iter().flat_map(|(_, p)| p.iter().map(|(_, s)| s.max)).fold(0.0, f64::max);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("{title}, {}", size_label(size)), ("sans-serif", 15))
+                .margin(8)
+                .x_label_area_size(32)
+                .y_label_area_size(62)
+                .build_cartesian_2d((0u32..n).into_segmented(), 0.0..(top * 1.12).max(1.0))
+                .map_err(|e| fail(&e))?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_desc("connections")
+                .x_label_formatter(&|v| connections_label(&run.plan.connections, v))
+                .y_label_formatter(&|v| if *v >= 1000.0 { thousands(*v) } else { format!("{v}") })
+                .draw()
+                .map_err(|e| fail(&e))?;
+            for (key, points) in &series {
+                let style = colour(key);
+                let centre = |i: u32| SegmentValue::CenterOf(i);
+                chart
+                    .draw_series(LineSeries::new(points.iter().map(|(i, s)| (centre(*i), s.median)), style.stroke_width(2)))
+                    .map_err(|e| fail(&e))?
+                    .label(servers::by_key(key).map_or(key.as_str(), |s| s.key))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style.stroke_width(2)));
+                chart
+                    .draw_series(points.iter().map(|(i, s)| Circle::new((centre(*i), s.median), 3, style.filled())))
+                    .map_err(|e| fail(&e))?;
+                chart
+                    .draw_series(
+                        points.iter().map(|(i, s)| PathElement::new(vec![(centre(*i), s.min), (centre(*i), s.max)], style)),
+                    )
+                    .map_err(|e| fail(&e))?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .label_font(("sans-serif", 11))
+                .draw()
+                .map_err(|e| fail(&e))?;
+        }
+        root.present().map_err(|e| fail(&e))?;
+    }
+    Ok(svg)
+}
+
+/// Bars: resident memory per idle connection, one per server, at the target's connection count
+/// (or the largest measured), with min–max whiskers.
+pub fn idle_svg(run: &Run) -> Result<Option<String>, PlotError> {
+    let name = "idle.svg".to_owned();
+    let fail = |e: &dyn std::fmt::Display| PlotError(name.clone(), e.to_string());
+    let Some(n) = (if run.plan.idle.contains(&TARGET_IDLE) {
+        Some(TARGET_IDLE)
+    } else {
+        run.plan.idle.iter().copied().max()
+    }) else {
+        return Ok(None);
+    };
+    let bars: Vec<(&String, Spread)> = run
+        .plan
+        .servers
+        .iter()
+        .filter_map(|key| {
+            let s = run.idle_case(key, n)?.per_connection()?;
+            Some((key, Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 }))
+        })
+        .collect();
+    if bars.is_empty() {
+        return Ok(None);
+    }
+    let top = bars.iter().map(|(_, s)| s.max).fold(0.0, f64::max);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let count = bars.len() as u32;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("resident memory per idle connection, {} connections", thousands(n as f64)), ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(50)
+            .build_cartesian_2d((0u32..count).into_segmented(), 0.0..(top * 1.12).max(1.0))
+            .map_err(|e| fail(&e))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .y_desc("KiB per connection")
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    bars.get(*i as usize).map_or_else(String::new, |(k, _)| (*k).clone())
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .draw()
+            .map_err(|e| fail(&e))?;
+        for (i, (key, s)) in bars.iter().enumerate() {
+            let i = i as u32;
+            let style = colour(key);
+            chart
+                .draw_series([Rectangle::new(
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), s.median)],
+                    style.mix(0.75).filled(),
+                )])
+                .map_err(|e| fail(&e))?;
+            chart
+                .draw_series([PathElement::new(
+                    vec![(SegmentValue::CenterOf(i), s.min), (SegmentValue::CenterOf(i), s.max)],
+                    BLACK.stroke_width(1),
+                )])
+                .map_err(|e| fail(&e))?;
+        }
+        root.present().map_err(|e| fail(&e))?;
+    }
+    Ok(Some(svg))
+}
+
+/// Every figure, as `(file name, contents)`.
+pub fn figures(run: &Run) -> Result<Vec<(String, String)>, PlotError> {
+    let mut files = Vec::new();
+    for &size in &run.plan.sizes {
+        files.push((format!("echo-{size}.svg"), echo_svg(run, size)?));
+    }
+    if let Some(svg) = idle_svg(run)? {
+        files.push(("idle.svg".to_owned(), svg));
+    }
+    Ok(files)
+}

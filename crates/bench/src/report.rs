@@ -1,0 +1,281 @@
+//! The markdown the book includes: tables made from a [`Run`], never typed by hand.
+//!
+//! Each table is a separate file under the results folder, named `*.md.txt` so that mdbook does
+//! not take it for a page; the chapter's pages include them with `{{#include}}`.
+
+use std::fmt::Write as _;
+
+use crate::results::{EchoCase, EchoSample, Run};
+use crate::servers::{self, ASYNC, NODE_WS};
+use crate::stats::Spread;
+
+/// The message size and connection count the targets are read at.
+pub const TARGET_CASE: (usize, usize) = (100, 32);
+
+/// The idle-connection count the memory target is read at (the largest measured if this one
+/// was not).
+pub const TARGET_IDLE: usize = 5000;
+
+/// A number with thousands separators: `123456.7` → `123,457`.
+pub fn thousands(value: f64) -> String {
+    let rounded = value.round() as i64;
+    let digits = rounded.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if rounded < 0 { format!("-{out}") } else { out }
+}
+
+/// A value with one decimal if below 100, none above: what a reader can compare at a glance.
+pub fn short(value: f64) -> String {
+    if value.abs() < 10.0 {
+        format!("{value:.2}")
+    } else if value.abs() < 100.0 {
+        format!("{value:.1}")
+    } else {
+        thousands(value)
+    }
+}
+
+/// `median (min–max)`, or just the median when every run gave the same value.
+pub fn spread(s: Spread, fmt: impl Fn(f64) -> String) -> String {
+    let (median, min, max) = (fmt(s.median), fmt(s.min), fmt(s.max));
+    if min == max { median } else { format!("{median} ({min}–{max})") }
+}
+
+/// A message size for people: `32 B`, `64 KiB`.
+pub fn size_label(bytes: usize) -> String {
+    if bytes >= 1024 && bytes % 1024 == 0 { format!("{} KiB", bytes / 1024) } else { format!("{bytes} B") }
+}
+
+fn label(key: &str) -> String {
+    servers::by_key(key).map_or_else(|| key.to_owned(), |s| s.label.to_owned())
+}
+
+/// Per-run ratios of `f` between two cases (same run index), summarised.
+fn ratio(a: &EchoCase, b: &EchoCase, f: impl Fn(&EchoSample) -> f64) -> Option<Spread> {
+    Spread::of(
+        a.samples
+            .iter()
+            .zip(&b.samples)
+            .filter(|(x, y)| x.error.is_none() && y.error.is_none() && f(y) > 0.0)
+            .map(|(x, y)| f(x) / f(y)),
+    )
+}
+
+fn times(v: f64) -> String {
+    format!("{v:.2}×")
+}
+
+/// The echo table for one message size: every server at every connection count.
+pub fn echo_table(run: &Run, size: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| server | connections | messages/s | × `ws` | round trip p50 (µs) | p99 (µs) | server CPU per message (µs) | × `ws` |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &connections in &run.plan.connections {
+        let node = run.echo_case(NODE_WS, connections, size);
+        for key in &run.plan.servers {
+            let Some(case) = run.echo_case(key, connections, size) else { continue };
+            if let Some(why) = case.failure() {
+                let _ = writeln!(out, "| {} | {connections} | failed: {} | | | | | |", label(key), one_line(why));
+                continue;
+            }
+            let cell = |f: &dyn Fn(&EchoSample) -> f64, fmt: &dyn Fn(f64) -> String| {
+                case.spread(f).map_or_else(|| "–".to_owned(), |s| spread(s, fmt))
+            };
+            let vs_node = |f: &dyn Fn(&EchoSample) -> f64| match node {
+                Some(node) if key != NODE_WS => {
+                    ratio(case, node, f).map_or_else(|| "–".to_owned(), |s| spread(s, times))
+                }
+                _ => "1×".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {connections} | {} | {} | {} | {} | {} | {} |",
+                label(key),
+                cell(&EchoSample::rate, &thousands),
+                vs_node(&EchoSample::rate),
+                cell(&|s| s.p50_us, &short),
+                cell(&|s| s.p99_us, &short),
+                cell(&EchoSample::server_us_per_message, &short),
+                vs_node(&EchoSample::server_us_per_message),
+            );
+        }
+    }
+    out
+}
+
+/// The load client's own cost, so a reader can see the instrument was not the bottleneck.
+pub fn client_table(run: &Run) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| message | connections | client CPU per round trip (µs), all servers |");
+    let _ = writeln!(out, "| --- | ---: | ---: |");
+    for &size in &run.plan.sizes {
+        for &connections in &run.plan.connections {
+            let all = run
+                .echo
+                .iter()
+                .filter(|c| c.connections == connections && c.size == size)
+                .flat_map(|c| c.samples.iter().filter(|s| s.error.is_none()))
+                .map(EchoSample::client_us_per_message);
+            if let Some(s) = Spread::of(all) {
+                let _ = writeln!(out, "| {} | {connections} | {} |", size_label(size), spread(s, short));
+            }
+        }
+    }
+    out
+}
+
+/// Memory per idle connection, every server, every count.
+pub fn idle_table(run: &Run) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| server | idle connections | RSS per connection (KiB) | × `ws` |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    for &n in &run.plan.idle {
+        let node = run.idle_case(NODE_WS, n).and_then(|c| c.per_connection());
+        for key in &run.plan.servers {
+            let Some(case) = run.idle_case(key, n) else { continue };
+            if let Some(why) = case.failure() {
+                let _ = writeln!(out, "| {} | {} | failed: {} | |", label(key), thousands(n as f64), one_line(why));
+                continue;
+            }
+            let Some(per) = case.per_connection() else { continue };
+            let vs = match node {
+                Some(node) if key != NODE_WS && node.median > 0.0 => times(per.median / node.median),
+                _ => "1×".to_owned(),
+            };
+            let kib = Spread { median: per.median / 1024.0, min: per.min / 1024.0, max: per.max / 1024.0 };
+            let _ = writeln!(out, "| {} | {} | {} | {vs} |", label(key), thousands(n as f64), spread(kib, short));
+        }
+    }
+    out
+}
+
+/// The targets for the async echo, read off this run.
+pub fn targets_table(run: &Run) -> String {
+    let (connections, size) = TARGET_CASE;
+    let mut out = String::new();
+    let _ = writeln!(out, "| target for the async echo, default flags | goal | this run | met |");
+    let _ = writeln!(out, "| --- | ---: | ---: | :---: |");
+    let pair = run.echo_case(ASYNC, connections, size).zip(run.echo_case(NODE_WS, connections, size));
+    let mut row = |what: &str, goal: &str, value: Option<Spread>, ok: &dyn Fn(f64) -> bool, fmt: &dyn Fn(f64) -> String| {
+        let (shown, met) = match value {
+            Some(s) => (spread(s, fmt), if ok(s.median) { "yes" } else { "**no**" }),
+            None => ("not measured".to_owned(), "–"),
+        };
+        let _ = writeln!(out, "| {what} | {goal} | {shown} | {met} |");
+    };
+    let at = format!("C = {connections} × {}", size_label(size));
+    row(
+        &format!("server CPU per message vs `ws`, {at}"),
+        "≤ 0.55×",
+        pair.and_then(|(a, n)| ratio(a, n, EchoSample::server_us_per_message)),
+        &|v| v <= 0.55,
+        &times,
+    );
+    row(
+        &format!("messages/s vs `ws`, {at}"),
+        "≥ 1.4×",
+        pair.and_then(|(a, n)| ratio(a, n, EchoSample::rate)),
+        &|v| v >= 1.4,
+        &times,
+    );
+    let idle_n = if run.plan.idle.contains(&TARGET_IDLE) {
+        Some(TARGET_IDLE)
+    } else {
+        run.plan.idle.iter().copied().max()
+    };
+    let idle = idle_n.and_then(|n| run.idle_case(ASYNC, n)).and_then(|c| c.per_connection());
+    let idle_what = match idle_n {
+        Some(n) => format!("RSS per idle connection, {} connections", thousands(n as f64)),
+        None => "RSS per idle connection".to_owned(),
+    };
+    row(
+        &idle_what,
+        "≤ 4 KiB",
+        idle.map(|s| Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 }),
+        &|v| v <= 4.0,
+        &|v| format!("{v:.2} KiB"),
+    );
+    out
+}
+
+/// Date, machine, versions, method.
+pub fn stamp_table(run: &Run) -> String {
+    let s = &run.stamp;
+    let p = &run.plan;
+    let mut out = String::new();
+    let _ = writeln!(out, "| | |");
+    let _ = writeln!(out, "| --- | --- |");
+    let _ = writeln!(out, "| date | {} |", s.date);
+    let _ = writeln!(out, "| machine | {} cores, {} GiB, {} |", s.cores, s.memory_gib, s.cpu);
+    let _ = writeln!(out, "| kernel | Linux {} |", s.kernel);
+    let _ = writeln!(out, "| Rust | {} |", s.rustc);
+    let _ = writeln!(out, "| Node.js | {} |", s.node);
+    let libs: Vec<String> = s.versions.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    let _ = writeln!(out, "| libraries | {} |", libs.join(", "));
+    let _ = writeln!(out, "| pinning | {} |", s.pinning);
+    let _ = writeln!(out, "| open-file limit | {} |", thousands(s.file_limit as f64));
+    let loads: Vec<String> = s.load.iter().map(|l| format!("{l:.2}")).collect();
+    let _ = writeln!(out, "| load average at each run's start | {} |", loads.join(", "));
+    let _ = writeln!(
+        out,
+        "| method | {} runs; in each, every server in turn (the order rotates), {} s warm-up, {} s measured |",
+        p.runs, p.warmup_s, p.measure_s
+    );
+    out
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '|'], " ")
+}
+
+/// Every table, as `(file name, contents)`.
+pub fn tables(run: &Run) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("stamp.md.txt".to_owned(), stamp_table(run)),
+        ("targets.md.txt".to_owned(), targets_table(run)),
+        ("idle.md.txt".to_owned(), idle_table(run)),
+        ("client.md.txt".to_owned(), client_table(run)),
+    ];
+    for &size in &run.plan.sizes {
+        files.push((format!("echo-{size}.md.txt"), echo_table(run, size)));
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1234567.0), "1,234,567");
+        assert_eq!(thousands(-4321.0), "-4,321");
+    }
+
+    #[test]
+    fn a_spread_shows_its_range_only_when_there_is_one() {
+        let same = Spread { median: 2.0, min: 2.0, max: 2.0 };
+        assert_eq!(spread(same, short), "2.00");
+        let apart = Spread { median: 150.0, min: 120.0, max: 1500.0 };
+        assert_eq!(spread(apart, short), "150 (120–1,500)");
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(size_label(32), "32 B");
+        assert_eq!(size_label(65536), "64 KiB");
+        assert_eq!(size_label(1000), "1000 B");
+    }
+}
