@@ -136,6 +136,17 @@ pub async fn round_trips(mut stream: TcpStream, script: &Script, window: Window)
     Ok(measured)
 }
 
+/// One message and its echo on `stream`, without timing (the idle test uses it).
+pub async fn round_trip(stream: &mut TcpStream, script: &Script) -> Result<(), LoadError> {
+    stream.write_all(&script.frame).await?;
+    let mut buf = vec![0u8; script.echo.len()];
+    stream.read_exact(&mut buf).await?;
+    if buf != script.echo {
+        return Err(LoadError::WrongEcho("the echo differs from the message".into()));
+    }
+    Ok(())
+}
+
 /// Runs `round_trips` on every stream at once and gathers the samples, sorted.
 pub async fn load(streams: Vec<TcpStream>, script: Script, window: Window) -> Result<Vec<u32>, LoadError> {
     let script = std::sync::Arc::new(script);

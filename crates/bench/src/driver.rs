@@ -67,9 +67,10 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
                 let sample = runtime.block_on(measure_idle(server, setup, n));
                 match &sample.error {
                     None => eprintln!(
-                        "  {:<9} {n} idle: {:.2} KiB per connection ({} open)",
+                        "  {:<9} {n} idle: {:.2} KiB per connection, {:.2} KiB once used ({} open)",
                         server.key,
                         sample.per_connection() / 1024.0,
+                        sample.per_used_connection() / 1024.0,
                         sample.open
                     ),
                     Some(e) => eprintln!("  {:<9} {n} idle: failed: {e}", server.key),
@@ -163,7 +164,8 @@ fn sleep_until(when: Instant) {
 
 /// One server, `n` idle connections: RSS before, RSS with them open.
 async fn measure_idle(server: &Server, setup: &Setup, n: usize) -> IdleSample {
-    let failed = |why: String| IdleSample { rss_before: 0, rss_after: 0, open: 0, error: Some(why) };
+    let failed =
+        |why: String| IdleSample { rss_before: 0, rss_after: 0, rss_after_message: 0, open: 0, error: Some(why) };
     let running = match Running::start(server, setup, &capacity_args(server, n)) {
         Ok(running) => running,
         Err(e) => return failed(e.to_string()),
@@ -181,14 +183,21 @@ async fn idle_reading(running: &Running, n: usize) -> anyhow::Result<IdleSample>
     client::load(warm, Script::binary(32), window).await?;
     tokio::time::sleep(IDLE_SETTLE).await;
     let rss_before = procfs::rss(pid)?;
-    let open = client::connect_many(&running.url, n)
+    let mut open = client::connect_many(&running.url, n)
         .await
         .with_context(|| format!("opening {n} connections (is the file limit high enough? see `ulimit -n`)"))?;
     tokio::time::sleep(IDLE_SETTLE).await;
     let rss_after = procfs::rss(pid)?;
     let count = open.len();
+    // Now every connection echoes one small message, then all are idle again.
+    let script = Script::binary(32);
+    for stream in &mut open {
+        client::round_trip(stream, &script).await?;
+    }
+    tokio::time::sleep(IDLE_SETTLE).await;
+    let rss_after_message = procfs::rss(pid)?;
     drop(open);
-    Ok(IdleSample { rss_before, rss_after, open: count, error: None })
+    Ok(IdleSample { rss_before, rss_after, rss_after_message, open: count, error: None })
 }
 
 /// The workspace root (this crate is at `crates/bench`).

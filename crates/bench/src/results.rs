@@ -144,8 +144,12 @@ pub struct IdleCase {
 pub struct IdleSample {
     /// The server's RSS with no connection open (after a short warm-up), bytes.
     pub rss_before: u64,
-    /// Its RSS with the connections open and idle, bytes.
+    /// Its RSS with the connections open and idle, none having sent anything since its
+    /// handshake, bytes.
     pub rss_after: u64,
+    /// Its RSS after every connection has then echoed one 32-byte message and gone idle again,
+    /// bytes: what a connection keeps once it has been used.
+    pub rss_after_message: u64,
     /// Connections that were open when RSS was read.
     pub open: usize,
     /// Why the sample failed, if it did.
@@ -156,6 +160,11 @@ impl IdleSample {
     /// Bytes of resident memory per open idle connection.
     pub fn per_connection(&self) -> f64 {
         (self.rss_after as f64 - self.rss_before as f64) / self.open.max(1) as f64
+    }
+
+    /// Bytes of resident memory per idle connection that has carried one message.
+    pub fn per_used_connection(&self) -> f64 {
+        (self.rss_after_message as f64 - self.rss_before as f64) / self.open.max(1) as f64
     }
 }
 
@@ -195,6 +204,11 @@ impl IdleCase {
     /// Bytes per connection over the samples that succeeded.
     pub fn per_connection(&self) -> Option<Spread> {
         spread_of(&self.samples, |s| s.error.is_none(), IdleSample::per_connection)
+    }
+
+    /// Bytes per connection that has carried a message, over the samples that succeeded.
+    pub fn per_used_connection(&self) -> Option<Spread> {
+        spread_of(&self.samples, |s| s.error.is_none(), IdleSample::per_used_connection)
     }
 
     /// The first error, if every sample failed.

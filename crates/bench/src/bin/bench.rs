@@ -26,6 +26,21 @@ struct Cli {
 enum Command {
     /// Measure, then write tables, figures and run.json.
     Run(RunArgs),
+    /// Load any running echo server and print messages/s and round-trip times (nothing is
+    /// written). Handy with `strace -c -f -p PID` or `perf stat -p PID` on the server.
+    Load {
+        /// The server's URL, e.g. ws://127.0.0.1:9001/ws/echo.
+        url: String,
+        /// Connections, each with one message in flight.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+        /// Payload bytes per message.
+        #[arg(long, default_value_t = 32)]
+        size: usize,
+        /// Seconds to measure (after one second of warm-up).
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
     /// Re-make the tables and figures from an existing run.json (nothing is measured).
     Render {
         /// The folder with run.json.
@@ -88,6 +103,23 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Run(args) => run(args),
+        Command::Load { url, connections, size, seconds } => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let measure = std::time::Duration::from_secs_f64(seconds);
+            let round_trips = runtime.block_on(async {
+                let streams = bench::client::connect_many(&url, connections).await?;
+                let window = bench::client::window(std::time::Duration::from_secs(1), measure);
+                bench::client::load(streams, bench::client::Script::binary(size), window).await
+            })?;
+            let us = |p| bench::stats::percentile(&round_trips, p).map_or(0.0, |ns| f64::from(ns) / 1000.0);
+            println!(
+                "{connections} connections × {size} B: {:.0} messages/s, round trip p50 {:.1} µs, p99 {:.1} µs",
+                round_trips.len() as f64 / seconds,
+                us(50.0),
+                us(99.0)
+            );
+            Ok(())
+        }
     }
 }
 

@@ -26,13 +26,17 @@ struct Args {
     /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
     #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Threads that run connections. 1, the default, is one event loop like Node's: no work
+    /// moves between threads, so nothing is locked or handed over per message. More threads
+    /// (tokio's multi-threaded runtime) pay off when one core is not enough.
+    #[arg(long, default_value_t = ws_echo::server::DEFAULT_THREADS)]
+    threads: usize,
     /// Use the blocking server (a thread per connection) instead of the async one.
     #[arg(long)]
     blocking: bool,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -40,19 +44,30 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = ws_echo::Limits { max_message: args.max_message, max_connections: args.max_connections, ..Default::default() };
+    let limits = ws_echo::Limits {
+        max_message: args.max_message,
+        max_connections: args.max_connections,
+        ..Default::default()
+    };
     let address = format!("{}:{}", args.host, args.port);
     if args.blocking {
         let listener = std::net::TcpListener::bind(&address)
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
         println!("blocking echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
-        tokio::task::spawn_blocking(move || ws_echo::blocking::serve(listener, limits)).await??;
+        ws_echo::blocking::serve(listener, limits)?;
+        return Ok(());
+    }
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()?
+    };
+    runtime.block_on(async {
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
         println!("echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
         ws_echo::server::serve(listener, limits).await?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
