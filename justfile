@@ -13,6 +13,26 @@ book *ARGS:
 test:
     cargo test --workspace
 
+# Chapter "Request and response": two short polls on one keep-alive connection, then one per connection
+http-poll:
+    cargo run -q -p duplex -- demo http-poll
+
+# Chapter "Request and response": a long poll answered by a publish, and one that times out (204)
+long-poll:
+    cargo run -q -p duplex -- demo long-poll
+
+# Chapter "Request and response": an event stream, its end, and the resume with Last-Event-ID
+sse:
+    cargo run -q -p duplex -- demo sse
+
+# Chapter "Request and response": the feed by short polls, long polls, SSE and WebSocket, measured into the book (~30 s; --help for flags)
+compare-transports *ARGS:
+    cargo run -q -p http-polling --bin compare-transports -- --out book/src/request-response/measured {{ARGS}}
+
+# The feed server alone at http://127.0.0.1:3002 (try `curl -N http://127.0.0.1:3002/events`)
+feed-server *ARGS:
+    cargo run -q -p http-polling --bin http-poll-server -- {{ARGS}}
+
 # Chapter "Socket versus WebSocket": a raw TCP echo through the Tap; three writes in one read, one write in three
 tcp-echo:
     cargo run -q -p duplex -- demo tcp-echo

@@ -239,3 +239,15 @@ fn the_echo_page_carries_the_live_widget_and_its_script() {
     let script = script.expect("live.js is loaded on the page");
     assert!(rendered_book().join("echo").join(&script).is_file(), "{script} is in the rendered book");
 }
+
+#[test]
+fn the_request_response_live_page_carries_the_feed_widget_and_its_script() {
+    let html = std::fs::read_to_string(rendered_book().join("request-response/live.html")).unwrap();
+    assert!(html.contains("class=\"duplex-feed\""), "the live page should have the feed widget's element");
+    let script = links(&html).into_iter().find(|l| l.contains("live/feed") && l.ends_with(".js"));
+    let script = script.expect("feed.js is loaded on the page");
+    assert!(
+        rendered_book().join("request-response").join(&script).is_file(),
+        "{script} is in the rendered book"
+    );
+}

@@ -110,3 +110,37 @@ fn a_port_in_use_is_refused_with_a_line_that_names_the_flag() {
     assert!(message.contains("--port") && !message.contains('\n'), "one line that names --port: {message}");
     first.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_feed_is_mounted_under_feed_with_every_mode_on_the_same_port() {
+    use http_polling::client::{self, Connection, EventStream, Request};
+    let server = start();
+    let addr = server.addr();
+    let published = tokio::task::spawn_blocking(move || {
+        let mut connection = Connection::open(addr).unwrap();
+        let message = client::publish(&mut connection, http_polling::BOOK_PREFIX, "hello").unwrap();
+        let polled = client::short_poll(&mut connection, http_polling::BOOK_PREFIX, 0).unwrap();
+        let request = EventStream::request(&addr.to_string(), http_polling::BOOK_PREFIX, Some(0));
+        let mut stream = EventStream::open(Connection::open(addr).unwrap(), &request).unwrap();
+        let retry = stream.next_event().unwrap().unwrap();
+        let event = stream.next_event().unwrap().unwrap();
+        let missing =
+            Connection::open(addr).unwrap().exchange(&Request::get(&addr.to_string(), "/feed/nope")).unwrap();
+        (message, polled, retry, event, missing.status())
+    })
+    .await
+    .unwrap();
+    let (message, polled, retry, event, missing) = published;
+    assert_eq!(message.text, "hello");
+    assert_eq!(polled, std::slice::from_ref(&message), "a short poll sees what was published");
+    assert_eq!(retry.retry, Some(2000), "an event stream starts with its retry delay");
+    assert_eq!((event.id.as_deref(), event.data.as_str()), (Some("1"), "hello"));
+    assert_eq!(missing, 404);
+    let url = format!("ws://{addr}/feed/ws?since=0");
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.expect("the feed's WebSocket upgrades");
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(r#"{"id":1,"text":"hello"}"#));
+    let page = tokio::task::spawn_blocking(move || get(addr, "/request-response/live.html")).await.unwrap();
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n") && page.contains("class=\"duplex-feed\""), "{page:.300}");
+    // Stopping ends the open event stream and the WebSocket feed instead of waiting for them.
+    server.stop();
+}

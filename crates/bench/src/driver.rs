@@ -13,6 +13,7 @@ use crate::results::{EchoCase, EchoSample, IdleCase, IdleSample, Plan, Run};
 use crate::servers::{self, Running, Server, Setup};
 use crate::stamp;
 use crate::stats::percentile;
+use crate::syscalls::{SyscallRow, Tracer};
 
 /// The core the load client runs on; servers get the next one.
 pub const CLIENT_CORE: usize = 0;
@@ -45,6 +46,9 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
         eprintln!("run {} of {} (load average {load:.2})", run + 1, plan.runs);
         for (index, &(connections, size)) in cases.iter().enumerate() {
             for server in rotated(&servers, run + index) {
+                if server.variant && connections != servers::VARIANT_CONNECTIONS {
+                    continue;
+                }
                 let sample = runtime.block_on(measure_echo(server, setup, plan, connections, size));
                 match &sample.error {
                     None => eprintln!(
@@ -79,7 +83,47 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
             }
         }
     }
-    Ok(Run { stamp, plan: plan.clone(), echo, idle })
+    let mut syscalls = Vec::new();
+    if setup.strace {
+        for &size in &plan.sizes {
+            for server in servers.iter().filter(|s| !s.variant) {
+                match runtime.block_on(count_syscalls(server, setup, size)) {
+                    Ok(row) => {
+                        eprintln!(
+                            "  {:<9} {size:>6} B  {:.2} system calls per message (strace)",
+                            server.key,
+                            row.total_per_message()
+                        );
+                        syscalls.push(row);
+                    }
+                    Err(e) => eprintln!("  {:<9} {size:>6} B  strace failed: {e:#}", server.key),
+                }
+            }
+        }
+    }
+    Ok(Run { stamp, plan: plan.clone(), echo, idle, transports: Vec::new(), syscalls })
+}
+
+/// How long strace stays attached while the load runs.
+pub const STRACE_WINDOW: Duration = Duration::from_secs(2);
+
+/// Counts one server's system calls under `servers::VARIANT_CONNECTIONS` connections.
+async fn count_syscalls(server: &Server, setup: &Setup, size: usize) -> anyhow::Result<SyscallRow> {
+    let running = Running::start(server, setup, &[])?;
+    let result = async {
+        let connections = servers::VARIANT_CONNECTIONS;
+        let streams = client::connect_many(&running.url, connections).await?;
+        let out = setup.log_dir.join(format!("strace-{}-{size}.txt", server.key));
+        let tracer = Tracer::attach(running.pid(), out)?;
+        // Every round trip counts: the window starts now and strace is already attached.
+        let round_trips = client::load(streams, Script::binary(size), client::window(Duration::ZERO, STRACE_WINDOW)).await;
+        let calls = tracer.finish()?;
+        let messages = round_trips?.len() as u64;
+        anyhow::Ok(SyscallRow { server: server.key.to_owned(), connections, size, messages, calls })
+    }
+    .await;
+    running.stop();
+    result
 }
 
 /// `servers` starting at `shift` (mod their number): each run and case begins with another one.

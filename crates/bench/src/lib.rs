@@ -14,10 +14,13 @@
 //! - [`driver`]: runs the plan: servers interleaved in every run, warm-up, a measured window, CPU
 //!   time from `/proc/PID/stat`, memory of idle connections from `/proc/PID/status`.
 //! - [`procfs`]: parsing those two files.
+//! - [`syscalls`]: system calls per message, counted by `strace -c -f` on each server.
 //! - [`stats`]: nearest-rank percentiles; median and min–max over runs.
 //! - [`results`]: the run as data (`run.json`).
 //! - [`report`]: the markdown tables the book includes; [`plot`]: the SVG figures.
 //! - [`stamp`]: date, machine and versions; [`node`]: installing Node's `ws` locally.
+//! - [`transports`]: runs the request–response chapter's feed comparison (polling, SSE,
+//!   WebSocket) and keeps its rows for the targets.
 //!
 //! Nothing here asserts a time: speed is read off the run, never tested.
 
@@ -31,6 +34,8 @@ pub mod results;
 pub mod servers;
 pub mod stamp;
 pub mod stats;
+pub mod syscalls;
+pub mod transports;
 
 use std::path::Path;
 

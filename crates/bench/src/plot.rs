@@ -22,6 +22,8 @@ fn colour(key: &str) -> RGBColor {
         servers::ASYNC => RGBColor(31, 119, 180),
         "blocking" => RGBColor(255, 127, 14),
         "by-hand" => RGBColor(44, 160, 44),
+        "async-2-threads" => RGBColor(23, 190, 207),
+        "async-128k" => RGBColor(127, 127, 127),
         servers::NODE_WS => RGBColor(214, 39, 40),
         _ => RGBColor(148, 103, 189),
     }
@@ -56,6 +58,7 @@ pub fn echo_svg(run: &Run, size: usize) -> Result<String, PlotError> {
                 .plan
                 .servers
                 .iter()
+                .filter(|key| servers::by_key(key).is_none_or(|s| !s.variant))
                 .map(|key| {
                     let points = run
                         .plan
@@ -117,7 +120,8 @@ pub fn echo_svg(run: &Run, size: usize) -> Result<String, PlotError> {
 }
 
 /// Bars: resident memory per idle connection, one per server, at the target's connection count
-/// (or the largest measured), with min–max whiskers.
+/// (or the largest measured), with min–max whiskers; on the left connections that have sent
+/// nothing since their handshake, on the right the same after one message each.
 pub fn idle_svg(run: &Run) -> Result<Option<String>, PlotError> {
     let name = "idle.svg".to_owned();
     let fail = |e: &dyn std::fmt::Display| PlotError(name.clone(), e.to_string());
@@ -128,58 +132,68 @@ pub fn idle_svg(run: &Run) -> Result<Option<String>, PlotError> {
     }) else {
         return Ok(None);
     };
-    let bars: Vec<(&String, Spread)> = run
-        .plan
-        .servers
-        .iter()
-        .filter_map(|key| {
-            let s = run.idle_case(key, n)?.per_connection()?;
-            Some((key, Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 }))
-        })
-        .collect();
-    if bars.is_empty() {
+    let kib = |s: Spread| Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 };
+    let panels_data: [(&str, Vec<(&String, Spread)>); 2] = [
+        (
+            "idle since the handshake",
+            run.plan
+                .servers
+                .iter()
+                .filter_map(|key| Some((key, kib(run.idle_case(key, n)?.per_connection()?))))
+                .collect(),
+        ),
+        (
+            "idle after one message",
+            run.plan
+                .servers
+                .iter()
+                .filter_map(|key| Some((key, kib(run.idle_case(key, n)?.per_used_connection()?))))
+                .collect(),
+        ),
+    ];
+    if panels_data[0].1.is_empty() {
         return Ok(None);
     }
-    let top = bars.iter().map(|(_, s)| s.max).fold(0.0, f64::max);
+    let top = panels_data.iter().flat_map(|(_, bars)| bars.iter().map(|(_, s)| s.max)).fold(0.0, f64::max);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let count = bars.len() as u32;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("resident memory per idle connection, {} connections", thousands(n as f64)), ("sans-serif", 15))
-            .margin(8)
-            .x_label_area_size(32)
-            .y_label_area_size(50)
-            .build_cartesian_2d((0u32..count).into_segmented(), 0.0..(top * 1.12).max(1.0))
-            .map_err(|e| fail(&e))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .y_desc("KiB per connection")
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    bars.get(*i as usize).map_or_else(String::new, |(k, _)| (*k).clone())
-                }
-                SegmentValue::Last => String::new(),
-            })
-            .draw()
-            .map_err(|e| fail(&e))?;
-        for (i, (key, s)) in bars.iter().enumerate() {
-            let i = i as u32;
-            let style = colour(key);
-            chart
-                .draw_series([Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), s.median)],
-                    style.mix(0.75).filled(),
-                )])
+        for (panel, (title, bars)) in root.split_evenly((1, 2)).iter().zip(&panels_data) {
+            let count = bars.len() as u32;
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("KiB per connection, {} {title}", thousands(n as f64)), ("sans-serif", 14))
+                .margin(8)
+                .x_label_area_size(32)
+                .y_label_area_size(40)
+                .build_cartesian_2d((0u32..count).into_segmented(), 0.0..(top * 1.12).max(1.0))
                 .map_err(|e| fail(&e))?;
             chart
-                .draw_series([PathElement::new(
-                    vec![(SegmentValue::CenterOf(i), s.min), (SegmentValue::CenterOf(i), s.max)],
-                    BLACK.stroke_width(1),
-                )])
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                        bars.get(*i as usize).map_or_else(String::new, |(k, _)| (*k).clone())
+                    }
+                    SegmentValue::Last => String::new(),
+                })
+                .draw()
                 .map_err(|e| fail(&e))?;
+            for (i, (key, s)) in bars.iter().enumerate() {
+                let i = i as u32;
+                chart
+                    .draw_series([Rectangle::new(
+                        [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), s.median)],
+                        colour(key).mix(0.75).filled(),
+                    )])
+                    .map_err(|e| fail(&e))?;
+                chart
+                    .draw_series([PathElement::new(
+                        vec![(SegmentValue::CenterOf(i), s.min), (SegmentValue::CenterOf(i), s.max)],
+                        BLACK.stroke_width(1),
+                    )])
+                    .map_err(|e| fail(&e))?;
+            }
         }
         root.present().map_err(|e| fail(&e))?;
     }

@@ -133,36 +133,74 @@ pub fn client_table(run: &Run) -> String {
     out
 }
 
-/// Memory per idle connection, every server, every count.
+/// Memory per idle connection, every server, every count: fresh, and once used.
 pub fn idle_table(run: &Run) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "| server | idle connections | RSS per connection (KiB) | × `ws` |");
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: |");
+    let _ = writeln!(
+        out,
+        "| server | idle connections | KiB per connection, idle since the handshake | × `ws` | KiB per connection, idle after one message | × `ws` |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
+    let kib = |s: Spread| Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 };
     for &n in &run.plan.idle {
-        let node = run.idle_case(NODE_WS, n).and_then(|c| c.per_connection());
+        let node = run.idle_case(NODE_WS, n);
         for key in &run.plan.servers {
             let Some(case) = run.idle_case(key, n) else { continue };
             if let Some(why) = case.failure() {
-                let _ = writeln!(out, "| {} | {} | failed: {} | |", label(key), thousands(n as f64), one_line(why));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | failed: {} | | | |",
+                    label(key),
+                    thousands(n as f64),
+                    one_line(why)
+                );
                 continue;
             }
-            let Some(per) = case.per_connection() else { continue };
-            let vs = match node {
-                Some(node) if key != NODE_WS && node.median > 0.0 => times(per.median / node.median),
+            let (Some(fresh), Some(used)) = (case.per_connection(), case.per_used_connection()) else { continue };
+            let vs = |mine: Spread, theirs: Option<Spread>| match theirs {
+                Some(theirs) if key != NODE_WS && theirs.median > 0.0 => times(mine.median / theirs.median),
                 _ => "1×".to_owned(),
             };
-            let kib = Spread { median: per.median / 1024.0, min: per.min / 1024.0, max: per.max / 1024.0 };
-            let _ = writeln!(out, "| {} | {} | {} | {vs} |", label(key), thousands(n as f64), spread(kib, short));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                label(key),
+                thousands(n as f64),
+                spread(kib(fresh), short),
+                vs(fresh, node.and_then(|c| c.per_connection())),
+                spread(kib(used), short),
+                vs(used, node.and_then(|c| c.per_used_connection())),
+            );
         }
     }
     out
+}
+
+/// The request–response chapter's targets, read off the transport comparison of this run.
+fn transport_targets(run: &Run, out: &mut String) {
+    for row in &run.transports {
+        if row.websocket {
+            let met = if row.p50_ms < 1.0 { "yes" } else { "**no**" };
+            let _ = writeln!(out, "| WebSocket delivery p50 on loopback | < 1 ms | {:.2} ms | {met} |", row.p50_ms);
+        }
+        if let Some(interval) = row.interval_ms {
+            let half = interval as f64 / 2.0;
+            let ratio = row.p50_ms / half;
+            let met = if (0.7..=1.3).contains(&ratio) { "yes" } else { "**no**" };
+            let _ = writeln!(
+                out,
+                "| short polling every {interval} ms: delivery p50 close to interval / 2 = {half:.0} ms | 0.7–1.3× | {:.0} ms = {ratio:.2}× | {met} |",
+                row.p50_ms
+            );
+        }
+    }
 }
 
 /// The targets for the async echo, read off this run.
 pub fn targets_table(run: &Run) -> String {
     let (connections, size) = TARGET_CASE;
     let mut out = String::new();
-    let _ = writeln!(out, "| target for the async echo, default flags | goal | this run | met |");
+    let _ = writeln!(out, "| target | goal | this run | met |");
     let _ = writeln!(out, "| --- | ---: | ---: | :---: |");
     let pair = run.echo_case(ASYNC, connections, size).zip(run.echo_case(NODE_WS, connections, size));
     let mut row = |what: &str, goal: &str, value: Option<Spread>, ok: &dyn Fn(f64) -> bool, fmt: &dyn Fn(f64) -> String| {
@@ -174,14 +212,14 @@ pub fn targets_table(run: &Run) -> String {
     };
     let at = format!("C = {connections} × {}", size_label(size));
     row(
-        &format!("server CPU per message vs `ws`, {at}"),
+        &format!("async echo, default flags: server CPU per message vs `ws`, {at}"),
         "≤ 0.55×",
         pair.and_then(|(a, n)| ratio(a, n, EchoSample::server_us_per_message)),
         &|v| v <= 0.55,
         &times,
     );
     row(
-        &format!("messages/s vs `ws`, {at}"),
+        &format!("async echo: messages/s vs `ws`, {at}"),
         "≥ 1.4×",
         pair.and_then(|(a, n)| ratio(a, n, EchoSample::rate)),
         &|v| v >= 1.4,
@@ -194,8 +232,8 @@ pub fn targets_table(run: &Run) -> String {
     };
     let idle = idle_n.and_then(|n| run.idle_case(ASYNC, n)).and_then(|c| c.per_connection());
     let idle_what = match idle_n {
-        Some(n) => format!("RSS per idle connection, {} connections", thousands(n as f64)),
-        None => "RSS per idle connection".to_owned(),
+        Some(n) => format!("async echo: RSS per idle connection, {} connections", thousands(n as f64)),
+        None => "async echo: RSS per idle connection".to_owned(),
     };
     row(
         &idle_what,
@@ -204,6 +242,7 @@ pub fn targets_table(run: &Run) -> String {
         &|v| v <= 4.0,
         &|v| format!("{v:.2} KiB"),
     );
+    transport_targets(run, &mut out);
     out
 }
 
@@ -233,6 +272,37 @@ pub fn stamp_table(run: &Run) -> String {
     out
 }
 
+/// System calls per message, grouped.
+pub fn syscalls_table(run: &Run) -> String {
+    use crate::syscalls::Kind;
+    let mut out = String::new();
+    if run.syscalls.is_empty() {
+        out.push_str("(strace was not available for this run.)\n");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "| server | message | reads | writes | waits (epoll) | futex | other | all |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for row in &run.syscalls {
+        let f = |k: Kind| format!("{:.2}", row.per_message(k));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+            label(&row.server),
+            size_label(row.size),
+            f(Kind::Read),
+            f(Kind::Write),
+            f(Kind::Wait),
+            f(Kind::Futex),
+            f(Kind::Other),
+            row.total_per_message()
+        );
+    }
+    out
+}
+
 fn one_line(text: &str) -> String {
     text.replace(['\n', '|'], " ")
 }
@@ -244,6 +314,7 @@ pub fn tables(run: &Run) -> Vec<(String, String)> {
         ("targets.md.txt".to_owned(), targets_table(run)),
         ("idle.md.txt".to_owned(), idle_table(run)),
         ("client.md.txt".to_owned(), client_table(run)),
+        ("syscalls.md.txt".to_owned(), syscalls_table(run)),
     ];
     for &size in &run.plan.sizes {
         files.push((format!("echo-{size}.md.txt"), echo_table(run, size)));

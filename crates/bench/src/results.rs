@@ -17,6 +17,28 @@ pub struct Run {
     pub echo: Vec<EchoCase>,
     /// Idle-connection memory, one case per server and connection count.
     pub idle: Vec<IdleCase>,
+    /// The request–response chapter's comparison of transports (its `compare-transports`
+    /// measurement, run by the bench), if it was run.
+    #[serde(default)]
+    pub transports: Vec<TransportRow>,
+    /// System calls per message, counted by strace (empty if strace was not available).
+    #[serde(default)]
+    pub syscalls: Vec<crate::syscalls::SyscallRow>,
+}
+
+/// One transport of the feed comparison (see `http_polling::measure`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TransportRow {
+    /// The mode, as the request–response chapter names it.
+    pub mode: String,
+    /// The polling interval, for short polling.
+    pub interval_ms: Option<u64>,
+    /// Whether this row is the WebSocket one.
+    pub websocket: bool,
+    /// Median delivery latency, ms.
+    pub p50_ms: f64,
+    /// 99th-percentile delivery latency, ms.
+    pub p99_ms: f64,
 }
 
 /// The machine and the software the numbers belong to.

@@ -15,6 +15,9 @@ pub struct Server {
     pub label: &'static str,
     /// How it is started.
     pub launch: Launch,
+    /// A variant of another server with one setting changed, to show what that setting is worth:
+    /// measured at 100 connections only (and for idle memory), to keep the run short.
+    pub variant: bool,
 }
 
 /// How to start a server. Every one is given port 0 and prints its `ws://` URL on stdout.
@@ -43,19 +46,37 @@ pub const SERVERS: &[Server] = &[
         key: ASYNC,
         label: "async echo (tokio-tungstenite)",
         launch: Launch::Rust { bin: "ws-echo-server", args: &[] },
+        variant: false,
     },
     Server {
         key: "blocking",
         label: "blocking echo (tungstenite, a thread per connection)",
         launch: Launch::Rust { bin: "ws-echo-server", args: &["--blocking"] },
+        variant: false,
     },
     Server {
         key: "by-hand",
         label: "by-hand echo (the wire codec)",
         launch: Launch::Rust { bin: "ws-by-hand-server", args: &[] },
+        variant: false,
     },
-    Server { key: NODE_WS, label: "Node.js `ws`", launch: Launch::Node },
+    Server { key: NODE_WS, label: "Node.js `ws`", launch: Launch::Node, variant: false },
+    Server {
+        key: "async-2-threads",
+        label: "async echo, `--threads 2` (multi-threaded runtime)",
+        launch: Launch::Rust { bin: "ws-echo-server", args: &["--threads", "2"] },
+        variant: true,
+    },
+    Server {
+        key: "async-128k",
+        label: "async echo, `--read-buffer 131072` (tungstenite's default)",
+        launch: Launch::Rust { bin: "ws-echo-server", args: &["--read-buffer", "131072"] },
+        variant: true,
+    },
 ];
+
+/// The connection count variants are measured at.
+pub const VARIANT_CONNECTIONS: usize = 100;
 
 /// The server called `key`.
 pub fn by_key(key: &str) -> Option<&'static Server> {
@@ -75,6 +96,8 @@ pub struct Setup {
     pub server_core: Option<usize>,
     /// Where server logs (stderr) go.
     pub log_dir: PathBuf,
+    /// Count system calls with strace after the measurements.
+    pub strace: bool,
 }
 
 /// Why a server could not be started.

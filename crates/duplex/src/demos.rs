@@ -24,6 +24,26 @@ pub struct Demo {
 /// Every demo, in the order of the book.
 pub const DEMOS: &[Demo] = &[
     Demo {
+        name: "http-poll",
+        chapter: "Request and response",
+        about: "two short polls on one keep-alive connection, then one request per connection",
+    },
+    Demo {
+        name: "long-poll",
+        chapter: "Request and response",
+        about: "a long poll answered by a publish, and one that times out with 204",
+    },
+    Demo {
+        name: "sse",
+        chapter: "Request and response",
+        about: "an event stream, its end, and the resume with Last-Event-ID",
+    },
+    Demo {
+        name: "ws-feed",
+        chapter: "Request and response",
+        about: "the same feed over a WebSocket: one handshake, then a small frame per message",
+    },
+    Demo {
         name: "tcp-echo",
         chapter: "Socket versus WebSocket",
         about: "a raw TCP echo through the Tap; three writes read at once, one write read in pieces",
@@ -71,6 +91,9 @@ pub enum DemoError {
     /// The echo demo failed.
     #[error(transparent)]
     Echo(#[from] ws_echo::Error),
+    /// A request–response demo failed.
+    #[error(transparent)]
+    Polling(#[from] http_polling::demo::Error),
     /// A heartbeat demo failed.
     #[error(transparent)]
     Heartbeat(#[from] heartbeat::Error),
@@ -87,6 +110,18 @@ pub enum DemoError {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// The key to an HTTP transcript's notation, printed above the request–response demos.
+pub const HTTP_LEGEND: &str = "\
+How to read this: each line is one thing the Tap saw on the wire, in order.
+  C→S  the client sent it to the server      S→C  the server sent it to the client
+  ───  about the connection as a whole, or what the demo did meanwhile (a publish happens
+       inside the server: the Tap cannot see it, so the demo says when)
+  GET /messages?since=0 HTTP/1.1 + header lines   an HTTP request head; · N bytes of head
+  body, N bytes / chunk of N bytes   what follows a head: a body of known length, or one chunk
+       of a chunked body (an event stream sends one chunk per event)
+  closed its side (FIN)   that side will send nothing more on this TCP connection
+";
 
 /// The key to the heartbeat demos' extra notation.
 pub const HEARTBEAT_LEGEND: &str = "\
@@ -242,6 +277,32 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
                 endings::connection_drops().await?,
             );
             show("An idle timeout (2.5 s, in real time)", endings::idle_timeout().await?);
+            Ok(())
+        }
+        "http-poll" | "long-poll" | "sse" | "ws-feed" => {
+            println!("{HTTP_LEGEND}");
+            // Connections are numbered when a demo opens more than one.
+            let observer: Observer = Arc::new(|id, event| {
+                let text = event.render(&Render::live());
+                print!("{}", text.lines().map(|l| format!("#{id} {l}\n")).collect::<String>());
+            });
+            let recordings = match name {
+                "http-poll" => vec![
+                    http_polling::demo::short_poll(Some(observer.clone())).await?,
+                    http_polling::demo::short_poll_closing(Some(observer)).await?,
+                ],
+                "long-poll" => vec![
+                    http_polling::demo::long_poll(Some(observer.clone())).await?,
+                    http_polling::demo::long_poll_timeout(Some(observer)).await?,
+                ],
+                "sse" => vec![http_polling::demo::sse(Some(observer)).await?],
+                _ => vec![http_polling::demo::websocket(Some(observer)).await?],
+            };
+            println!();
+            println!("What the client saw, step by step:");
+            for step in recordings.iter().flat_map(|r| &r.steps) {
+                println!("  {step}");
+            }
             Ok(())
         }
         other => Err(DemoError::Unknown(other.to_owned())),

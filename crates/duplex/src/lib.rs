@@ -2,7 +2,8 @@
 //!
 //! `cargo run` at the workspace root runs this crate's binary. It renders the book in `book/`
 //! with the mdbook library (nothing to install) and serves it at <http://127.0.0.1:3000>, with
-//! the live demos on the same port: the WebSocket echo at [`ws_echo::PATH`]. It serves every
+//! the live demos on the same port: the WebSocket echo at [`ws_echo::PATH`], and the
+//! request–response chapter's feed under [`http_polling::BOOK_PREFIX`]. It serves every
 //! chapter, and is itself the example of the chapter "One port for HTTP and WebSocket": a
 //! tiny_http server whose upgrade requests leave the HTTP side and become WebSockets.
 //!

@@ -12,6 +12,9 @@
 //!             └─ GET /ws/echo + Upgrade: websocket ─▶ 101, then tungstenite echoes frames
 //! ```
 //!
+//! The request–response chapter's feed is mounted under [`http_polling::BOOK_PREFIX`]
+//! (`/feed/messages`, `/feed/events`, `/feed/ws`, …): its handlers answer those requests.
+//!
 //! Requests are served by [`WORKERS`] threads. A WebSocket gets a thread of its own, so a
 //! long-lived connection never holds up page loads; at most [`ws_echo::limits::MAX_CONNECTIONS`]
 //! at once, and further upgrades get `503`.
@@ -78,9 +81,15 @@ pub struct Running {
     http: Arc<tiny_http::Server>,
     addr: SocketAddr,
     workers: Vec<JoinHandle<()>>,
+    feed: http_polling::Service,
 }
 
 impl Running {
+    /// The request–response chapter's feed, served under [`http_polling::BOOK_PREFIX`].
+    pub fn feed(&self) -> &http_polling::Service {
+        &self.feed
+    }
+
     /// The address the server listens on (with the real port when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -93,9 +102,11 @@ impl Running {
         }
     }
 
-    /// Stops taking requests and waits for the workers. Open WebSockets run on until their
-    /// peers close them.
+    /// Ends the feed's streams, stops taking requests and waits for the workers. Open echo
+    /// WebSockets run on until their peers close them.
     pub fn stop(self) {
+        // Event streams and long polls on the feed end now rather than at their timeouts.
+        self.feed.feed().end_streams();
         for _ in 0..self.workers.len() {
             self.http.unblock();
         }
@@ -116,7 +127,9 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
     let http = Arc::new(
         tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
     );
-    let shared = Arc::new(Shared { config, websockets: Arc::new(AtomicUsize::new(0)) });
+    let limits = http_polling::Limits::default();
+    let feed = http_polling::Service::new(Arc::new(http_polling::Feed::new(limits.history)), limits);
+    let shared = Arc::new(Shared { config, websockets: Arc::new(AtomicUsize::new(0)), feed: feed.clone() });
     let workers = (0..WORKERS)
         .map(|_| {
             let http = http.clone();
@@ -129,13 +142,15 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
             })
         })
         .collect();
-    Ok(Running { http, addr, workers })
+    Ok(Running { http, addr, workers, feed })
 }
 
 struct Shared {
     config: Config,
     /// WebSockets open right now.
     websockets: Arc<AtomicUsize>,
+    /// The request–response chapter's feed.
+    feed: http_polling::Service,
 }
 
 impl Shared {
@@ -143,7 +158,9 @@ impl Shared {
         let head = head_of(&request);
         let path = request.url().split('?').next().unwrap_or_default().to_owned();
         let wants_upgrade = head.has_token("Upgrade", "websocket");
-        if path == ws_echo::PATH {
+        if let Some(rest) = path.strip_prefix(http_polling::BOOK_PREFIX).filter(|r| r.starts_with('/')) {
+            self.feed.handle(request, rest);
+        } else if path == ws_echo::PATH {
             self.echo(request, &head);
         } else if wants_upgrade {
             let message = format!("there is no WebSocket at {path}; the echo is at {}", ws_echo::PATH);

@@ -133,3 +133,21 @@ fn the_server_prints_its_url_and_serves_the_book_there() {
     assert!(answer.contains("<title>Introduction"), "the page is the book");
     assert!(line.contains("/ws/echo"), "the first line also names the echo: {line}");
 }
+
+#[test]
+fn demo_sse_prints_the_stream_its_end_and_the_resume() {
+    let out = duplex().args(["demo", "sse"]).env("RUST_LOG", "warn").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "How to read this",
+        "C→S GET /events HTTP/1.1",
+        "Content-Type: text/event-stream",
+        "chunk of 17 bytes: \"id: 1\\ndata: one\\n\\n\"",
+        "last chunk",
+        "Last-Event-ID: 3",
+        "What the client saw",
+    ] {
+        assert!(text.contains(needle), "the demo's output should contain {needle:?}:\n{text}");
+    }
+}

@@ -76,6 +76,12 @@ struct RunArgs {
     /// Servers to measure, comma-separated keys (default: all; see the book for the list).
     #[arg(long, value_delimiter = ',')]
     servers: Option<Vec<String>>,
+    /// Skip the transport comparison (polling, SSE, WebSocket; about half a minute).
+    #[arg(long)]
+    no_transports: bool,
+    /// Skip counting system calls with strace.
+    #[arg(long)]
+    no_strace: bool,
     /// Do not pin client and server to separate cores.
     #[arg(long)]
     no_pin: bool,
@@ -147,6 +153,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
              connections (raise it with `ulimit -n`)"
         );
     }
+    // The transport comparison first: its servers are threads of this process, so it runs before
+    // this process is pinned to one core. Its files go where the request–response chapter keeps
+    // them (as `just compare-transports` writes them), or beside a quick run's.
+    let transports = if args.no_transports {
+        Vec::new()
+    } else {
+        let dir = if quick { out.clone() } else { root.join("book/src/request-response/measured") };
+        bench::transports::measure(quick, &dir)?
+    };
     let (server_core, pinning) = pin(args.no_pin);
     eprintln!("{pinning}");
     let bin_dir = std::env::current_exe()?
@@ -159,8 +174,13 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         node_script: servers::node_script(&root),
         server_core,
         log_dir: root.join(".bench-cache/logs"),
+        strace: !args.no_strace && bench::syscalls::strace_available(),
     };
-    let run = driver::run(&plan, &setup, pinning, file_limit)?;
+    if !args.no_strace && !setup.strace {
+        eprintln!("strace is not installed: system calls per message will not be counted");
+    }
+    let mut run = driver::run(&plan, &setup, pinning, file_limit)?;
+    run.transports = transports;
     bench::write_results(&run, &out)?;
     println!("{}", bench::report::targets_table(&run));
     println!("results written to {}", out.display());

@@ -26,6 +26,10 @@ struct Args {
     /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
     #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
     max_connections: usize,
+    /// Bytes tungstenite reads from the socket at a time, and the size of each connection's read
+    /// buffer once it has received something (tungstenite's own default is 131072).
+    #[arg(long, default_value_t = limits::READ_BUFFER)]
+    read_buffer: usize,
     /// Threads that run connections. 1, the default, is one event loop like Node's: no work
     /// moves between threads, so nothing is locked or handed over per message. More threads
     /// (tokio's multi-threaded runtime) pay off when one core is not enough.
@@ -47,6 +51,7 @@ fn main() -> anyhow::Result<()> {
     let limits = ws_echo::Limits {
         max_message: args.max_message,
         max_connections: args.max_connections,
+        read_buffer: args.read_buffer,
         ..Default::default()
     };
     let address = format!("{}:{}", args.host, args.port);

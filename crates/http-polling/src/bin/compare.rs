@@ -1,0 +1,61 @@
+//! `compare-transports`: the chapter's measured comparison of short polling, long polling, SSE
+//! and WebSocket.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use http_polling::measure::{self, Config, Mode};
+
+/// Delivers the same feed by short polling (at several intervals), long polling, Server-Sent
+/// Events and WebSocket, and measures each: delivery latency (p50, p99) and the bytes on the wire
+/// per delivered message in each direction, heads and framing included, as the Tap counts them.
+///
+/// Prints a Markdown table. With --out DIR, also writes compare-transports.txt (the table with the
+/// date and machine) and compare-transports.svg (a plot) there, which is how the book's copy is
+/// made: `just compare-transports` writes into book/src/request-response/measured/.
+/// A benchmark, not a test: run it on a quiet machine, and expect other numbers on yours.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Messages published per mode.
+    #[arg(long, default_value_t = 100)]
+    messages: usize,
+    /// Messages per second.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Short-polling intervals in milliseconds, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,500,1000")]
+    intervals: Vec<u64>,
+    /// Write the table and the plot into this folder.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(args.messages > 0 && args.rate > 0.0, "--messages and --rate must be above 0");
+    let mut modes: Vec<Mode> =
+        args.intervals.iter().map(|ms| Mode::ShortPoll(Duration::from_millis(*ms))).collect();
+    modes.extend([Mode::LongPoll, Mode::Sse, Mode::WebSocket]);
+    let seconds = args.messages as f64 / args.rate * modes.len() as f64;
+    eprintln!(
+        "measuring {} modes, {} messages each at {}/s (about {seconds:.0} s)…",
+        modes.len(),
+        args.messages,
+        args.rate
+    );
+    let config = Config { messages: args.messages, rate: args.rate, modes };
+    let report =
+        measure::run(config, |row| eprintln!("  {}: p50 {:?}, p99 {:?}", row.mode, row.p50, row.p99)).await?;
+    let table = report.markdown();
+    println!("{table}");
+    if let Some(dir) = args.out {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("compare-transports.txt"), &table)?;
+        std::fs::write(dir.join("compare-transports.svg"), report.svg()?)?;
+        eprintln!("wrote {}", dir.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,392 @@
+//! The chapter's exchanges, recorded: feed server, Tap and client in one process.
+//!
+//! `just http-poll`, `just long-poll` and `just sse` print these live; `tests/http_polling.rs`
+//! snapshots the same transcripts; the book includes the snapshots. Each exchange is a script
+//! that waits for the server to be in the right state before it acts (a long poll registered, an
+//! event received) and never sleeps, so the transcript is the same on every run.
+//!
+//! The lines that start with `───` and say what the script did ("message 2 is published") are
+//! notes the demo adds at the moment it acts. The Tap cannot see a publish: it happens inside the
+//! server, not on the wire.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use wire::tap::Observer;
+use wire::{Event, Render, Tap, Transcript};
+
+use crate::client::{self, Connection, EventStream, Request};
+use crate::limits::Limits;
+use crate::server::{Service, start_local};
+
+/// The longest a script waits for the server to reach a state before it gives up with an error.
+/// Far longer than any step takes; it only turns a bug into a failure instead of a hang.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The `Sec-WebSocket-Key` of the WebSocket demo: the RFC's example (see `ws_echo::client`).
+pub const WS_KEY: &str = ws_echo::client::RFC_KEY;
+
+/// What went wrong in a demo.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A client failed.
+    #[error(transparent)]
+    Client(#[from] client::Error),
+    /// A socket failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The echo chapter's client failed (the WebSocket demo uses it).
+    #[error(transparent)]
+    WebSocket(#[from] ws_echo::Error),
+    /// The server did not reach the state the script waits for.
+    #[error("the server did not get there: {0}")]
+    Stuck(String),
+}
+
+/// What a demo produced.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    /// One transcript per TCP connection, in order.
+    pub transcripts: Vec<Transcript>,
+    /// What the client saw, step by step.
+    pub steps: Vec<String>,
+}
+
+impl Recording {
+    /// Every connection's transcript, a blank line between them.
+    pub fn render(&self, style: &Render) -> String {
+        self.transcripts.iter().map(|t| t.render(style)).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Notes the script adds to the transcript where they happened.
+#[derive(Clone)]
+pub struct Notes {
+    inner: Arc<Mutex<NotesInner>>,
+    observer: Option<Observer>,
+}
+
+#[derive(Default)]
+struct NotesInner {
+    /// The connection that recorded the latest event.
+    current: usize,
+    /// Events recorded so far, per connection.
+    counts: HashMap<usize, usize>,
+    /// (connection, position, text).
+    notes: Vec<(usize, usize, String)>,
+}
+
+impl Notes {
+    fn new(observer: Option<Observer>) -> Notes {
+        Notes { inner: Arc::default(), observer }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, NotesInner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The Tap's observer: counts events per connection and passes them on.
+    fn tap_observer(&self) -> impl Fn(usize, &Event) + Send + Sync + 'static {
+        let notes = self.clone();
+        move |id, event| {
+            {
+                let mut inner = notes.lock();
+                inner.current = id;
+                *inner.counts.entry(id).or_default() += 1;
+            }
+            if let Some(observer) = &notes.observer {
+                observer(id, event);
+            }
+        }
+    }
+
+    /// Adds a note after the events recorded so far.
+    pub fn note(&self, text: impl Into<String>) {
+        let text = text.into();
+        let id = {
+            let mut inner = self.lock();
+            let id = inner.current;
+            let at = inner.counts.get(&id).copied().unwrap_or_default();
+            inner.notes.push((id, at, text.clone()));
+            id
+        };
+        if let Some(observer) = &self.observer {
+            observer(id, &Event::note(text));
+        }
+    }
+
+    /// Adds a note at the end of the latest connection's transcript, once it is over: for what
+    /// happens between two connections.
+    pub fn note_between(&self, text: impl Into<String>) {
+        let text = text.into();
+        let id = {
+            let mut inner = self.lock();
+            let id = inner.current;
+            inner.notes.push((id, usize::MAX, text.clone()));
+            id
+        };
+        if let Some(observer) = &self.observer {
+            observer(id, &Event::note(text));
+        }
+    }
+
+    fn apply(&self, id: usize, transcript: &mut Transcript) {
+        let inner = self.lock();
+        for (_, at, text) in inner.notes.iter().filter(|(c, _, _)| *c == id).rev() {
+            let at = (*at).min(transcript.events.len());
+            transcript.events.insert(at, Event::note(text.clone()));
+        }
+    }
+}
+
+/// What a script gets to work with.
+pub struct Stage {
+    /// Where clients connect: the Tap.
+    pub addr: SocketAddr,
+    /// The server's service, with its feed.
+    pub service: Service,
+    /// Where the script writes down what it does.
+    pub notes: Notes,
+}
+
+impl Stage {
+    /// Publishes `text`, with a note.
+    pub fn publish(&self, text: &str, why: &str) {
+        let id = self.service.feed().newest() + 1;
+        let why = if why.is_empty() { String::new() } else { format!(" {why}") };
+        self.notes.note(format!("message {id} {text:?} is published{why}"));
+        self.service.feed().publish(text);
+    }
+
+    /// Waits until `n` requests wait in the feed (a long poll or a stream has registered).
+    pub fn wait_for_waiters(&self, n: usize) -> Result<(), Error> {
+        if self.service.feed().wait_for_waiting(n, PATIENCE) {
+            Ok(())
+        } else {
+            Err(Error::Stuck(format!("{n} waiting requests")))
+        }
+    }
+}
+
+/// Runs `script` against a fresh feed server behind a Tap and records `connections` TCP
+/// connections. The script runs on a blocking thread (the clients are blocking).
+pub async fn record<F>(
+    limits: Limits,
+    observer: Option<Observer>,
+    connections: usize,
+    script: F,
+) -> Result<Recording, Error>
+where
+    F: FnOnce(&Stage) -> Result<Vec<String>, Error> + Send + 'static,
+{
+    let server = start_local(limits)?;
+    let notes = Notes::new(observer);
+    let tap = Tap::bind("127.0.0.1:0", server.addr()).await?.observe(notes.tap_observer());
+    let stage = Stage { addr: tap.local_addr(), service: server.service().clone(), notes: notes.clone() };
+    let recorder = tokio::spawn(async move {
+        let mut transcripts = Vec::new();
+        for _ in 0..connections {
+            let connection = tap.accept().await?;
+            let id = connection.id;
+            transcripts.push((id, connection.transcript().await));
+        }
+        Ok::<_, std::io::Error>(transcripts)
+    });
+    let steps = tokio::task::spawn_blocking(move || script(&stage))
+        .await
+        .map_err(|e| Error::Stuck(format!("the client panicked: {e}")))??;
+    let recorded = recorder.await.map_err(|e| Error::Stuck(format!("the Tap failed: {e}")))??;
+    server.stop();
+    let transcripts = recorded
+        .into_iter()
+        .map(|(id, mut transcript)| {
+            notes.apply(id, &mut transcript);
+            transcript
+        })
+        .collect();
+    Ok(Recording { transcripts, steps })
+}
+
+fn show(messages: &[crate::Message]) -> String {
+    if messages.is_empty() {
+        return "nothing new".into();
+    }
+    messages.iter().map(|m| format!("#{} {:?}", m.id, m.text)).collect::<Vec<_>>().join(", ")
+}
+
+// ANCHOR: short_poll_demo
+/// Two short polls on one keep-alive connection: the first finds a message, the second nothing.
+pub async fn short_poll(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 1, |stage| {
+        stage.service.feed().publish("hello");
+        let mut connection = Connection::open(stage.addr)?;
+        let first = client::short_poll(&mut connection, "", 0)?;
+        let second = client::short_poll(&mut connection, "", 1)?;
+        connection.close()?;
+        Ok(vec![format!("since=0 → {}", show(&first)), format!("since=1 → {}", show(&second))])
+    })
+    .await
+}
+// ANCHOR_END: short_poll_demo
+
+/// The same poll, once with `Connection: close` and once as HTTP/1.0: one request per
+/// connection, because the client asked for it.
+pub async fn short_poll_closing(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 2, |stage| {
+        stage.service.feed().publish("hello");
+        let host = stage.addr.to_string();
+        let mut steps = Vec::new();
+        for request in [
+            client::short_poll_request(&host, "", 0).header("Connection", "close"),
+            client::short_poll_request(&host, "", 0).http_1_0(),
+        ] {
+            let mut connection = Connection::open(stage.addr)?;
+            let response = connection.exchange(&request)?;
+            // The server closes after its answer; reading to the end shows it did.
+            let rest = connection.read_to_end()?;
+            steps.push(format!(
+                "HTTP/1.{} {} → {}, then the server closed ({} bytes after the body)",
+                request.minor,
+                response.status(),
+                show(&response.messages()?),
+                rest.len()
+            ));
+        }
+        Ok(steps)
+    })
+    .await
+}
+
+// ANCHOR: long_poll_demo
+/// A long poll that waits until a message is published, then gets it at once.
+pub async fn long_poll(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 1, |stage| {
+        stage.service.feed().publish("hello");
+        std::thread::scope(|scope| {
+            // The publisher waits until the server holds the request, then publishes.
+            let publisher = scope.spawn(|| {
+                stage.wait_for_waiters(1)?;
+                stage.publish("news", "while the request waits");
+                Ok::<_, Error>(())
+            });
+            let mut connection = Connection::open(stage.addr)?;
+            let answer = client::long_poll(&mut connection, "", 1, 25)?;
+            publisher.join().map_err(|_| Error::Stuck("the publisher panicked".into()))??;
+            connection.close()?;
+            Ok(vec![format!("since=1 → {}", answer.as_deref().map_or("204".into(), show))])
+        })
+    })
+    .await
+}
+// ANCHOR_END: long_poll_demo
+
+/// A long poll that nobody answers: after its 1-second timeout, `204 No Content`.
+pub async fn long_poll_timeout(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 1, |stage| {
+        stage.service.feed().publish("hello");
+        let mut connection = Connection::open(stage.addr)?;
+        let answer = client::long_poll(&mut connection, "", 1, 1)?;
+        connection.close()?;
+        Ok(vec![format!("since=1&timeout=1 → {}", answer.map_or("204 No Content".into(), |m| show(&m)))])
+    })
+    .await
+}
+
+// ANCHOR: sse_demo
+/// An event stream of three events; the server ends it (as before a restart); a message is
+/// published meanwhile; the client reconnects with `Last-Event-ID` and gets exactly what it
+/// missed, then the next live one.
+pub async fn sse(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 2, |stage| {
+        let mut steps = Vec::new();
+        let feed = stage.service.feed();
+        let mut last = None;
+        for (resume, live) in [(None, &["one", "two", "three"][..]), (Some(3), &["five"][..])] {
+            let request = EventStream::request(&stage.addr.to_string(), "", resume);
+            let mut stream = EventStream::open(Connection::open(stage.addr)?, &request)?;
+            let mut expect = |stream: &mut EventStream, steps: &mut Vec<String>| -> Result<(), Error> {
+                let event = stream.next_event()?.ok_or_else(|| Error::Stuck("the stream ended".into()))?;
+                last = event.id.clone().or(last.take());
+                steps.push(format!(
+                    "event id={} data={:?} retry={:?}",
+                    event.id.as_deref().unwrap_or("-"),
+                    event.data,
+                    event.retry
+                ));
+                Ok(())
+            };
+            // The `retry:` line comes first: once it is here, the server is streaming.
+            expect(&mut stream, &mut steps)?;
+            if resume.is_some() {
+                // What was published while the client was away comes from the history.
+                expect(&mut stream, &mut steps)?;
+            }
+            for text in live {
+                stage.publish(text, "");
+                expect(&mut stream, &mut steps)?;
+            }
+            stage.notes.note("the server ends every stream, as it does before a restart");
+            feed.end_streams();
+            if stream.next_event()?.is_some() {
+                return Err(Error::Stuck("the stream went on after end_streams".into()));
+            }
+            stream.into_connection().close()?;
+            if resume.is_none() {
+                stage.notes.note_between("message 4 \"four\" is published while no stream is open");
+                feed.publish("four");
+            }
+        }
+        steps.push(format!("last id seen: {}", last.unwrap_or_default()));
+        Ok(steps)
+    })
+    .await
+}
+// ANCHOR_END: sse_demo
+
+/// The same three messages over a WebSocket: one handshake, then a small frame each.
+pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {
+    use futures_util::StreamExt;
+    let limits = Limits::default().quiet();
+    let feed = Arc::new(crate::Feed::new(limits.history));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let server_addr = listener.local_addr()?;
+    let server = tokio::spawn(crate::ws_feed::serve(listener, feed.clone(), limits.clone()));
+    let notes = Notes::new(observer);
+    let tap = Tap::bind("127.0.0.1:0", server_addr).await?.observe(notes.tap_observer());
+    let stream = tokio::net::TcpStream::connect(tap.local_addr()).await?;
+    stream.set_nodelay(true)?;
+    let connection = tap.accept().await?;
+    let id = connection.id;
+    let host = tap.local_addr().to_string();
+    let mut ws = ws_echo::client::connect_over(stream, &host, crate::server::paths::WS, Some(WS_KEY)).await?;
+    let mut steps = Vec::new();
+    for text in ["one", "two", "three"] {
+        notes.note(format!("message {} {text:?} is published", feed.newest() + 1));
+        feed.publish(text);
+        match ws.next().await {
+            Some(Ok(message)) => steps.push(ws_echo::client::describe(&message)),
+            other => return Err(Error::Stuck(format!("no message from the feed: {other:?}"))),
+        }
+    }
+    let bye = tungstenite::protocol::CloseFrame {
+        code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "done".into(),
+    };
+    ws.close(Some(bye)).await.map_err(ws_echo::Error::from)?;
+    while let Some(Ok(message)) = ws.next().await {
+        steps.push(ws_echo::client::describe(&message));
+    }
+    // The server has closed; closing ours ends the connection, and with it the transcript.
+    drop(ws);
+    let mut transcript = connection.transcript().await;
+    server.abort();
+    notes.apply(id, &mut transcript);
+    Ok(Recording { transcripts: vec![transcript], steps })
+}
+
+/// A plain `GET` with a chosen request, for a test or a student to try anything.
+pub fn request(addr: SocketAddr, request: &Request) -> Result<client::Response, client::Error> {
+    Connection::open(addr)?.exchange(request)
+}

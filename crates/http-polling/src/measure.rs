@@ -1,0 +1,521 @@
+//! `compare-transports`: every mode delivers the same feed, measured.
+//!
+//! For each mode a fresh server is started with a Tap in front and one client behind it. A
+//! publisher adds `messages` messages at a fixed `rate`; the client records when each arrives.
+//! Latency is arrival minus publication, both read from the same clock in the same process.
+//! Bytes are what the Tap counted on the client's TCP connection in each direction, heads,
+//! handshakes and framing included, divided by the messages delivered.
+//!
+//! This is a benchmark, never a test: the numbers depend on the machine and its load. It is a
+//! library so that other measurements (the book's "Measurements" part) can reuse [`run_mode`]
+//! and the [`Report`] formatting.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wire::{Direction, Tap, Transcript};
+
+use crate::client::{self, Connection, EventStream};
+use crate::demo::WS_KEY;
+use crate::feed::Feed;
+use crate::limits::Limits;
+use crate::server::{Service, paths};
+
+/// A way of receiving the feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Ask every `interval`.
+    ShortPoll(Duration),
+    /// Ask, and let the server hold the question until there is an answer.
+    LongPoll,
+    /// One response that never ends.
+    Sse,
+    /// One upgraded connection, one frame per message.
+    WebSocket,
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mode::ShortPoll(interval) => write!(f, "short poll every {} ms", interval.as_millis()),
+            Mode::LongPoll => f.write_str("long poll"),
+            Mode::Sse => f.write_str("Server-Sent Events"),
+            Mode::WebSocket => f.write_str("WebSocket"),
+        }
+    }
+}
+
+/// What to measure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Messages published per mode.
+    pub messages: usize,
+    /// Messages per second.
+    pub rate: f64,
+    /// The modes, in the order of the table.
+    pub modes: Vec<Mode>,
+}
+
+impl Default for Config {
+    /// 100 messages at 20 per second: 5 s per mode, about half a minute for all six.
+    fn default() -> Self {
+        Config {
+            messages: 100,
+            rate: 20.0,
+            modes: vec![
+                Mode::ShortPoll(Duration::from_millis(100)),
+                Mode::ShortPoll(Duration::from_millis(500)),
+                Mode::ShortPoll(Duration::from_millis(1000)),
+                Mode::LongPoll,
+                Mode::Sse,
+                Mode::WebSocket,
+            ],
+        }
+    }
+}
+
+/// One mode's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The mode.
+    pub mode: Mode,
+    /// Messages that arrived (all of them, or the run failed).
+    pub delivered: usize,
+    /// HTTP requests (or WebSocket handshakes) the client made.
+    pub requests: usize,
+    /// Median latency.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+    /// Bytes client → server, per delivered message.
+    pub up_per_message: f64,
+    /// Bytes server → client, per delivered message.
+    pub down_per_message: f64,
+}
+
+/// Why a measurement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A client failed.
+    #[error(transparent)]
+    Client(#[from] client::Error),
+    /// A socket failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Something else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Arrival times by message id, shared by the client thread and the measurement.
+type Arrivals = Arc<Mutex<HashMap<u64, Instant>>>;
+
+fn arrived(arrivals: &Arrivals, id: u64) {
+    arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(id).or_insert_with(Instant::now);
+}
+
+/// Measures one mode.
+pub async fn run_mode(mode: Mode, config: &Config) -> Result<Row, Error> {
+    let limits = Limits::default();
+    let feed = Arc::new(Feed::new(limits.history.max(config.messages)));
+    // The server: tiny_http for the HTTP modes, tokio-tungstenite for WebSocket.
+    let (server_addr, stop): (SocketAddr, Box<dyn FnOnce() + Send>) = match mode {
+        Mode::WebSocket => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let task = tokio::spawn(crate::ws_feed::serve(listener, feed.clone(), limits.clone()));
+            (addr, Box::new(move || task.abort()))
+        }
+        _ => {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            let running = crate::server::start(listener, Service::new(feed.clone(), limits.clone()))?;
+            (running.addr(), Box::new(move || running.stop()))
+        }
+    };
+    let tap = Tap::bind("127.0.0.1:0", server_addr).await?;
+    let tap_addr = tap.local_addr();
+    let recorder = tokio::spawn(async move {
+        let connection = tap.accept().await?;
+        Ok::<Transcript, std::io::Error>(connection.transcript().await)
+    });
+    let arrivals: Arrivals = Arc::default();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let client = {
+        let (arrivals, feed, n) = (arrivals.clone(), feed.clone(), config.messages as u64);
+        tokio::task::spawn_blocking(move || receive(mode, tap_addr, &feed, n, &arrivals, &ready_tx))
+    };
+    // Publish only once the client is listening, at fixed times from then on.
+    let _ = tokio::task::spawn_blocking(move || ready_rx.recv()).await;
+    let published = {
+        let (feed, n, rate) = (feed.clone(), config.messages, config.rate);
+        tokio::task::spawn_blocking(move || publish(&feed, n, rate))
+    };
+    let published = published.await.map_err(|e| Error::Other(e.to_string()))?;
+    client.await.map_err(|e| Error::Other(e.to_string()))??;
+    let transcript = recorder.await.map_err(|e| Error::Other(e.to_string()))??;
+    stop();
+    let arrivals = arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut latencies: Vec<Duration> = published
+        .iter()
+        .filter_map(|(id, at)| arrivals.get(id).map(|got| got.saturating_duration_since(*at)))
+        .collect();
+    latencies.sort();
+    let delivered = latencies.len();
+    let per = |dir| transcript.wire_bytes(dir) as f64 / delivered.max(1) as f64;
+    let requests = transcript.heads().filter(|(d, _)| *d == Direction::ClientToServer).count();
+    Ok(Row {
+        mode,
+        delivered,
+        requests,
+        p50: percentile(&latencies, 0.50),
+        p99: percentile(&latencies, 0.99),
+        up_per_message: per(Direction::ClientToServer),
+        down_per_message: per(Direction::ServerToClient),
+    })
+}
+
+/// The value below which `q` of the sorted `values` lie (nearest rank).
+pub fn percentile(values: &[Duration], q: f64) -> Duration {
+    if values.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    values[rank - 1]
+}
+
+/// Publishes `n` messages at `rate` per second; returns when each was published.
+fn publish(feed: &Feed, n: usize, rate: f64) -> Vec<(u64, Instant)> {
+    let start = Instant::now();
+    let mut published = Vec::with_capacity(n);
+    for i in 0..n {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let at = Instant::now();
+        let message = feed.publish(format!("message {i}"));
+        published.push((message.id, at));
+    }
+    published
+}
+
+/// The client side of one mode: receives until all `n` messages are in, then closes.
+fn receive(
+    mode: Mode,
+    addr: SocketAddr,
+    feed: &Feed,
+    n: u64,
+    arrivals: &Arrivals,
+    ready: &std::sync::mpsc::Sender<()>,
+) -> Result<(), Error> {
+    match mode {
+        Mode::ShortPoll(interval) => {
+            let mut connection = Connection::open(addr)?;
+            let _ = ready.send(());
+            let mut last = 0;
+            while last < n {
+                for message in client::short_poll(&mut connection, "", last)? {
+                    arrived(arrivals, message.id);
+                    last = message.id;
+                }
+                if last < n {
+                    std::thread::sleep(interval);
+                }
+            }
+            connection.close()?;
+        }
+        Mode::LongPoll => {
+            let mut connection = Connection::open(addr)?;
+            let _ = ready.send(());
+            let mut last = 0;
+            while last < n {
+                for message in client::long_poll(&mut connection, "", last, 30)?.unwrap_or_default() {
+                    arrived(arrivals, message.id);
+                    last = message.id;
+                }
+            }
+            connection.close()?;
+        }
+        Mode::Sse => {
+            let request = EventStream::request(&addr.to_string(), "", None);
+            let mut stream = EventStream::open(Connection::open(addr)?, &request)?;
+            let mut last = 0;
+            while last < n {
+                let Some(event) = stream.next_event()? else { break };
+                match event.id.and_then(|id| id.parse().ok()) {
+                    Some(id) => {
+                        arrived(arrivals, id);
+                        last = id;
+                    }
+                    // The `retry:` event: the stream is open.
+                    None => {
+                        let _ = ready.send(());
+                    }
+                }
+            }
+            feed.end_streams();
+            while stream.next_event()?.is_some() {}
+            stream.into_connection().close()?;
+        }
+        Mode::WebSocket => {
+            let mut ws = client::websocket(addr, paths::WS, WS_KEY)?;
+            let _ = ready.send(());
+            let mut last = 0;
+            while last < n {
+                if let tungstenite::Message::Text(text) = ws.read().map_err(client::Error::from)? {
+                    let value: serde_json::Value =
+                        serde_json::from_str(text.as_str()).map_err(|e| Error::Other(e.to_string()))?;
+                    let message = client::parse_message(&value)?;
+                    arrived(arrivals, message.id);
+                    last = message.id;
+                }
+            }
+            let _ = ws.close(None);
+            while ws.read().is_ok() {}
+        }
+    }
+    Ok(())
+}
+
+/// Where and when a measurement ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The date, as an HTTP date.
+    pub date: String,
+    /// CPU model, cores, memory, operating system.
+    pub machine: String,
+    /// rustc, the build profile, and the libraries measured.
+    pub versions: String,
+}
+
+impl Stamp {
+    /// The stamp of this machine, now.
+    pub fn now() -> Stamp {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
+            .map_or("an unknown CPU".to_owned(), |m| m.trim().to_owned());
+        let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory = meminfo
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or("unknown memory".to_owned(), |kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0));
+        let rustc = std::process::Command::new("rustc")
+            .arg("--version")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "rustc (version unknown)".to_owned());
+        let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
+        Stamp {
+            date: httpdate::fmt_http_date(std::time::SystemTime::now()),
+            machine: format!("{cpu}, {cores} cores, {memory}, {}", std::env::consts::OS),
+            versions: format!(
+                "{rustc}, {profile}; tiny_http 0.12, tungstenite 0.30, all on loopback through the Tap"
+            ),
+        }
+    }
+}
+
+/// A whole run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// What was measured.
+    pub config: Config,
+    /// One row per mode.
+    pub rows: Vec<Row>,
+    /// Where and when.
+    pub stamp: Stamp,
+}
+
+/// Measures every mode of `config`, one after the other. `progress` hears about each row.
+pub async fn run(config: Config, mut progress: impl FnMut(&Row)) -> Result<Report, Error> {
+    let mut rows = Vec::new();
+    for mode in config.modes.clone() {
+        let row = run_mode(mode, &config).await?;
+        progress(&row);
+        rows.push(row);
+    }
+    Ok(Report { config, rows, stamp: Stamp::now() })
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.0}") }
+}
+
+impl Report {
+    /// The table, in Markdown, with the stamp above it.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} messages at {} per second, one client per mode. Measured {} on {}; {}.\n",
+            self.config.messages, self.config.rate, self.stamp.date, self.stamp.machine, self.stamp.versions
+        );
+        out.push_str("| mode | delivered | requests | latency p50 (ms) | latency p99 (ms) | bytes up per message | bytes down per message |\n");
+        out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for row in &self.rows {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {:.0} | {:.0} |",
+                row.mode,
+                row.delivered,
+                row.requests,
+                ms(row.p50),
+                ms(row.p99),
+                row.up_per_message,
+                row.down_per_message
+            );
+        }
+        out
+    }
+
+    /// Two bar charts side by side: latency (p50 and p99) and bytes per message, both on a log
+    /// scale because the modes differ by orders of magnitude.
+    pub fn svg(&self) -> Result<String, Error> {
+        use plotters::prelude::*;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (960, 420)).into_drawing_area();
+            let draw = |e: &dyn std::fmt::Display| Error::Other(format!("drawing the plot failed: {e}"));
+            root.fill(&WHITE).map_err(|e| draw(&e))?;
+            let (left, right) = root.split_horizontally(480);
+            let names: Vec<String> = self.rows.iter().map(|r| short_name(r.mode)).collect();
+            let n = self.rows.len() as f64;
+            let bars = |area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+                        title: &str,
+                        unit: &str,
+                        series: [(&str, RGBColor, Vec<f64>); 2]|
+             -> Result<(), Error> {
+                let max = series.iter().flat_map(|s| s.2.iter().copied()).fold(1.0f64, f64::max) * 3.0;
+                let min =
+                    series.iter().flat_map(|s| s.2.iter().copied()).filter(|v| *v > 0.0).fold(max, f64::min)
+                        / 3.0;
+                let mut chart = ChartBuilder::on(area)
+                    .caption(title, ("sans-serif", 18))
+                    .margin(12)
+                    .x_label_area_size(40)
+                    .y_label_area_size(60)
+                    .build_cartesian_2d(0.0..n, (min..max).log_scale())
+                    .map_err(|e| draw(&e))?;
+                chart
+                    .configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(self.rows.len() * 2 + 1)
+                    .x_label_formatter(&|x| {
+                        let i = x.floor() as usize;
+                        if (x - x.floor() - 0.5).abs() < 0.01 {
+                            names.get(i).cloned().unwrap_or_default()
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .y_desc(unit)
+                    .draw()
+                    .map_err(|e| draw(&e))?;
+                for (k, (label, color, values)) in series.iter().enumerate() {
+                    let offset = 0.1 + 0.4 * k as f64;
+                    chart
+                        .draw_series(values.iter().enumerate().map(|(i, v)| {
+                            let x = i as f64 + offset;
+                            Rectangle::new([(x, min), (x + 0.38, v.max(min))], color.filled())
+                        }))
+                        .map_err(|e| draw(&e))?
+                        .label(*label)
+                        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+                }
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .position(SeriesLabelPosition::UpperRight)
+                    .draw()
+                    .map_err(|e| draw(&e))?;
+                Ok(())
+            };
+            let ms_of = |f: fn(&Row) -> Duration| {
+                self.rows.iter().map(|r| f(r).as_secs_f64() * 1000.0).collect::<Vec<_>>()
+            };
+            bars(
+                &left,
+                "Delivery latency",
+                "milliseconds (log)",
+                [
+                    ("p50", RGBColor(31, 95, 168), ms_of(|r| r.p50)),
+                    ("p99", RGBColor(179, 38, 30), ms_of(|r| r.p99)),
+                ],
+            )?;
+            bars(
+                &right,
+                "Bytes on the wire per message",
+                "bytes (log)",
+                [
+                    (
+                        "client → server",
+                        RGBColor(31, 95, 168),
+                        self.rows.iter().map(|r| r.up_per_message).collect(),
+                    ),
+                    (
+                        "server → client",
+                        RGBColor(42, 127, 63),
+                        self.rows.iter().map(|r| r.down_per_message).collect(),
+                    ),
+                ],
+            )?;
+            root.present().map_err(|e| draw(&e))?;
+        }
+        Ok(svg)
+    }
+}
+
+fn short_name(mode: Mode) -> String {
+    match mode {
+        Mode::ShortPoll(interval) => format!("poll {}ms", interval.as_millis()),
+        Mode::LongPoll => "long poll".into(),
+        Mode::Sse => "SSE".into(),
+        Mode::WebSocket => "WebSocket".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&v, 0.5), Duration::from_millis(50));
+        assert_eq!(percentile(&v, 0.99), Duration::from_millis(99));
+        assert_eq!(percentile(&[], 0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_report_renders_as_a_table_and_a_plot() {
+        let row = |mode, ms| Row {
+            mode,
+            delivered: 10,
+            requests: 3,
+            p50: Duration::from_millis(ms),
+            p99: Duration::from_millis(ms * 2),
+            up_per_message: 80.0,
+            down_per_message: 150.0,
+        };
+        let report = Report {
+            config: Config { messages: 10, rate: 5.0, modes: vec![] },
+            rows: vec![row(Mode::ShortPoll(Duration::from_millis(500)), 250), row(Mode::Sse, 1)],
+            stamp: Stamp { date: "today".into(), machine: "here".into(), versions: "these".into() },
+        };
+        let table = report.markdown();
+        assert!(table.contains("| short poll every 500 ms | 10 | 3 | 250 | 500 | 80 | 150 |"), "{table}");
+        let svg = report.svg().unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Delivery latency"), "{svg:.200}");
+    }
+}

@@ -1,0 +1,382 @@
+//! The feed over HTTP, on tiny_http: the four endpoints and the WebSocket feed.
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | `GET /messages?since=N` | short poll: `200` and a JSON list of what is newer than N, at once (maybe `[]`) |
+//! | `GET /messages/wait?since=N&timeout=S` | long poll: `200` as soon as there is something newer, or `204` after S seconds (at most [`MAX_WAIT`](crate::limits::MAX_WAIT)) |
+//! | `GET /events` | Server-Sent Events: one `text/event-stream` response that never ends, resuming after `Last-Event-ID` |
+//! | `POST /messages` | publish the body (plain text, or JSON `{"text": …}`); `413` over [`MAX_BODY`](crate::limits::MAX_BODY) |
+//! | `GET /ws` + `Upgrade: websocket` | the same feed as WebSocket text frames |
+//!
+//! [`Service::handle`] answers one `tiny_http::Request` for a path relative to where the feed is
+//! mounted, so the book server can put the same handlers under `/feed`. It returns quickly: a
+//! request that waits (a long poll, an event stream, a WebSocket) gets a thread of its own, at
+//! most [`Limits::max_waiters`] of them, so that page loads are never stuck behind waiting
+//! requests. One more waiting request gets `503` with `Retry-After`.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tiny_http::{Method, Request};
+
+use crate::feed::{Feed, Message, Wait};
+use crate::limits::Limits;
+use crate::reply::{QueryError, Reply, number, query, wire_head};
+use crate::sse::{self, Framing};
+
+/// Threads that take requests off tiny_http's queue. Short requests only: waiting requests move
+/// to threads of their own.
+pub const WORKERS: usize = 4;
+
+/// The paths of the feed, relative to where it is mounted.
+pub mod paths {
+    /// Short polling (`GET`) and publishing (`POST`).
+    pub const MESSAGES: &str = "/messages";
+    /// Long polling.
+    pub const WAIT: &str = "/messages/wait";
+    /// Server-Sent Events.
+    pub const EVENTS: &str = "/events";
+    /// The WebSocket feed.
+    pub const WS: &str = "/ws";
+}
+
+/// The feed's HTTP side: cheap to clone, shared by every worker.
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    feed: Arc<Feed>,
+    limits: Limits,
+    /// Requests waiting right now (long polls, streams, WebSockets), and a signal when it changes.
+    waits: Mutex<usize>,
+    waits_changed: Condvar,
+}
+
+/// A place for one waiting request, given back when dropped.
+pub(crate) struct Slot(Arc<Inner>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *self.0.waits.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        self.0.waits_changed.notify_all();
+    }
+}
+
+impl Service {
+    /// A service for `feed` with these limits.
+    pub fn new(feed: Arc<Feed>, limits: Limits) -> Service {
+        Service {
+            inner: Arc::new(Inner { feed, limits, waits: Mutex::new(0), waits_changed: Condvar::new() }),
+        }
+    }
+
+    /// The feed it serves.
+    pub fn feed(&self) -> &Arc<Feed> {
+        &self.inner.feed
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// How many requests are waiting right now.
+    pub fn open_waits(&self) -> usize {
+        *self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until exactly `n` requests are waiting, or `limit` has passed (then `false`).
+    pub fn wait_for_open_waits(&self, n: usize, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let mut waits = self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner);
+        while *waits != n {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { return false };
+            waits =
+                self.inner.waits_changed.wait_timeout(waits, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        true
+    }
+
+    // ANCHOR: slot
+    /// A slot for a request that will wait, or `None` when [`Limits::max_waiters`] are taken.
+    pub(crate) fn take_slot(&self) -> Option<Slot> {
+        let mut waits = self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner);
+        if *waits >= self.inner.limits.max_waiters {
+            return None;
+        }
+        *waits += 1;
+        drop(waits);
+        self.inner.waits_changed.notify_all();
+        Some(Slot(self.inner.clone()))
+    }
+
+    pub(crate) fn busy_reply(&self) -> Reply {
+        let limits = &self.inner.limits;
+        let line = format!(
+            "{} requests are already waiting, the most this server holds at once; try again in {} s",
+            limits.max_waiters,
+            limits.retry_after.as_secs()
+        );
+        Reply::text(503, &line).with("Retry-After", limits.retry_after.as_secs().to_string())
+    }
+    // ANCHOR_END: slot
+
+    /// Answers one request for `path`, the request's path relative to where the feed is
+    /// mounted (`/messages`, not `/feed/messages`). Any path that is not the feed's gets `404`.
+    pub fn handle(&self, request: Request, path: &str) {
+        let method = request.method().clone();
+        match (path, &method) {
+            (paths::MESSAGES, Method::Get | Method::Head) => self.short_poll(request),
+            (paths::MESSAGES, Method::Post) => self.publish(request),
+            (paths::MESSAGES, _) => not_allowed(request, "GET, HEAD, POST"),
+            (paths::WAIT, Method::Get) => self.long_poll(request),
+            (paths::EVENTS, Method::Get) => self.events(request),
+            (paths::WS, Method::Get) => crate::ws_feed::upgrade(self, request),
+            (paths::WAIT | paths::EVENTS | paths::WS, _) => not_allowed(request, "GET"),
+            _ => {
+                let url = request.url().split('?').next().unwrap_or_default().to_owned();
+                let line =
+                    format!("nothing at {url}; the feed answers at messages, messages/wait, events and ws");
+                Reply::text(404, &line).send(request);
+            }
+        }
+    }
+
+    // ANCHOR: short_poll
+    /// `GET /messages?since=N`: whatever is newer than N, at once.
+    fn short_poll(&self, request: Request) {
+        let since = match query(request.url(), &["since"]).and_then(|q| number("since", q[0], 0)) {
+            Ok(since) => since,
+            Err(e) => return bad_request(request, &e),
+        };
+        let messages = self.feed().since(since, self.limits().batch);
+        Reply::json(200, &list(&messages)).send(request);
+    }
+    // ANCHOR_END: short_poll
+
+    // ANCHOR: long_poll
+    /// `GET /messages/wait?since=N&timeout=S`: answers when there is something newer than N, or
+    /// with `204 No Content` after S seconds.
+    fn long_poll(&self, request: Request) {
+        let limits = self.limits().clone();
+        let params = query(request.url(), &["since", "timeout"]).and_then(|q| {
+            let since = number("since", q[0], 0)?;
+            let timeout = number("timeout", q[1], limits.max_wait.as_secs())?;
+            // The server's cap: a client cannot ask to be held longer than MAX_WAIT.
+            Ok((since, Duration::from_secs(timeout).min(limits.max_wait)))
+        });
+        let (since, timeout) = match params {
+            Ok(params) => params,
+            Err(e) => return bad_request(request, &e),
+        };
+        let Some(slot) = self.take_slot() else { return self.busy_reply().send(request) };
+        let feed = self.feed().clone();
+        spawn_waiter("long poll", move || {
+            let _slot = slot;
+            let reply = match feed.wait_since(since, limits.batch, timeout, feed.epoch()) {
+                Wait::Messages(messages) => Reply::json(200, &list(&messages)),
+                Wait::TimedOut | Wait::Ended => Reply::empty(204),
+            };
+            // Sent even if the client has gone: tiny_http does not tell us, and the write is
+            // how the slot is freed at the latest (when the timeout ends).
+            reply.send(request);
+        });
+    }
+    // ANCHOR_END: long_poll
+
+    // ANCHOR: events
+    /// `GET /events`: an event stream from the message after `Last-Event-ID` (or `?since=N`).
+    fn events(&self, request: Request) {
+        let head = wire_head(&request);
+        // On a reconnection the browser sends the last id it saw; the URL stays the same, so the
+        // header wins over the query.
+        let since = query(request.url(), &["since"]).and_then(|q| {
+            let since = number("since", q[0], 0)?;
+            number("Last-Event-ID", head.header("Last-Event-ID").map(str::trim), since)
+        });
+        let since = match since {
+            Ok(since) => since,
+            Err(e) => return bad_request(request, &e),
+        };
+        let framing = match request.http_version().1 {
+            1.. => Framing::Chunked,
+            // HTTP/1.0 has no chunks: the body ends when the connection does, so the connection
+            // must be one that closes after this response.
+            0 if head.closes_connection() => Framing::UntilClose,
+            0 => {
+                let line = "an event stream over HTTP/1.0 ends only when the connection closes: do not ask for keep-alive";
+                return Reply::text(400, line).send(request);
+            }
+        };
+        let Some(slot) = self.take_slot() else { return self.busy_reply().send(request) };
+        let (feed, limits) = (self.feed().clone(), self.limits().clone());
+        spawn_waiter("event stream", move || {
+            let _slot = slot;
+            // Written by hand: tiny_http's own chunked encoder buffers, and every event must
+            // reach the client the moment it is written.
+            let mut out = request.into_writer();
+            if out.write_all(sse::head(framing).as_bytes()).is_err() {
+                return;
+            }
+            let ending = sse::stream(&mut out, &feed, since, framing, &limits);
+            tracing::debug!(?ending, "event stream over");
+        });
+    }
+    // ANCHOR_END: events
+
+    // ANCHOR: publish
+    /// `POST /messages`: publishes the body, plain text or JSON `{"text": "…"}`.
+    fn publish(&self, mut request: Request) {
+        let max = self.limits().max_body;
+        // A trap of tiny_http 0.12: the part of a body the handler did not read is read and
+        // thrown away when the request is dropped, into a buffer as large as what is left. A
+        // `Content-Length` larger than the memory the process can get aborts it, whatever the
+        // handler does; only a proxy with a body limit in front protects against that.
+        if request.body_length().is_some_and(|n| n > max) {
+            return Reply::text(413, &format!("the body is larger than {max} bytes")).send(request);
+        }
+        let mut body = Vec::new();
+        // One byte more than allowed tells a too-long body without a length from one that fits.
+        let take = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+        if let Err(e) = request.as_reader().take(take).read_to_end(&mut body) {
+            return Reply::text(400, &format!("the body could not be read: {e}")).send(request);
+        }
+        if body.len() > max {
+            return Reply::text(413, &format!("the body is larger than {max} bytes")).send(request);
+        }
+        let json = wire_head(&request)
+            .header("Content-Type")
+            .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("application/json"));
+        match message_text(&body, json) {
+            Ok(text) => {
+                let message = self.feed().publish(text);
+                Reply::json(200, &message.json()).send(request);
+            }
+            Err(line) => Reply::text(400, &line).send(request),
+        }
+    }
+    // ANCHOR_END: publish
+}
+
+/// The text of a published message: the body as UTF-8, or the `text` of a JSON object.
+fn message_text(body: &[u8], json: bool) -> Result<String, String> {
+    let text = if json {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
+        value
+            .get("text")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| "a JSON body must be an object with a string \"text\"".to_owned())?
+    } else {
+        String::from_utf8(body.to_vec()).map_err(|_| "the body is not UTF-8 text".to_owned())?
+    };
+    if text.is_empty() {
+        return Err("an empty message: send some text".to_owned());
+    }
+    Ok(text)
+}
+
+/// Messages as the JSON list every poll answers with.
+pub fn list(messages: &[Message]) -> serde_json::Value {
+    serde_json::Value::Array(messages.iter().map(Message::json).collect())
+}
+
+fn bad_request(request: Request, error: &QueryError) {
+    Reply::text(400, &error.0).send(request);
+}
+
+fn not_allowed(request: Request, allow: &str) {
+    let line = format!("{} is not allowed here; use {allow}", request.method());
+    Reply::text(405, &line).with("Allow", allow).send(request);
+}
+
+/// Runs `work` on a thread of its own; a request that waits must not hold a worker.
+pub(crate) fn spawn_waiter(what: &str, work: impl FnOnce() + Send + 'static) {
+    if let Err(e) = std::thread::Builder::new().name(what.to_owned()).spawn(work) {
+        // The closure (and the request and slot in it) is dropped: tiny_http answers 500.
+        tracing::warn!("no thread for a {what}: {e}");
+    }
+}
+
+/// A running feed server. Dropping it does not stop it; call [`Running::stop`].
+pub struct Running {
+    http: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    workers: Vec<JoinHandle<()>>,
+    service: Service,
+}
+
+impl Running {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The service, with its feed.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// Waits until the server stops.
+    pub fn wait(self) {
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+    }
+
+    /// Ends open streams and long polls, stops taking requests, and waits for the workers.
+    pub fn stop(self) {
+        self.service.feed().end_streams();
+        for _ in 0..self.workers.len() {
+            self.http.unblock();
+        }
+        let service = self.service.clone();
+        self.wait();
+        // The waiting threads answer at once after `end_streams`; give them a moment to finish.
+        let _ = service.wait_for_open_waits(0, Duration::from_secs(5));
+    }
+}
+
+/// Serves `service` at the root of `listener` until stopped.
+pub fn start(listener: TcpListener, service: Service) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let http = Arc::new(tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?);
+    let workers = (0..WORKERS)
+        .map(|_| {
+            let (http, service) = (http.clone(), service.clone());
+            std::thread::spawn(move || {
+                while let Ok(request) = http.recv() {
+                    let path = request.url().split('?').next().unwrap_or_default().to_owned();
+                    service.handle(request, &path);
+                }
+            })
+        })
+        .collect();
+    Ok(Running { http, addr, workers, service })
+}
+
+/// A feed, a service and a server on `127.0.0.1:0`: what tests and demos start with.
+pub fn start_local(limits: Limits) -> std::io::Result<Running> {
+    let feed = Arc::new(Feed::new(limits.history));
+    start(TcpListener::bind("127.0.0.1:0")?, Service::new(feed, limits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_body_is_text_or_the_text_of_a_json_object() {
+        assert_eq!(message_text(b"hello", false), Ok("hello".into()));
+        assert_eq!(message_text(br#"{"text":"hi"}"#, true), Ok("hi".into()));
+        assert!(message_text(br#"{"txt":"hi"}"#, true).is_err());
+        assert!(message_text(b"\xff", false).is_err());
+        assert!(message_text(b"", false).is_err());
+    }
+}

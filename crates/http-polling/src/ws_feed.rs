@@ -1,0 +1,161 @@
+//! The same feed over WebSocket, for contrast: after one handshake, each message is one frame.
+//!
+//! Two servers, because the two I/O models allow different things:
+//! - [`serve`] (tokio-tungstenite) reads and writes at the same time: it sends each message the
+//!   moment it is published and answers the client's pings and close frame. The chapter's
+//!   transcript and the measurement use it.
+//! - [`upgrade`] serves `GET /ws` on tiny_http, as the book server does for its live widget.
+//!   tiny_http hands an upgraded connection over as one blocking stream that cannot be split into
+//!   a reading half and a writing half, so a thread that waits for the next message cannot also
+//!   be reading. This feed therefore only speaks: messages, and a ping every heartbeat, whose
+//!   write fails once the client is gone. It does not read the client's close frame, so a
+//!   browser that closes sees no close handshake (it reports `wasClean: false`). That is the
+//!   honest cost of a blocking server; the async one above has none of it.
+
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpListener;
+use tungstenite::Message as WsMessage;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocket};
+
+use crate::feed::{Feed, Message, Wait};
+use crate::limits::Limits;
+use crate::reply::{Reply, number, query, wire_head};
+use crate::server::{Service, paths, spawn_waiter};
+
+/// A message as the WebSocket feed sends it: the same JSON object a poll answer lists.
+pub fn frame_text(message: &Message) -> String {
+    message.json().to_string()
+}
+
+// ANCHOR: serve
+/// Serves the feed as WebSocket at [`paths::WS`] on `listener` until it fails. Each client gets
+/// the remembered messages, then every new one as it is published.
+pub async fn serve(listener: TcpListener, feed: Arc<Feed>, limits: Limits) -> std::io::Result<()> {
+    let ws_limits = ws_echo::Limits::default();
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let (feed, limits, ws_limits) = (feed.clone(), limits.clone(), ws_limits.clone());
+        tokio::spawn(async move {
+            // The echo chapter's handshake: a bad request gets an HTTP error, not silence.
+            match ws_echo::accept::accept(stream, paths::WS, &ws_limits).await {
+                Ok((ws, _)) => speak(ws, &feed, &limits).await,
+                Err(e) => tracing::debug!("WebSocket feed handshake refused: {e}"),
+            }
+        });
+    }
+}
+
+async fn speak<S>(mut ws: tokio_tungstenite::WebSocketStream<S>, feed: &Feed, limits: &Limits)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut changes = feed.watch();
+    let epoch = changes.borrow_and_update().1;
+    let mut last = 0;
+    loop {
+        // Marked seen *before* reading the feed: a publish after this line wakes `changed`.
+        let ended = changes.borrow_and_update().1 != epoch;
+        for message in feed.since(last, limits.batch) {
+            last = message.id;
+            if ws.send(WsMessage::text(frame_text(&message))).await.is_err() {
+                return;
+            }
+        }
+        if ended {
+            let bye = CloseFrame { code: CloseCode::Away, reason: "the server is restarting".into() };
+            let _ = ws.close(Some(bye)).await;
+        }
+        tokio::select! {
+            changed = changes.changed(), if !ended => if changed.is_err() { return },
+            incoming = ws.next() => match incoming {
+                // Pings are answered and a close frame is answered by tungstenite itself, as
+                // long as we keep reading; the stream ends after the close handshake.
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            },
+            () = tokio::time::sleep(limits.heartbeat) => {
+                if ws.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: serve
+
+/// `GET /ws` on tiny_http: checks the handshake, answers `101`, and speaks the feed on a thread
+/// of its own (one of the service's waiting slots). See the module docs for what it cannot do.
+pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
+    let head = wire_head(&request);
+    let since = match query(request.url(), &["since"]).and_then(|q| number("since", q[0], 0)) {
+        Ok(since) => since,
+        Err(e) => return Reply::text(400, &e.0).send(request),
+    };
+    let headers = head.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+    let accepted = match wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers)
+    {
+        Ok(accepted) => accepted,
+        Err(rejection) => {
+            let mut writer = request.into_writer();
+            let _ =
+                std::io::Write::write_all(&mut writer, &rejection.response_then(head.closes_connection()));
+            let _ = std::io::Write::flush(&mut writer);
+            return;
+        }
+    };
+    let Some(slot) = service.take_slot() else { return service.busy_reply().send(request) };
+    let (feed, limits) = (service.feed().clone(), service.limits().clone());
+    // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
+    let accept = tiny_http::Header::from_bytes("Sec-WebSocket-Accept", accepted.accept.as_bytes());
+    let mut response = tiny_http::Response::empty(101);
+    if let Ok(accept) = accept {
+        response.add_header(accept);
+    }
+    let stream = request.upgrade("websocket", response);
+    spawn_waiter("websocket feed", move || {
+        let _slot = slot;
+        let config = ws_echo::Limits::default().websocket_config();
+        let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(config));
+        speak_only(&mut ws, &feed, since, &limits);
+    });
+}
+
+fn head_minor(head: &wire::http::Head) -> u8 {
+    match head.start {
+        wire::http::StartLine::Request { minor, .. } | wire::http::StartLine::Response { minor, .. } => minor,
+    }
+}
+
+/// Sends the feed after `since` on a WebSocket that is never read, until a write fails or the
+/// feed ends streams.
+pub fn speak_only<S: std::io::Read + std::io::Write>(
+    ws: &mut WebSocket<S>,
+    feed: &Feed,
+    since: u64,
+    limits: &Limits,
+) {
+    let epoch = feed.epoch();
+    let mut last = since;
+    loop {
+        let sent = match feed.wait_since(last, limits.batch, limits.heartbeat, epoch) {
+            Wait::Messages(messages) => messages.iter().try_for_each(|m| {
+                last = m.id;
+                ws.send(WsMessage::text(frame_text(m)))
+            }),
+            Wait::TimedOut => ws.send(WsMessage::Ping(Vec::new().into())),
+            Wait::Ended => {
+                let bye = CloseFrame { code: CloseCode::Away, reason: "the server is restarting".into() };
+                let _ = ws.close(Some(bye));
+                let _ = ws.flush();
+                return;
+            }
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}

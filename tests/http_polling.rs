@@ -1,0 +1,84 @@
+//! The request–response chapter's exchanges, as the Tap records them. The book includes the
+//! snapshot files these tests check (`tests/snapshots/http_polling__*.snap`).
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use http_polling::demo;
+use wire::{Direction, Render};
+
+fn snapshot(name: &str, recording: &demo::Recording) {
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(name, recording.render(&Render::snapshot()));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn short_poll_keep_alive() {
+    let recording = demo::short_poll(None).await.unwrap();
+    assert_eq!(recording.steps, ["since=0 → #1 \"hello\"", "since=1 → nothing new"]);
+    assert_eq!(recording.transcripts.len(), 1, "both polls share one TCP connection (RFC 9112 §9.3)");
+    let heads: Vec<_> = recording.transcripts[0].heads().map(|(d, _)| d).collect();
+    assert_eq!(heads.len(), 4, "two requests and two responses on the one connection");
+    snapshot("keep_alive", &recording);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn short_poll_one_request_per_connection_when_the_client_asks() {
+    let recording = demo::short_poll_closing(None).await.unwrap();
+    assert_eq!(recording.transcripts.len(), 2);
+    for transcript in &recording.transcripts {
+        let (_, response) = transcript.heads().find(|(d, _)| *d == Direction::ServerToClient).unwrap();
+        assert!(
+            response.has_token("Connection", "close"),
+            "a server that will close says so (RFC 9112 §9.6): {:?}",
+            response.headers
+        );
+        let text = transcript.render(&Render::snapshot());
+        let server_fin = text.find("the server closed its side").expect("the server closes");
+        let client_fin = text.find("the client closed its side").expect("then the client");
+        assert!(server_fin < client_fin, "the server closes first:\n{text}");
+    }
+    snapshot("connection_close", &recording);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_poll_answered_when_a_message_is_published() {
+    let recording = demo::long_poll(None).await.unwrap();
+    assert_eq!(recording.steps, ["since=1 → #2 \"news\""]);
+    snapshot("long_poll", &recording);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_poll_times_out_with_204() {
+    let recording = demo::long_poll_timeout(None).await.unwrap();
+    assert_eq!(recording.steps, ["since=1&timeout=1 → 204 No Content"]);
+    snapshot("long_poll_timeout", &recording);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sse_stream_drop_and_resume_with_last_event_id() {
+    let recording = demo::sse(None).await.unwrap();
+    let data: Vec<&str> = recording
+        .steps
+        .iter()
+        .filter_map(|s| s.split("data=\"").nth(1))
+        .filter_map(|s| s.split('"').next())
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert_eq!(data, ["one", "two", "three", "four", "five"], "every message once, in order, none lost");
+    snapshot("sse_resume", &recording);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn websocket_feed_for_contrast() {
+    let recording = demo::websocket(None).await.unwrap();
+    assert_eq!(
+        recording.steps[..3],
+        [
+            "text \"{\\\"id\\\":1,\\\"text\\\":\\\"one\\\"}\"",
+            "text \"{\\\"id\\\":2,\\\"text\\\":\\\"two\\\"}\"",
+            "text \"{\\\"id\\\":3,\\\"text\\\":\\\"three\\\"}\""
+        ]
+    );
+    snapshot("websocket", &recording);
+}
