@@ -103,7 +103,11 @@ pub struct Window {
 }
 
 /// Sends `script` and waits for its echo, again and again, until the window has passed.
-pub async fn round_trips(mut stream: TcpStream, script: &Script, window: Window) -> Result<Measured, LoadError> {
+pub async fn round_trips(
+    mut stream: TcpStream,
+    script: &Script,
+    window: Window,
+) -> Result<Measured, LoadError> {
     let mut measured = Measured::default();
     // Room for more than the echo, so that a complete echo is a short read (see the module doc).
     let mut buf = vec![0u8; script.echo.len() + READ_SLACK];
@@ -157,7 +161,8 @@ pub async fn load(streams: Vec<TcpStream>, script: Script, window: Window) -> Re
     }
     let mut all = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let measured = joined.map_err(|e| LoadError::WrongEcho(format!("a connection's task failed: {e}")))??;
+        let measured =
+            joined.map_err(|e| LoadError::WrongEcho(format!("a connection's task failed: {e}")))??;
         all.extend(measured.round_trips_ns);
     }
     all.sort_unstable();

@@ -42,8 +42,15 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
         plan.sizes.iter().flat_map(|&size| plan.connections.iter().map(move |&c| (c, size))).collect();
     for run in 0..plan.runs {
         let load = stamp::load_average();
+        let busy = stamp::busy_fraction(Duration::from_secs(1));
         stamp.load.push(load);
-        eprintln!("run {} of {} (load average {load:.2})", run + 1, plan.runs);
+        stamp.busy.push(busy);
+        eprintln!(
+            "run {} of {} (cores {:.0} % busy with other programs; load average {load:.2})",
+            run + 1,
+            plan.runs,
+            busy * 100.0
+        );
         for (index, &(connections, size)) in cases.iter().enumerate() {
             for server in rotated(&servers, run + index) {
                 if server.variant && connections != servers::VARIANT_CONNECTIONS {
@@ -116,7 +123,8 @@ async fn count_syscalls(server: &Server, setup: &Setup, size: usize) -> anyhow::
         let out = setup.log_dir.join(format!("strace-{}-{size}.txt", server.key));
         let tracer = Tracer::attach(running.pid(), out)?;
         // Every round trip counts: the window starts now and strace is already attached.
-        let round_trips = client::load(streams, Script::binary(size), client::window(Duration::ZERO, STRACE_WINDOW)).await;
+        let round_trips =
+            client::load(streams, Script::binary(size), client::window(Duration::ZERO, STRACE_WINDOW)).await;
         let calls = tracer.finish()?;
         let messages = round_trips?.len() as u64;
         anyhow::Ok(SyscallRow { server: server.key.to_owned(), connections, size, messages, calls })
@@ -158,7 +166,13 @@ fn capacity_args(server: &Server, n: usize) -> Vec<String> {
 }
 
 /// One server, one load: start it, connect, warm up, measure a window, stop it.
-async fn measure_echo(server: &Server, setup: &Setup, plan: &Plan, connections: usize, size: usize) -> EchoSample {
+async fn measure_echo(
+    server: &Server,
+    setup: &Setup,
+    plan: &Plan,
+    connections: usize,
+    size: usize,
+) -> EchoSample {
     let running = match Running::start(server, setup, &capacity_args(server, connections)) {
         Ok(running) => running,
         Err(e) => return EchoSample::failed(e.to_string()),
@@ -168,7 +182,12 @@ async fn measure_echo(server: &Server, setup: &Setup, plan: &Plan, connections: 
     sample.unwrap_or_else(|e| EchoSample::failed(format!("{e:#}")))
 }
 
-async fn echo_window(running: &Running, plan: &Plan, connections: usize, size: usize) -> anyhow::Result<EchoSample> {
+async fn echo_window(
+    running: &Running,
+    plan: &Plan,
+    connections: usize,
+    size: usize,
+) -> anyhow::Result<EchoSample> {
     let streams = client::connect_many(&running.url, connections).await?;
     let measure = Duration::from_secs_f64(plan.measure_s);
     let window = client::window(Duration::from_secs_f64(plan.warmup_s), measure);
@@ -208,8 +227,13 @@ fn sleep_until(when: Instant) {
 
 /// One server, `n` idle connections: RSS before, RSS with them open.
 async fn measure_idle(server: &Server, setup: &Setup, n: usize) -> IdleSample {
-    let failed =
-        |why: String| IdleSample { rss_before: 0, rss_after: 0, rss_after_message: 0, open: 0, error: Some(why) };
+    let failed = |why: String| IdleSample {
+        rss_before: 0,
+        rss_after: 0,
+        rss_after_message: 0,
+        open: 0,
+        error: Some(why),
+    };
     let running = match Running::start(server, setup, &capacity_args(server, n)) {
         Ok(running) => running,
         Err(e) => return failed(e.to_string()),
@@ -227,9 +251,9 @@ async fn idle_reading(running: &Running, n: usize) -> anyhow::Result<IdleSample>
     client::load(warm, Script::binary(32), window).await?;
     tokio::time::sleep(IDLE_SETTLE).await;
     let rss_before = procfs::rss(pid)?;
-    let mut open = client::connect_many(&running.url, n)
-        .await
-        .with_context(|| format!("opening {n} connections (is the file limit high enough? see `ulimit -n`)"))?;
+    let mut open = client::connect_many(&running.url, n).await.with_context(|| {
+        format!("opening {n} connections (is the file limit high enough? see `ulimit -n`)")
+    })?;
     tokio::time::sleep(IDLE_SETTLE).await;
     let rss_after = procfs::rss(pid)?;
     let count = open.len();
@@ -246,5 +270,6 @@ async fn idle_reading(running: &Running, n: usize) -> anyhow::Result<IdleSample>
 
 /// The workspace root (this crate is at `crates/bench`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }

@@ -61,6 +61,7 @@ pub fn render(run: &results::Run, dir: &Path) -> anyhow::Result<()> {
 /// The run kept in `dir/run.json`.
 pub fn read_run(dir: &Path) -> anyhow::Result<results::Run> {
     let path = dir.join("run.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     Ok(serde_json::from_str(&text)?)
 }

@@ -30,7 +30,9 @@ pub fn ensure_ws(root: &Path) -> anyhow::Result<()> {
         .arg(&dir)
         .arg(format!("ws@{WS_VERSION}"))
         .status()
-        .map_err(|e| anyhow::anyhow!("cannot run npm ({e}); install Node.js 18 or later, which brings npm"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("cannot run npm ({e}); install Node.js 18 or later, which brings npm")
+        })?;
     anyhow::ensure!(status.success(), "npm could not install ws@{WS_VERSION} ({status})");
     Ok(())
 }

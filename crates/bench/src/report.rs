@@ -22,7 +22,7 @@ pub fn thousands(value: f64) -> String {
     let digits = rounded.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -49,7 +49,11 @@ pub fn spread(s: Spread, fmt: impl Fn(f64) -> String) -> String {
 
 /// A message size for people: `32 B`, `64 KiB`.
 pub fn size_label(bytes: usize) -> String {
-    if bytes >= 1024 && bytes % 1024 == 0 { format!("{} KiB", bytes / 1024) } else { format!("{bytes} B") }
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
 }
 
 fn label(key: &str) -> String {
@@ -84,7 +88,8 @@ pub fn echo_table(run: &Run, size: usize) -> String {
         for key in &run.plan.servers {
             let Some(case) = run.echo_case(key, connections, size) else { continue };
             if let Some(why) = case.failure() {
-                let _ = writeln!(out, "| {} | {connections} | failed: {} | | | | | |", label(key), one_line(why));
+                let _ =
+                    writeln!(out, "| {} | {connections} | failed: {} | | | | | |", label(key), one_line(why));
                 continue;
             }
             let cell = |f: &dyn Fn(&EchoSample) -> f64, fmt: &dyn Fn(f64) -> String| {
@@ -156,7 +161,9 @@ pub fn idle_table(run: &Run) -> String {
                 );
                 continue;
             }
-            let (Some(fresh), Some(used)) = (case.per_connection(), case.per_used_connection()) else { continue };
+            let (Some(fresh), Some(used)) = (case.per_connection(), case.per_used_connection()) else {
+                continue;
+            };
             let vs = |mine: Spread, theirs: Option<Spread>| match theirs {
                 Some(theirs) if key != NODE_WS && theirs.median > 0.0 => times(mine.median / theirs.median),
                 _ => "1×".to_owned(),
@@ -181,7 +188,11 @@ fn transport_targets(run: &Run, out: &mut String) {
     for row in &run.transports {
         if row.websocket {
             let met = if row.p50_ms < 1.0 { "yes" } else { "**no**" };
-            let _ = writeln!(out, "| WebSocket delivery p50 on loopback | < 1 ms | {:.2} ms | {met} |", row.p50_ms);
+            let _ = writeln!(
+                out,
+                "| WebSocket delivery p50 on loopback | < 1 ms | {:.2} ms | {met} |",
+                row.p50_ms
+            );
         }
         if let Some(interval) = row.interval_ms {
             let half = interval as f64 / 2.0;
@@ -203,7 +214,11 @@ pub fn targets_table(run: &Run) -> String {
     let _ = writeln!(out, "| target | goal | this run | met |");
     let _ = writeln!(out, "| --- | ---: | ---: | :---: |");
     let pair = run.echo_case(ASYNC, connections, size).zip(run.echo_case(NODE_WS, connections, size));
-    let mut row = |what: &str, goal: &str, value: Option<Spread>, ok: &dyn Fn(f64) -> bool, fmt: &dyn Fn(f64) -> String| {
+    let mut row = |what: &str,
+                   goal: &str,
+                   value: Option<Spread>,
+                   ok: &dyn Fn(f64) -> bool,
+                   fmt: &dyn Fn(f64) -> String| {
         let (shown, met) = match value {
             Some(s) => (spread(s, fmt), if ok(s.median) { "yes" } else { "**no**" }),
             None => ("not measured".to_owned(), "–"),
@@ -251,7 +266,7 @@ pub fn stamp_table(run: &Run) -> String {
     let s = &run.stamp;
     let p = &run.plan;
     let mut out = String::new();
-    let _ = writeln!(out, "| | |");
+    let _ = writeln!(out, "| | this run |");
     let _ = writeln!(out, "| --- | --- |");
     let _ = writeln!(out, "| date | {} |", s.date);
     let _ = writeln!(out, "| machine | {} cores, {} GiB, {} |", s.cores, s.memory_gib, s.cpu);
@@ -262,12 +277,24 @@ pub fn stamp_table(run: &Run) -> String {
     let _ = writeln!(out, "| libraries | {} |", libs.join(", "));
     let _ = writeln!(out, "| pinning | {} |", s.pinning);
     let _ = writeln!(out, "| open-file limit | {} |", thousands(s.file_limit as f64));
+    if !s.busy.is_empty() {
+        let busy: Vec<String> = s.busy.iter().map(|b| format!("{:.0} %", b * 100.0)).collect();
+        let _ =
+            writeln!(out, "| cores busy with other programs, 1 s before each run | {} |", busy.join(", "));
+    }
     let loads: Vec<String> = s.load.iter().map(|l| format!("{l:.2}")).collect();
-    let _ = writeln!(out, "| load average at each run's start | {} |", loads.join(", "));
     let _ = writeln!(
         out,
-        "| method | {} runs; in each, every server in turn (the order rotates), {} s warm-up, {} s measured |",
-        p.runs, p.warmup_s, p.measure_s
+        "| load average at each run's start (it lags, and counts the previous run's threads) | {} |",
+        loads.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| method | {} {}; in each, every server in turn (the order rotates), {} s warm-up, {} s measured |",
+        p.runs,
+        if p.runs == 1 { "run" } else { "runs" },
+        p.warmup_s,
+        p.measure_s
     );
     out
 }
@@ -280,10 +307,7 @@ pub fn syscalls_table(run: &Run) -> String {
         out.push_str("(strace was not available for this run.)\n");
         return out;
     }
-    let _ = writeln!(
-        out,
-        "| server | message | reads | writes | waits (epoll) | futex | other | all |"
-    );
+    let _ = writeln!(out, "| server | message | reads | writes | waits (epoll) | futex | other | all |");
     let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for row in &run.syscalls {
         let f = |k: Kind| format!("{:.2}", row.per_message(k));

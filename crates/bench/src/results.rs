@@ -65,8 +65,14 @@ pub struct Stamp {
     /// The open-file limit the run had (the idle test needs one descriptor per connection on
     /// each side).
     pub file_limit: u64,
-    /// The 1-minute load average at the start of each run, from `/proc/loadavg`.
+    /// The 1-minute load average at the start of each run, from `/proc/loadavg`. It lags: it
+    /// still counts, for a minute, the bench's own threads of the run before (the blocking server
+    /// wakes ten thousand threads at once when its idle connections close).
     pub load: Vec<f64>,
+    /// The fraction of all cores that were busy during one second at the start of each run,
+    /// while none of the bench's servers ran: what other programs were doing.
+    #[serde(default)]
+    pub busy: Vec<f64>,
 }
 
 /// What the run was asked to do.

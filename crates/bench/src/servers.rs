@@ -41,6 +41,10 @@ pub const NODE_WS: &str = "node-ws";
 pub const ASYNC: &str = "async";
 
 /// Every server, in the order the tables list them.
+///
+/// Adding a server is one entry here: a binary of the workspace that takes `--port 0` (and
+/// `--max-connections N`, for the idle test past 1,000) and prints its `ws://…` URL on stdout,
+/// plus its package in the `cargo build` line of the `bench` recipes in the justfile.
 pub const SERVERS: &[Server] = &[
     Server {
         key: ASYNC,
@@ -228,8 +232,10 @@ mod tests {
             Some("ws://127.0.0.1:40001/ws/echo")
         );
         assert_eq!(
-            url_in("The book is at http://127.0.0.1:3000/  (the WebSocket echo: ws://127.0.0.1:3000/ws/echo)")
-                .as_deref(),
+            url_in(
+                "The book is at http://127.0.0.1:3000/  (the WebSocket echo: ws://127.0.0.1:3000/ws/echo)"
+            )
+            .as_deref(),
             Some("ws://127.0.0.1:3000/ws/echo")
         );
         assert_eq!(url_in("listening on 127.0.0.1:9001"), None);

@@ -33,7 +33,37 @@ pub fn collect(pinning: String, file_limit: u64) -> Stamp {
         pinning,
         file_limit,
         load: Vec::new(),
+        busy: Vec::new(),
     }
+}
+
+/// How busy every core was, as a fraction, over `over`, from `/proc/stat`; the bench calls it
+/// while none of its servers runs, so it shows what *other* programs were doing.
+pub fn busy_fraction(over: std::time::Duration) -> f64 {
+    let read = || -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        parse_cpu_line(line)
+    };
+    let (Some((busy0, total0)), Some((busy1, total1))) = (read(), {
+        std::thread::sleep(over);
+        read()
+    }) else {
+        return f64::NAN;
+    };
+    let total = total1.saturating_sub(total0);
+    if total == 0 { f64::NAN } else { busy1.saturating_sub(busy0) as f64 / total as f64 }
+}
+
+/// `(busy, total)` jiffies from the `cpu` line of `/proc/stat`: every field counts towards the
+/// total; `idle` (4th) and `iowait` (5th) are not busy.
+pub fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+    let fields: Vec<u64> = line.split_whitespace().skip(1).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    // Only the first 8 (user … steal) are time; guest times are already inside user and nice.
+    let time = &fields[..fields.len().min(8)];
+    let total: u64 = time.iter().sum();
+    let idle = time.get(3).copied().unwrap_or(0) + time.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
 }
 
 /// The 1-minute load average.
@@ -81,9 +111,7 @@ pub fn locked_version(lock: &str, name: &str) -> Option<String> {
 
 /// Now, as `YYYY-MM-DD HH:MM UTC`.
 pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     utc_from_unix(secs)
 }
 
@@ -113,6 +141,12 @@ mod tests {
         assert_eq!(utc_from_unix(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc_from_unix(951_782_400), "2000-02-29 00:00 UTC", "a leap day in a leap century");
         assert_eq!(utc_from_unix(1_764_072_000 + 3_660), "2025-11-25 13:01 UTC");
+    }
+
+    #[test]
+    fn idle_and_iowait_are_not_busy() {
+        let line = "cpu  100 0 50 800 50 0 0 0 0 0";
+        assert_eq!(parse_cpu_line(line), Some((150, 1000)));
     }
 
     #[test]

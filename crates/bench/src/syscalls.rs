@@ -44,7 +44,9 @@ pub fn kind(name: &str) -> Kind {
     match name {
         "read" | "recvfrom" | "recvmsg" | "readv" | "recvmmsg" => Kind::Read,
         "write" | "sendto" | "sendmsg" | "writev" | "sendmmsg" => Kind::Write,
-        "epoll_wait" | "epoll_pwait" | "epoll_pwait2" | "poll" | "ppoll" | "select" | "pselect6" => Kind::Wait,
+        "epoll_wait" | "epoll_pwait" | "epoll_pwait2" | "poll" | "ppoll" | "select" | "pselect6" => {
+            Kind::Wait
+        }
         "futex" => Kind::Futex,
         _ => Kind::Other,
     }
@@ -146,7 +148,10 @@ mod tests {
     fn strace_summaries_give_calls_per_syscall() {
         let rows = parse_summary(SUMMARY);
         assert_eq!(rows[0], ("recvfrom".to_owned(), 124913), "most frequent first");
-        assert!(rows.contains(&("accept4".to_owned(), 101)), "a filled errors column must not shift the count");
+        assert!(
+            rows.contains(&("accept4".to_owned(), 101)),
+            "a filled errors column must not shift the count"
+        );
         assert!(!rows.iter().any(|(name, _)| name == "total"), "the total line is not a system call");
         assert_eq!(rows.len(), 4);
     }

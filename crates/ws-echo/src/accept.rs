@@ -58,7 +58,11 @@ where
 /// the stream. [`accept`] is this plus [`WebSocketStream::from_partially_read`]; the echo server
 /// calls the two apart so that an idle connection holds no read buffer (see
 /// [`crate::server::handle`]).
-pub async fn handshake<S>(mut stream: S, path: &str, limits: &Limits) -> Result<(S, Vec<u8>, Accepted), AcceptError>
+pub async fn handshake<S>(
+    mut stream: S,
+    path: &str,
+    limits: &Limits,
+) -> Result<(S, Vec<u8>, Accepted), AcceptError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

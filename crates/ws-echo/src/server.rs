@@ -84,6 +84,7 @@ pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()>
     }
 }
 
+// ANCHOR: handle
 /// Handles one connection: the handshake, then the echo, logging how it ended.
 ///
 /// An idle connection costs what its task holds while it waits, so two things are kept out of it:
@@ -111,6 +112,7 @@ pub async fn handle(stream: TcpStream, peer: SocketAddr, limits: &Limits) {
     let ending = echo(ws, limits).await;
     tracing::info!(%peer, ?ending, "WebSocket closed");
 }
+// ANCHOR_END: handle
 
 // ANCHOR: echo
 /// Echoes messages until the connection ends.

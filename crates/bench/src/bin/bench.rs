@@ -136,17 +136,19 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         runs: args.runs.unwrap_or(if quick { 1 } else { 5 }),
         warmup_s: args.warmup.unwrap_or(if quick { 0.5 } else { 1.0 }),
         measure_s: args.measure.unwrap_or(if quick { 1.5 } else { 3.0 }),
-        connections: args.connections.unwrap_or_else(|| if quick { vec![1, 100] } else { vec![1, 100, 1000] }),
+        connections: args
+            .connections
+            .unwrap_or_else(|| if quick { vec![1, 100] } else { vec![1, 100, 1000] }),
         sizes: args.sizes.unwrap_or_else(|| vec![32, 65536]),
         idle: args.idle.unwrap_or_else(|| if quick { vec![1000] } else { vec![5000, 10000] }),
-        servers: args
-            .servers
-            .unwrap_or_else(|| servers::SERVERS.iter().map(|s| s.key.to_owned()).collect()),
+        servers: args.servers.unwrap_or_else(|| servers::SERVERS.iter().map(|s| s.key.to_owned()).collect()),
     };
-    let out = args.out.unwrap_or_else(|| if quick { root.join(".bench-cache/quick") } else { book_results() });
+    let out =
+        args.out.unwrap_or_else(|| if quick { root.join(".bench-cache/quick") } else { book_results() });
     bench::node::ensure_ws(&root)?;
     let file_limit = raise_file_limit();
-    let needed = 2 * plan.idle.iter().copied().max().unwrap_or(0) + 256;
+    // The client holds one descriptor per connection; each server is a process with its own limit.
+    let needed = plan.idle.iter().copied().max().unwrap_or(0) + 256;
     if file_limit < needed as u64 {
         eprintln!(
             "warning: the open-file limit is {file_limit}; {needed} would let every idle test open all its \
@@ -224,5 +226,8 @@ fn pin(no_pin: bool) -> (Option<usize>, String) {
     }
     let others = cores.len() - 2;
     let rest = if others > 0 { format!("; {others} other cores left idle") } else { String::new() };
-    (Some(server), format!("client on core {client}, server on core {server} (sched_setaffinity, taskset){rest}"))
+    (
+        Some(server),
+        format!("client on core {client}, server on core {server} (sched_setaffinity, taskset){rest}"),
+    )
 }

@@ -38,7 +38,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = Limits { max_message: args.max_message, max_connections: args.max_connections, ..Limits::default() };
+    let limits =
+        Limits { max_message: args.max_message, max_connections: args.max_connections, ..Limits::default() };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await

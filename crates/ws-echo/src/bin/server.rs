@@ -62,11 +62,13 @@ fn main() -> anyhow::Result<()> {
         ws_echo::blocking::serve(listener, limits)?;
         return Ok(());
     }
+    // ANCHOR: runtime
     let runtime = if args.threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
         tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()?
     };
+    // ANCHOR_END: runtime
     runtime.block_on(async {
         let listener = TcpListener::bind(&address)
             .await
