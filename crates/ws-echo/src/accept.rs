@@ -40,10 +40,29 @@ pub enum AcceptError {
 /// within `limits.handshake_timeout` (408 otherwise) and the head must fit in `limits.max_head`
 /// bytes (431 otherwise).
 pub async fn accept<S>(
-    mut stream: S,
+    stream: S,
     path: &str,
     limits: &Limits,
 ) -> Result<(WebSocketStream<S>, Accepted), AcceptError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (stream, leftover, accepted) = handshake(stream, path, limits).await?;
+    let config = limits.websocket_config();
+    let ws = WebSocketStream::from_partially_read(stream, leftover, Role::Server, Some(config)).await;
+    Ok((ws, accepted))
+}
+
+/// The handshake alone: reads the upgrade request, answers `101` (or an HTTP error), and returns
+/// the stream with any bytes that arrived after the request head, before tungstenite is given
+/// the stream. [`accept`] is this plus [`WebSocketStream::from_partially_read`]; the echo server
+/// calls the two apart so that an idle connection holds no read buffer (see
+/// [`crate::server::handle`]).
+pub async fn handshake<S>(
+    mut stream: S,
+    path: &str,
+    limits: &Limits,
+) -> Result<(S, Vec<u8>, Accepted), AcceptError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -71,9 +90,7 @@ where
     };
     stream.write_all(accepted.response().as_bytes()).await?;
     stream.flush().await?;
-    let config = limits.websocket_config();
-    let ws = WebSocketStream::from_partially_read(stream, leftover, Role::Server, Some(config)).await;
-    Ok((ws, accepted))
+    Ok((stream, leftover, accepted))
 }
 
 /// Decides whether a request head is an acceptable upgrade on `path`: the checks of

@@ -23,6 +23,10 @@ struct Args {
     /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
     #[arg(long, default_value_t = limits::MAX_MESSAGE)]
     max_message: usize,
+    /// Most connections served at once; further clients are told `503` before any upgrade.
+    /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
+    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
+    max_connections: usize,
 }
 
 #[tokio::main]
@@ -34,7 +38,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = Limits { max_message: args.max_message, ..Limits::default() };
+    let limits =
+        Limits { max_message: args.max_message, max_connections: args.max_connections, ..Limits::default() };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await

@@ -22,13 +22,25 @@ struct Args {
     /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
     #[arg(long, default_value_t = limits::MAX_MESSAGE)]
     max_message: usize,
+    /// Most connections served at once; further clients are told `503` before any upgrade.
+    /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
+    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Bytes tungstenite reads from the socket at a time, and the size of each connection's read
+    /// buffer once it has received something (tungstenite's own default is 131072).
+    #[arg(long, default_value_t = limits::READ_BUFFER)]
+    read_buffer: usize,
+    /// Threads that run connections. 1, the default, is one event loop like Node's: no work
+    /// moves between threads, so nothing is locked or handed over per message. More threads
+    /// (tokio's multi-threaded runtime) pay off when one core is not enough.
+    #[arg(long, default_value_t = ws_echo::server::DEFAULT_THREADS)]
+    threads: usize,
     /// Use the blocking server (a thread per connection) instead of the async one.
     #[arg(long)]
     blocking: bool,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -36,19 +48,33 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = ws_echo::Limits { max_message: args.max_message, ..Default::default() };
+    let limits = ws_echo::Limits {
+        max_message: args.max_message,
+        max_connections: args.max_connections,
+        read_buffer: args.read_buffer,
+        ..Default::default()
+    };
     let address = format!("{}:{}", args.host, args.port);
     if args.blocking {
         let listener = std::net::TcpListener::bind(&address)
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
         println!("blocking echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
-        tokio::task::spawn_blocking(move || ws_echo::blocking::serve(listener, limits)).await??;
+        ws_echo::blocking::serve(listener, limits)?;
+        return Ok(());
+    }
+    // ANCHOR: runtime
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()?
+    };
+    // ANCHOR_END: runtime
+    runtime.block_on(async {
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
         println!("echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
         ws_echo::server::serve(listener, limits).await?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
