@@ -74,7 +74,7 @@ ws-echo-server *ARGS:
 ws-echo-client *ARGS:
     cargo run -q -p ws-echo --bin ws-echo-client -- {{ARGS}}
 
-# Chapter "One port": pages, sign-in and the browser client at http://127.0.0.1:3002, the WebSocket on the same port (--tls adds wss://, --unchecked skips the upgrade's checks)
+# Chapter "One port": pages, sign-in and the browser client at http://127.0.0.1:3004, the WebSocket on the same port (--tls adds wss://, --unchecked skips the upgrade's checks)
 one-port *ARGS:
     cargo run -q -p one-port --bin one-port -- {{ARGS}}
 
@@ -94,7 +94,7 @@ heartbeat *ARGS:
 endings:
     cargo run -q -p duplex -- demo endings
 
-# The pinging echo alone at ws://127.0.0.1:9002/ws/heartbeat (try --interval 1 --missed 2 --idle 30)
+# The pinging echo alone at ws://127.0.0.1:9004/ws/heartbeat (try --interval 1 --missed 2 --idle 30)
 heartbeat-server *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-server -- {{ARGS}}
 

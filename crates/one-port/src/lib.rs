@@ -31,7 +31,7 @@ pub mod server;
 pub mod tls;
 
 /// The port `just one-port` serves on: the book takes 3000 and the Tap examples 3001.
-pub const DEFAULT_PORT: u16 = 3002;
+pub const DEFAULT_PORT: u16 = 3004;
 
 /// The port the `wss://` front listens on with `--tls`: 3443, after HTTPS's 443.
 pub const DEFAULT_TLS_PORT: u16 = 3443;

@@ -10,8 +10,8 @@ use tracing_subscriber::EnvFilter;
 
 /// HTTP routes and a WebSocket on one port, as koa and `ws` share one http.Server.
 ///
-/// Serves http://127.0.0.1:3002/ (sign in, then the browser client at /client) and the
-/// WebSocket echo at ws://127.0.0.1:3002/ws/echo. The server's log shows which requests went
+/// Serves http://127.0.0.1:3004/ (sign in, then the browser client at /client) and the
+/// WebSocket echo at ws://127.0.0.1:3004/ws/echo. The server's log shows which requests went
 /// through the middleware (logger, session check) and which upgrades skipped it.
 #[derive(Parser)]
 #[command(version)]
@@ -36,7 +36,7 @@ struct Cli {
     #[arg(long, value_name = "FILE", default_value = "target/one-port/localhost.pem")]
     cert_out: PathBuf,
     /// Let pages from this origin open WebSockets too (the server's own origins always may),
-    /// e.g. http://192.168.1.20:3002. Repeat for more.
+    /// e.g. http://192.168.1.20:3004. Repeat for more.
     #[arg(long, value_name = "ORIGIN")]
     allow_origin: Vec<String>,
     /// For the lesson only: answer every valid upgrade with 101, checking neither Origin nor the
@@ -53,7 +53,7 @@ enum Command {
     /// --unchecked.
     Attacker {
         /// The WebSocket the page tries to open.
-        #[arg(long, default_value = "ws://127.0.0.1:3002/ws/echo")]
+        #[arg(long, default_value = "ws://127.0.0.1:3004/ws/echo")]
         target: String,
         /// Port for the attacker's page.
         #[arg(long, default_value_t = 4001)]
