@@ -338,13 +338,13 @@ async fn the_books_echo_widget_echoes_and_closes_with_1001_when_the_page_is_left
     browser.goto(&format!("{}/", base(server.addr()))).await;
     let closed = tokio::time::timeout(
         PATIENCE,
-        logs.wait_for(|lines| lines.iter().any(|l| l.contains("WebSocket closed"))),
+        logs.wait_for(|lines| lines.iter().any(|l| l.starts_with("message=WebSocket closed "))),
     )
     .await
     .expect("the book server logs the end of the WebSocket")
     .unwrap()
     .iter()
-    .find(|l| l.contains("WebSocket closed"))
+    .find(|l| l.starts_with("message=WebSocket closed "))
     .cloned()
     .unwrap();
     assert!(
