@@ -354,3 +354,66 @@ async fn the_books_echo_widget_echoes_and_closes_with_1001_when_the_page_is_left
     browser.close().await;
     server.stop();
 }
+
+/// The heartbeat chapter's "a browser tab goes away": the Tap between Chromium and the book
+/// server, and the frames of the echo widget's WebSocket from the `101` on. The browser's own
+/// request headers (its version, its language) differ from machine to machine, so the snapshot
+/// starts after the handshake; the frames and the close are the same everywhere.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run `just test-browser`"]
+async fn a_browser_tab_that_goes_away_closes_with_1001() {
+    use wire::{EventKind, Render, Tap, Transcript};
+    let server = duplex_tests::book_server();
+    let tap = Tap::bind("127.0.0.1:0", server.addr()).await.unwrap();
+    let tap_addr = tap.local_addr();
+    // Every connection the page opens (its files, then the WebSocket) goes through the Tap.
+    let (connections, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    let acceptor = tokio::spawn(async move {
+        while let Ok(connection) = tap.accept().await {
+            if connections.send(connection).is_err() {
+                break;
+            }
+        }
+    });
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/echo/live.html", base(tap_addr))).await;
+    browser.click(".duplex-echo [data-action='connect']").await;
+    browser.wait_for("//*[@data-role='state' and contains(., 'OPEN (1)')]").await;
+    browser.type_into(".duplex-echo [data-role='message']", "Hello from a tab").await;
+    browser.click(".duplex-echo [data-action='send-text']").await;
+    browser.wait_for("//li[@data-kind='in' and contains(., 'Hello from a tab')]").await;
+    browser.goto("about:blank").await;
+    browser.close().await;
+    acceptor.abort();
+    let mut transcripts = Vec::new();
+    while let Ok(connection) = accepted.try_recv() {
+        transcripts.push(
+            tokio::time::timeout(PATIENCE, connection.transcript()).await.expect("every connection ends"),
+        );
+    }
+    let websocket = transcripts
+        .into_iter()
+        .find(|t| t.frames().next().is_some())
+        .expect("one of the page's connections carried the WebSocket");
+    let from_101 = websocket
+        .events
+        .iter()
+        .position(|e| matches!(&e.kind, EventKind::Note(n) if n.starts_with("101 Switching Protocols")))
+        .expect("the Tap saw the switch to WebSocket");
+    // Only the frames: when Chromium closes TCP relative to the server's answer, and how many
+    // bytes its handshake took, differ between runs and versions.
+    let after = &websocket.events[from_101..];
+    let frames = Transcript {
+        events: after[..1]
+            .iter()
+            .chain(after.iter().filter(|e| matches!(e.kind, EventKind::Frame(_))))
+            .cloned()
+            .collect(),
+    };
+    let closes: Vec<_> = frames.frames().filter(|(_, f)| f.header.opcode == wire::OpCode::Close).collect();
+    assert_eq!(closes.len(), 2, "the browser's close frame and the server's answer");
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("browser_tab_goes_away", frames.render(&Render::snapshot()));
+    });
+    server.stop();
+}
