@@ -74,6 +74,18 @@ ws-echo-server *ARGS:
 ws-echo-client *ARGS:
     cargo run -q -p ws-echo --bin ws-echo-client -- {{ARGS}}
 
+# Chapter "One port": pages, sign-in and the browser client at http://127.0.0.1:3004, the WebSocket on the same port (--tls adds wss://, --unchecked skips the upgrade's checks)
+one-port *ARGS:
+    cargo run -q -p one-port --bin one-port -- {{ARGS}}
+
+# Chapter "One port": the same WebSocket over wss://, a Tap outside TLS and one inside, the client trusting the generated certificate
+wss:
+    cargo run -q -p duplex -- demo wss
+
+# Chapter "One port": a real browser (headless Chromium via chromedriver) drives the pages; needs the Debian packages chromium and chromium-driver
+test-browser:
+    cargo test -p duplex-tests --test browser -- --ignored
+
 # Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
 heartbeat *ARGS:
     cargo run -q -p duplex -- demo heartbeat {{ARGS}}
@@ -82,7 +94,7 @@ heartbeat *ARGS:
 endings:
     cargo run -q -p duplex -- demo endings
 
-# The pinging echo alone at ws://127.0.0.1:9002/ws/heartbeat (try --interval 1 --missed 2 --idle-timeout 30)
+# The pinging echo alone at ws://127.0.0.1:9004/ws/heartbeat (try --interval 1 --missed 2 --idle-timeout 30)
 heartbeat-server *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-server -- {{ARGS}}
 
@@ -117,3 +129,13 @@ exercises:
 # Exercises: a hint for exercise N
 hint N:
     cargo run -q -p exercises -- hint {{N}}
+
+# Measurements: every echo server against Node's `ws` (npm installs it locally), 5 runs, ~20 min; rewrites the book's tables (raises `ulimit -n` for 10,000 idle connections)
+bench *ARGS:
+    cargo build -q --release -p ws-echo -p ws-by-hand
+    ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run {{ARGS}}
+
+# Measurements, short, for a class (a minute or two): one run, 1 and 100 connections, 1,000 idle; writes into .bench-cache/quick
+bench-quick *ARGS:
+    cargo build -q --release -p ws-echo -p ws-by-hand
+    ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}

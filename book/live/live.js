@@ -118,8 +118,12 @@
       show();
     });
 
-    // Leaving or reloading the page closes the socket with 1001 "going away" (RFC 6455 §7.4.1).
-    window.addEventListener("pagehide", function () { if (ws) ws.close(1001, "page closed"); });
+    // Leaving or reloading the page makes the browser close the socket with 1001 "going away"
+    // (RFC 6455 §7.4.1); a page may not send 1001 itself (close() takes 1000 or 3000-4999). A page
+    // kept in the back/forward cache would keep its socket open, so close it then, with 1000.
+    window.addEventListener("pagehide", function (event) {
+      if (event.persisted && ws && ws.readyState < WebSocket.CLOSING) ws.close(1000, "page hidden");
+    });
     show();
   }
 

@@ -64,6 +64,16 @@ pub const DEMOS: &[Demo] = &[
         about: "handshake, a text, a binary message, a ping and the close handshake, every byte shown",
     },
     Demo {
+        name: "one-port",
+        chapter: "One port, the browser, and wss://",
+        about: "an HTTP request and an upgrade on one connection; the upgrade skips the middleware",
+    },
+    Demo {
+        name: "wss",
+        chapter: "One port, the browser, and wss://",
+        about: "the same WebSocket through TLS, seen by a Tap outside TLS and one inside",
+    },
+    Demo {
         name: "heartbeat",
         chapter: "Heartbeat and every way a connection ends",
         about: "a ping every second, answered; with --blackhole, a dead peer found and dropped",
@@ -94,6 +104,9 @@ pub enum DemoError {
     /// A request–response demo failed.
     #[error(transparent)]
     Polling(#[from] http_polling::demo::Error),
+    /// A one-port demo failed.
+    #[error(transparent)]
+    OnePort(#[from] one_port::demo::DemoError),
     /// A heartbeat demo failed.
     #[error(transparent)]
     Heartbeat(#[from] heartbeat::Error),
@@ -305,6 +318,60 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
             }
             Ok(())
         }
+        "one-port" => {
+            use one_port::server::Guard;
+            println!("{LEGEND}");
+            for (title, guard, signed_in) in [
+                (
+                    "1. No credentials, and an upgrade branch that checks nothing (`one-port --unchecked`):",
+                    Guard::Unchecked,
+                    false,
+                ),
+                (
+                    "2. The right way: a bearer token, checked by the middleware and by the upgrade branch:",
+                    Guard::Checked,
+                    true,
+                ),
+            ] {
+                println!("{title}\n");
+                let recording = one_port::demo::same_port(guard, signed_in, Some(live())).await?;
+                println!("\nThe server's log (which layers saw each request):");
+                for line in recording.log {
+                    println!("  {line}");
+                }
+                println!();
+            }
+            Ok(())
+        }
+        "wss" => {
+            println!("{LEGEND}");
+            println!("Two Taps watch one wss:// connection: `outside` between the client and the TLS front,");
+            println!("`inside` between the TLS front and the HTTP server.\n");
+            let outside: Observer =
+                Arc::new(|_id, event| print_prefixed("outside │ ", &event.render(&Render::live())));
+            let inside: Observer =
+                Arc::new(|_id, event| print_prefixed("inside  │ ", &event.render(&Render::live())));
+            let recording = one_port::demo::wss(Some(outside), Some(inside)).await?;
+            println!("\nThe client trusted exactly the certificate generated at start, and received:");
+            for message in recording.received {
+                println!("  {message}");
+            }
+            Ok(())
+        }
         other => Err(DemoError::Unknown(other.to_owned())),
     }
+}
+
+fn live() -> Observer {
+    Arc::new(|_id, event| print!("{}", event.render(&Render::live())))
+}
+
+fn print_prefixed(prefix: &str, text: &str) {
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(prefix);
+        out.push_str(line);
+        out.push('\n');
+    }
+    print!("{out}");
 }

@@ -38,7 +38,7 @@ use ws_echo::blocking::Upgraded;
 use crate::site;
 
 /// Threads that take requests off tiny_http's queue and give each a thread of its own
-/// (`http_polling::server::dispatch` says why).
+/// (`guard::tiny::dispatch` says why).
 pub const WORKERS: usize = 2;
 
 /// Why the server could not start.
@@ -136,13 +136,14 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
     let limits = http_polling::Limits { max_body: config.limits.max_body, ..Default::default() };
     let feed = http_polling::Service::new(Arc::new(http_polling::Feed::new(limits.history)), limits);
     let websockets = guard::Slots::new(config.limits.max_connections);
-    let shared = Arc::new(Shared { config, websockets, feed: feed.clone() });
+    let admission = guard::admission::Admission::new(guard::admission::Sessions::new()).allow_same_host();
+    let shared = Arc::new(Shared { config, websockets, admission, feed: feed.clone() });
     let workers = (0..WORKERS)
         .map(|_| {
             let http = http.clone();
             let shared = shared.clone();
             std::thread::spawn(move || {
-                http_polling::server::dispatch(&http, move |request| shared.handle(request));
+                guard::tiny::dispatch(&http, move |request| shared.handle(request));
             })
         })
         .collect();
@@ -153,6 +154,8 @@ struct Shared {
     config: Config,
     /// WebSockets open right now (tiny_http counts connections only until they are upgraded).
     websockets: guard::Slots,
+    /// Who may open a WebSocket: pages of this server only (`Origin` matches `Host`).
+    admission: guard::admission::Admission,
     /// The request–response chapter's feed.
     feed: http_polling::Service,
 }
@@ -203,7 +206,13 @@ impl Shared {
 
     /// The echo: `101` and a WebSocket, or the HTTP error that says why not.
     fn echo(&self, request: Request, head: &Head) {
-        let accepted = match ws_echo::accept::judge(head, ws_echo::PATH) {
+        // The handshake's own checks (RFC 6455 §4.2.1), then `Origin`: a page of another site
+        // may not use a visitor's browser to talk to this server (Cross-Site WebSocket
+        // Hijacking, RFC 6455 §10.2). The book server has no accounts, so there is no credential
+        // to check; the one-port chapter's server checks both with the same `Admission`.
+        let checked = ws_echo::accept::judge(head, ws_echo::PATH)
+            .and_then(|accepted| self.admission.check_origin(head).map(|_| accepted));
+        let accepted = match checked {
             Ok(accepted) => accepted,
             Err(rejection) => {
                 tracing::info!(status = rejection.status, "upgrade refused: {}", rejection.message);

@@ -10,6 +10,8 @@
 //! tungstenite side (its configuration, its errors as close codes) is in `ws_echo::limits`.
 //!
 //! # Layout
+//! - [`admission`]: who may open a WebSocket: the `Origin` allow-list (against Cross-Site
+//!   WebSocket Hijacking) and the credential check, for every server a browser reaches.
 //! - [`limits`]: the named limits, each with the reason for its default and the answer a client
 //!   gets past it (1009, 431, 413, 408, 1013, 503, …).
 //! - [`args`]: the same `--max-message`, `--max-connections`, … flags for every server binary.
@@ -17,14 +19,17 @@
 //! - [`refuse`]: answering with an HTTP error and shutting down, async or blocking.
 //! - [`upgrade`]: judging an upgrade request and answering `101` or the error.
 //! - [`slots`]: counting open connections, and the `503` past the limit.
-//! - `tiny_http_limits` (feature `tiny_http`): the same limits for a server on the vendored,
-//!   patched tiny_http (`vendor/tiny_http/PATCHES.md`).
+//! - `tiny` (feature `tiny_http`): the same limits for a server on the vendored, patched
+//!   tiny_http (`vendor/tiny_http/PATCHES.md`), and a thread per request.
 
+pub mod admission;
 pub mod args;
 pub mod head;
 pub mod limits;
 pub mod refuse;
 pub mod slots;
+#[cfg(feature = "tiny_http")]
+pub mod tiny;
 pub mod upgrade;
 
 pub use args::LimitArgs;
@@ -32,17 +37,5 @@ pub use limits::Limits;
 pub use refuse::HandshakeError;
 pub use slots::{Slot, Slots};
 
-/// The shared limits as the patched tiny_http's own (`vendor/tiny_http/PATCHES.md`): the head's
-/// size and time, a body read's and a write's wait, the connection cap. tiny_http drains at most
-/// `max_body` bytes of a body the handler did not read; past that it closes the connection.
 #[cfg(feature = "tiny_http")]
-pub fn tiny_http_limits(limits: &Limits) -> tiny_http::Limits {
-    tiny_http::Limits {
-        max_head: limits.max_head,
-        head_timeout: limits.handshake_timeout,
-        read_timeout: Some(limits.handshake_timeout),
-        write_timeout: Some(limits.send_timeout),
-        max_connections: limits.max_connections,
-        max_drain: limits.max_body,
-    }
-}
+pub use tiny::tiny_http_limits;

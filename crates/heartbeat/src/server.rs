@@ -28,7 +28,7 @@ use crate::config::{IDLE_CODE, SHUTDOWN_CODE, Settings};
 use crate::liveness::{Beat, Liveness};
 
 /// The port the standalone heartbeat server listens on by default.
-pub const DEFAULT_PORT: u16 = 9002;
+pub const DEFAULT_PORT: u16 = 9004;
 
 /// How a connection ended, as the server's application saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]

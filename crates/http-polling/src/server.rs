@@ -31,32 +31,8 @@ use crate::sse::{self, Framing};
 /// [`dispatch`]).
 pub const WORKERS: usize = 2;
 
-// ANCHOR: dispatch
-/// Takes requests off `http`'s queue until it is unblocked, and answers each on a thread of its
-/// own.
-///
-/// A fixed pool of threads that answer requests themselves is at the mercy of its slowest
-/// clients: a write to a client that stopped reading waits (up to the send timeout), and a few
-/// such clients hold every thread of the pool while everybody else waits. A thread per request
-/// costs a little more per request, and one slow client then holds only its own thread. The
-/// number of such threads is bounded: the patched tiny_http reads a connection's next request
-/// only after answering the last (`vendor/tiny_http/PATCHES.md`, patch 9), so there are never
-/// more requests in hand than connections, and never more connections than the cap.
-pub fn dispatch<F>(http: &tiny_http::Server, handle: F)
-where
-    F: Fn(Request) + Clone + Send + 'static,
-{
-    // `recv` fails only when the server is unblocked to stop.
-    while let Ok(request) = http.recv() {
-        let handle = handle.clone();
-        let spawned = std::thread::Builder::new().name("request".into()).spawn(move || handle(request));
-        if let Err(e) = spawned {
-            // The request is dropped with the closure: tiny_http answers it with 500.
-            tracing::warn!("no thread for a request: {e}");
-        }
-    }
-}
-// ANCHOR_END: dispatch
+/// Answers each request on a thread of its own: see [`guard::tiny::dispatch`].
+pub use guard::tiny::dispatch;
 
 /// The paths of the feed, relative to where it is mounted.
 pub mod paths {

@@ -100,8 +100,12 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
         Err(e) => return Reply::text(400, &e.0).send(request),
     };
     let headers = head.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-    let accepted = match wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers)
-    {
+    // The handshake's own checks, then `Origin`: only pages of this very server may open the
+    // feed's WebSocket (Cross-Site WebSocket Hijacking, RFC 6455 §10.2; `guard::admission`).
+    let same_host = guard::admission::Admission::new(guard::admission::Sessions::new()).allow_same_host();
+    let checked = wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers)
+        .and_then(|accepted| same_host.check_origin(&head).map(|_| accepted));
+    let accepted = match checked {
         Ok(accepted) => accepted,
         Err(rejection) => {
             let mut writer = request.into_writer();

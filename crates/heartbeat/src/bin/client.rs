@@ -13,7 +13,7 @@ use heartbeat::{Heartbeat, config};
 #[command(version)]
 struct Args {
     /// Where to connect.
-    #[arg(default_value = "ws://127.0.0.1:9002/ws/heartbeat")]
+    #[arg(default_value = "ws://127.0.0.1:9004/ws/heartbeat")]
     url: String,
     /// The server's ping interval, in seconds (the watchdog's unit).
     #[arg(long, default_value_t = config::INTERVAL.as_secs_f64())]

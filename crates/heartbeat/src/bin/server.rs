@@ -15,8 +15,8 @@ use tokio::net::TcpListener;
 /// closed with 1000. Ctrl-C
 /// closes every connection with 1001 (going away) before the server exits.
 ///
-/// Watch it through the Tap: `just tap 127.0.0.1:9003 127.0.0.1:9002`, then
-/// `just heartbeat-client ws://127.0.0.1:9003/ws/heartbeat`.
+/// Watch it through the Tap: `just tap 127.0.0.1:9005 127.0.0.1:9004`, then
+/// `just heartbeat-client ws://127.0.0.1:9005/ws/heartbeat`.
 #[derive(Parser)]
 #[command(version)]
 struct Args {

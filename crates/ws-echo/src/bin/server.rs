@@ -18,6 +18,11 @@ struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = ws_echo::server::DEFAULT_PORT)]
     port: u16,
+    /// Threads that run connections. 1, the default, is one event loop like Node's: no work
+    /// moves between threads, so nothing is locked or handed over per message. More threads
+    /// (tokio's multi-threaded runtime) pay off when one core is not enough.
+    #[arg(long, default_value_t = ws_echo::server::DEFAULT_THREADS)]
+    threads: usize,
     /// Use the blocking server (a thread per connection) instead of the async one.
     #[arg(long)]
     blocking: bool,
@@ -25,8 +30,7 @@ struct Args {
     limits: guard::LimitArgs,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -40,13 +44,22 @@ async fn main() -> anyhow::Result<()> {
         let listener = std::net::TcpListener::bind(&address)
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
         println!("blocking echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
-        tokio::task::spawn_blocking(move || ws_echo::blocking::serve(listener, limits)).await??;
+        ws_echo::blocking::serve(listener, limits)?;
+        return Ok(());
+    }
+    // ANCHOR: runtime
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
     } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(args.threads).enable_all().build()?
+    };
+    // ANCHOR_END: runtime
+    runtime.block_on(async {
         let listener = TcpListener::bind(&address)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
         println!("echo server at ws://{}{}", listener.local_addr()?, ws_echo::PATH);
         ws_echo::server::serve(listener, limits).await?;
-    }
-    Ok(())
+        Ok(())
+    })
 }

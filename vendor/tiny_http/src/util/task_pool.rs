@@ -69,7 +69,11 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        if self.sharing.waiting_tasks.load(Ordering::Acquire) == 0 {
+        // Duplex patch: `waiting_tasks` still counts a thread that has been notified but has
+        // not yet taken its task from the queue. Comparing with 0 let a second task wait in the
+        // queue behind a first one whose thread was already spoken for, until some other
+        // connection closed: a browser's burst of parallel connections could hang for minutes.
+        if self.sharing.waiting_tasks.load(Ordering::Acquire) <= queue.len() {
             self.add_thread(Some(code));
         } else {
             queue.push_back(code);

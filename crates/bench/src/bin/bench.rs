@@ -1,0 +1,233 @@
+//! `bench`: measure the echo servers against Node's `ws` and write the book's tables and figures.
+
+use std::path::PathBuf;
+
+use bench::driver::{self, CLIENT_CORE};
+use bench::results::Plan;
+use bench::servers::{self, Setup};
+use clap::{Parser, Subcommand};
+
+/// Measurements for the book's "Measurements" chapter.
+///
+/// `bench run` starts every echo server of the project and Node's `ws` as separate processes,
+/// one at a time and in turn, loads each from this process with C connections that each send a
+/// message and wait for its echo, and reads the server's CPU time and memory from /proc. It
+/// writes markdown tables, SVG figures and run.json into the book (book/src/measurements/results)
+/// or, with --quick, a short run into .bench-cache/quick. Build the servers first in release
+/// mode (`just bench` does): the bench starts the binaries next to its own.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure, then write tables, figures and run.json.
+    Run(RunArgs),
+    /// Load any running echo server and print messages/s and round-trip times (nothing is
+    /// written). Handy with `strace -c -f -p PID` or `perf stat -p PID` on the server.
+    Load {
+        /// The server's URL, e.g. ws://127.0.0.1:9001/ws/echo.
+        url: String,
+        /// Connections, each with one message in flight.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+        /// Payload bytes per message.
+        #[arg(long, default_value_t = 32)]
+        size: usize,
+        /// Seconds to measure (after one second of warm-up).
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
+    /// Re-make the tables and figures from an existing run.json (nothing is measured).
+    Render {
+        /// The folder with run.json.
+        #[arg(long, default_value_os_t = book_results())]
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A short run for a class (a minute or two): fewer runs, shorter windows, 1,000 idle
+    /// connections; written to .bench-cache/quick so the book's committed run stays as it is.
+    #[arg(long)]
+    quick: bool,
+    /// Repetitions of every measurement (default 5, quick 1).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Seconds of warm-up before each window (default 1, quick 0.5).
+    #[arg(long)]
+    warmup: Option<f64>,
+    /// Seconds measured in each window (default 3, quick 1.5).
+    #[arg(long)]
+    measure: Option<f64>,
+    /// Connection counts, comma-separated (default 1,100,1000; quick 1,100).
+    #[arg(long, value_delimiter = ',')]
+    connections: Option<Vec<usize>>,
+    /// Message sizes in bytes, comma-separated (default 32,65536).
+    #[arg(long, value_delimiter = ',')]
+    sizes: Option<Vec<usize>>,
+    /// Idle connection counts, comma-separated (default 5000,10000; quick 1000).
+    #[arg(long, value_delimiter = ',')]
+    idle: Option<Vec<usize>>,
+    /// Servers to measure, comma-separated keys (default: all; see the book for the list).
+    #[arg(long, value_delimiter = ',')]
+    servers: Option<Vec<String>>,
+    /// Skip the transport comparison (polling, SSE, WebSocket; about half a minute).
+    #[arg(long)]
+    no_transports: bool,
+    /// Skip counting system calls with strace.
+    #[arg(long)]
+    no_strace: bool,
+    /// Do not pin client and server to separate cores.
+    #[arg(long)]
+    no_pin: bool,
+    /// Where to write the results (default: the book's folder, or .bench-cache/quick).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn book_results() -> PathBuf {
+    driver::workspace_root().join("book/src/measurements/results")
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Render { dir } => {
+            let run = bench::read_run(&dir)?;
+            bench::render(&run, &dir)?;
+            println!("re-made the tables and figures in {}", dir.display());
+            Ok(())
+        }
+        Command::Run(args) => run(args),
+        Command::Load { url, connections, size, seconds } => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let measure = std::time::Duration::from_secs_f64(seconds);
+            let round_trips = runtime.block_on(async {
+                let streams = bench::client::connect_many(&url, connections).await?;
+                let window = bench::client::window(std::time::Duration::from_secs(1), measure);
+                bench::client::load(streams, bench::client::Script::binary(size), window).await
+            })?;
+            let us = |p| bench::stats::percentile(&round_trips, p).map_or(0.0, |ns| f64::from(ns) / 1000.0);
+            println!(
+                "{connections} connections × {size} B: {:.0} messages/s, round trip p50 {:.1} µs, p99 {:.1} µs",
+                round_trips.len() as f64 / seconds,
+                us(50.0),
+                us(99.0)
+            );
+            Ok(())
+        }
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    let root = driver::workspace_root();
+    let quick = args.quick;
+    let plan = Plan {
+        runs: args.runs.unwrap_or(if quick { 1 } else { 5 }),
+        warmup_s: args.warmup.unwrap_or(if quick { 0.5 } else { 1.0 }),
+        measure_s: args.measure.unwrap_or(if quick { 1.5 } else { 3.0 }),
+        connections: args
+            .connections
+            .unwrap_or_else(|| if quick { vec![1, 100] } else { vec![1, 100, 1000] }),
+        sizes: args.sizes.unwrap_or_else(|| vec![32, 65536]),
+        idle: args.idle.unwrap_or_else(|| if quick { vec![1000] } else { vec![5000, 10000] }),
+        servers: args.servers.unwrap_or_else(|| servers::SERVERS.iter().map(|s| s.key.to_owned()).collect()),
+    };
+    let out =
+        args.out.unwrap_or_else(|| if quick { root.join(".bench-cache/quick") } else { book_results() });
+    bench::node::ensure_ws(&root)?;
+    let file_limit = raise_file_limit();
+    // The client holds one descriptor per connection; each server is a process with its own limit.
+    let needed = plan.idle.iter().copied().max().unwrap_or(0) + 256;
+    if file_limit < needed as u64 {
+        eprintln!(
+            "warning: the open-file limit is {file_limit}; {needed} would let every idle test open all its \
+             connections (raise it with `ulimit -n`)"
+        );
+    }
+    // The transport comparison first: its servers are threads of this process, so it runs before
+    // this process is pinned to one core. Its files go where the request–response chapter keeps
+    // them (as `just compare-transports` writes them), or beside a quick run's.
+    let transports = if args.no_transports {
+        Vec::new()
+    } else {
+        let dir = if quick { out.clone() } else { root.join("book/src/request-response/measured") };
+        bench::transports::measure(quick, &dir)?
+    };
+    let (server_core, pinning) = pin(args.no_pin);
+    eprintln!("{pinning}");
+    let bin_dir = std::env::current_exe()?
+        .parent()
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow::anyhow!("the bench's own folder is unknown"))?;
+    let setup = Setup {
+        bin_dir,
+        node_dir: bench::node::node_dir(&root),
+        node_script: servers::node_script(&root),
+        server_core,
+        log_dir: root.join(".bench-cache/logs"),
+        strace: !args.no_strace && bench::syscalls::strace_available(),
+    };
+    if !args.no_strace && !setup.strace {
+        eprintln!("strace is not installed: system calls per message will not be counted");
+    }
+    let mut run = driver::run(&plan, &setup, pinning, file_limit)?;
+    run.transports = transports;
+    bench::write_results(&run, &out)?;
+    println!("{}", bench::report::targets_table(&run));
+    println!("results written to {}", out.display());
+    Ok(())
+}
+
+/// Raises this process's soft limit on open files to its hard limit (children inherit it) and
+/// returns the limit in force.
+fn raise_file_limit() -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if let Some(max) = limit.maximum {
+        let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(max), maximum: Some(max) });
+    }
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
+/// Pins this process (the client) to one core and returns the core for servers, with a sentence
+/// saying what was done.
+fn pin(no_pin: bool) -> (Option<usize>, String) {
+    use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+    if no_pin {
+        return (None, "not pinned (--no-pin): client and server share every core".to_owned());
+    }
+    let Ok(allowed) = sched_getaffinity(None) else {
+        return (None, "not pinned: the allowed cores could not be read".to_owned());
+    };
+    let cores: Vec<usize> = (0..CpuSet::MAX_CPU).filter(|&c| allowed.is_set(c)).collect();
+    if cores.len() < 2 {
+        return (None, "not pinned: only one core is available, so client and server share it".to_owned());
+    }
+    if !servers::taskset_available() {
+        return (None, "not pinned: `taskset` (util-linux) is not installed".to_owned());
+    }
+    let client = if cores.contains(&CLIENT_CORE) { CLIENT_CORE } else { cores[0] };
+    let server = cores.iter().copied().find(|&c| c != client).unwrap_or(client);
+    let mut set = CpuSet::new();
+    set.set(client);
+    if sched_setaffinity(None, &set).is_err() {
+        return (None, "not pinned: sched_setaffinity was refused".to_owned());
+    }
+    let others = cores.len() - 2;
+    let rest = if others > 0 { format!("; {others} other cores left idle") } else { String::new() };
+    (
+        Some(server),
+        format!("client on core {client}, server on core {server} (sched_setaffinity, taskset){rest}"),
+    )
+}

@@ -1,0 +1,376 @@
+//! The markdown the book includes: tables made from a [`Run`], never typed by hand.
+//!
+//! Each table is a separate file under the results folder, named `*.md.txt` so that mdbook does
+//! not take it for a page; the chapter's pages include them with `{{#include}}`.
+
+use std::fmt::Write as _;
+
+use crate::results::{EchoCase, EchoSample, Run};
+use crate::servers::{self, ASYNC, NODE_WS};
+use crate::stats::Spread;
+
+/// The message size and connection count the targets are read at.
+pub const TARGET_CASE: (usize, usize) = (100, 32);
+
+/// The idle-connection count the memory target is read at (the largest measured if this one
+/// was not).
+pub const TARGET_IDLE: usize = 5000;
+
+/// A number with thousands separators: `123456.7` → `123,457`.
+pub fn thousands(value: f64) -> String {
+    let rounded = value.round() as i64;
+    let digits = rounded.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if rounded < 0 { format!("-{out}") } else { out }
+}
+
+/// A value with one decimal if below 100, none above: what a reader can compare at a glance.
+pub fn short(value: f64) -> String {
+    if value.abs() < 10.0 {
+        format!("{value:.2}")
+    } else if value.abs() < 100.0 {
+        format!("{value:.1}")
+    } else {
+        thousands(value)
+    }
+}
+
+/// `median (min–max)`, or just the median when every run gave the same value.
+pub fn spread(s: Spread, fmt: impl Fn(f64) -> String) -> String {
+    let (median, min, max) = (fmt(s.median), fmt(s.min), fmt(s.max));
+    if min == max { median } else { format!("{median} ({min}–{max})") }
+}
+
+/// A message size for people: `32 B`, `64 KiB`.
+pub fn size_label(bytes: usize) -> String {
+    if bytes >= 1024 && bytes.is_multiple_of(1024) {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+fn label(key: &str) -> String {
+    servers::by_key(key).map_or_else(|| key.to_owned(), |s| s.label.to_owned())
+}
+
+/// Per-run ratios of `f` between two cases (same run index), summarised.
+fn ratio(a: &EchoCase, b: &EchoCase, f: impl Fn(&EchoSample) -> f64) -> Option<Spread> {
+    Spread::of(
+        a.samples
+            .iter()
+            .zip(&b.samples)
+            .filter(|(x, y)| x.error.is_none() && y.error.is_none() && f(y) > 0.0)
+            .map(|(x, y)| f(x) / f(y)),
+    )
+}
+
+fn times(v: f64) -> String {
+    format!("{v:.2}×")
+}
+
+/// The echo table for one message size: every server at every connection count.
+pub fn echo_table(run: &Run, size: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| server | connections | messages/s | × `ws` | round trip p50 (µs) | p99 (µs) | server CPU per message (µs) | × `ws` |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &connections in &run.plan.connections {
+        let node = run.echo_case(NODE_WS, connections, size);
+        for key in &run.plan.servers {
+            let Some(case) = run.echo_case(key, connections, size) else { continue };
+            if let Some(why) = case.failure() {
+                let _ =
+                    writeln!(out, "| {} | {connections} | failed: {} | | | | | |", label(key), one_line(why));
+                continue;
+            }
+            let cell = |f: &dyn Fn(&EchoSample) -> f64, fmt: &dyn Fn(f64) -> String| {
+                case.spread(f).map_or_else(|| "–".to_owned(), |s| spread(s, fmt))
+            };
+            let vs_node = |f: &dyn Fn(&EchoSample) -> f64| match node {
+                Some(node) if key != NODE_WS => {
+                    ratio(case, node, f).map_or_else(|| "–".to_owned(), |s| spread(s, times))
+                }
+                _ => "1×".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {connections} | {} | {} | {} | {} | {} | {} |",
+                label(key),
+                cell(&EchoSample::rate, &thousands),
+                vs_node(&EchoSample::rate),
+                cell(&|s| s.p50_us, &short),
+                cell(&|s| s.p99_us, &short),
+                cell(&EchoSample::server_us_per_message, &short),
+                vs_node(&EchoSample::server_us_per_message),
+            );
+        }
+    }
+    out
+}
+
+/// The load client's own cost, so a reader can see the instrument was not the bottleneck.
+pub fn client_table(run: &Run) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| message | connections | client CPU per round trip (µs), all servers |");
+    let _ = writeln!(out, "| --- | ---: | ---: |");
+    for &size in &run.plan.sizes {
+        for &connections in &run.plan.connections {
+            let all = run
+                .echo
+                .iter()
+                .filter(|c| c.connections == connections && c.size == size)
+                .flat_map(|c| c.samples.iter().filter(|s| s.error.is_none()))
+                .map(EchoSample::client_us_per_message);
+            if let Some(s) = Spread::of(all) {
+                let _ = writeln!(out, "| {} | {connections} | {} |", size_label(size), spread(s, short));
+            }
+        }
+    }
+    out
+}
+
+/// Memory per idle connection, every server, every count: fresh, and once used.
+pub fn idle_table(run: &Run) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| server | idle connections | KiB per connection, idle since the handshake | × `ws` | KiB per connection, idle after one message | × `ws` |"
+    );
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
+    let kib = |s: Spread| Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 };
+    for &n in &run.plan.idle {
+        let node = run.idle_case(NODE_WS, n);
+        for key in &run.plan.servers {
+            let Some(case) = run.idle_case(key, n) else { continue };
+            if let Some(why) = case.failure() {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | failed: {} | | | |",
+                    label(key),
+                    thousands(n as f64),
+                    one_line(why)
+                );
+                continue;
+            }
+            let (Some(fresh), Some(used)) = (case.per_connection(), case.per_used_connection()) else {
+                continue;
+            };
+            let vs = |mine: Spread, theirs: Option<Spread>| match theirs {
+                Some(theirs) if key != NODE_WS && theirs.median > 0.0 => times(mine.median / theirs.median),
+                _ => "1×".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                label(key),
+                thousands(n as f64),
+                spread(kib(fresh), short),
+                vs(fresh, node.and_then(|c| c.per_connection())),
+                spread(kib(used), short),
+                vs(used, node.and_then(|c| c.per_used_connection())),
+            );
+        }
+    }
+    out
+}
+
+/// The request–response chapter's targets, read off the transport comparison of this run.
+fn transport_targets(run: &Run, out: &mut String) {
+    for row in &run.transports {
+        if row.websocket {
+            let met = if row.p50_ms < 1.0 { "yes" } else { "**no**" };
+            let _ = writeln!(
+                out,
+                "| WebSocket delivery p50 on loopback | < 1 ms | {:.2} ms | {met} |",
+                row.p50_ms
+            );
+        }
+        if let Some(interval) = row.interval_ms {
+            let half = interval as f64 / 2.0;
+            let ratio = row.p50_ms / half;
+            let met = if (0.7..=1.3).contains(&ratio) { "yes" } else { "**no**" };
+            let _ = writeln!(
+                out,
+                "| short polling every {interval} ms: delivery p50 close to interval / 2 = {half:.0} ms | 0.7–1.3× | {:.0} ms = {ratio:.2}× | {met} |",
+                row.p50_ms
+            );
+        }
+    }
+}
+
+/// The targets for the async echo, read off this run.
+pub fn targets_table(run: &Run) -> String {
+    let (connections, size) = TARGET_CASE;
+    let mut out = String::new();
+    let _ = writeln!(out, "| target | goal | this run | met |");
+    let _ = writeln!(out, "| --- | ---: | ---: | :---: |");
+    let pair = run.echo_case(ASYNC, connections, size).zip(run.echo_case(NODE_WS, connections, size));
+    let mut row = |what: &str,
+                   goal: &str,
+                   value: Option<Spread>,
+                   ok: &dyn Fn(f64) -> bool,
+                   fmt: &dyn Fn(f64) -> String| {
+        let (shown, met) = match value {
+            Some(s) => (spread(s, fmt), if ok(s.median) { "yes" } else { "**no**" }),
+            None => ("not measured".to_owned(), "–"),
+        };
+        let _ = writeln!(out, "| {what} | {goal} | {shown} | {met} |");
+    };
+    let at = format!("C = {connections} × {}", size_label(size));
+    row(
+        &format!("async echo, default flags: server CPU per message vs `ws`, {at}"),
+        "≤ 0.55×",
+        pair.and_then(|(a, n)| ratio(a, n, EchoSample::server_us_per_message)),
+        &|v| v <= 0.55,
+        &times,
+    );
+    row(
+        &format!("async echo: messages/s vs `ws`, {at}"),
+        "≥ 1.4×",
+        pair.and_then(|(a, n)| ratio(a, n, EchoSample::rate)),
+        &|v| v >= 1.4,
+        &times,
+    );
+    let idle_n = if run.plan.idle.contains(&TARGET_IDLE) {
+        Some(TARGET_IDLE)
+    } else {
+        run.plan.idle.iter().copied().max()
+    };
+    let idle = idle_n.and_then(|n| run.idle_case(ASYNC, n)).and_then(|c| c.per_connection());
+    let idle_what = match idle_n {
+        Some(n) => format!("async echo: RSS per idle connection, {} connections", thousands(n as f64)),
+        None => "async echo: RSS per idle connection".to_owned(),
+    };
+    row(
+        &idle_what,
+        "≤ 4 KiB",
+        idle.map(|s| Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 }),
+        &|v| v <= 4.0,
+        &|v| format!("{v:.2} KiB"),
+    );
+    transport_targets(run, &mut out);
+    out
+}
+
+/// Date, machine, versions, method.
+pub fn stamp_table(run: &Run) -> String {
+    let s = &run.stamp;
+    let p = &run.plan;
+    let mut out = String::new();
+    let _ = writeln!(out, "| | this run |");
+    let _ = writeln!(out, "| --- | --- |");
+    let _ = writeln!(out, "| date | {} |", s.date);
+    let _ = writeln!(out, "| machine | {} cores, {} GiB, {} |", s.cores, s.memory_gib, s.cpu);
+    let _ = writeln!(out, "| kernel | Linux {} |", s.kernel);
+    let _ = writeln!(out, "| Rust | {} |", s.rustc);
+    let _ = writeln!(out, "| Node.js | {} |", s.node);
+    let libs: Vec<String> = s.versions.iter().map(|(n, v)| format!("{n} {v}")).collect();
+    let _ = writeln!(out, "| libraries | {} |", libs.join(", "));
+    let _ = writeln!(out, "| pinning | {} |", s.pinning);
+    let _ = writeln!(out, "| open-file limit | {} |", thousands(s.file_limit as f64));
+    if !s.busy.is_empty() {
+        let busy: Vec<String> = s.busy.iter().map(|b| format!("{:.0} %", b * 100.0)).collect();
+        let _ =
+            writeln!(out, "| cores busy with other programs, 1 s before each run | {} |", busy.join(", "));
+    }
+    let loads: Vec<String> = s.load.iter().map(|l| format!("{l:.2}")).collect();
+    let _ = writeln!(
+        out,
+        "| load average at each run's start (it lags, and counts the previous run's threads) | {} |",
+        loads.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| method | {} {}; in each, every server in turn (the order rotates), {} s warm-up, {} s measured |",
+        p.runs,
+        if p.runs == 1 { "run" } else { "runs" },
+        p.warmup_s,
+        p.measure_s
+    );
+    out
+}
+
+/// System calls per message, grouped.
+pub fn syscalls_table(run: &Run) -> String {
+    use crate::syscalls::Kind;
+    let mut out = String::new();
+    if run.syscalls.is_empty() {
+        out.push_str("(strace was not available for this run.)\n");
+        return out;
+    }
+    let _ = writeln!(out, "| server | message | reads | writes | waits (epoll) | futex | other | all |");
+    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for row in &run.syscalls {
+        let f = |k: Kind| format!("{:.2}", row.per_message(k));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+            label(&row.server),
+            size_label(row.size),
+            f(Kind::Read),
+            f(Kind::Write),
+            f(Kind::Wait),
+            f(Kind::Futex),
+            f(Kind::Other),
+            row.total_per_message()
+        );
+    }
+    out
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '|'], " ")
+}
+
+/// Every table, as `(file name, contents)`.
+pub fn tables(run: &Run) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("stamp.md.txt".to_owned(), stamp_table(run)),
+        ("targets.md.txt".to_owned(), targets_table(run)),
+        ("idle.md.txt".to_owned(), idle_table(run)),
+        ("client.md.txt".to_owned(), client_table(run)),
+        ("syscalls.md.txt".to_owned(), syscalls_table(run)),
+    ];
+    for &size in &run.plan.sizes {
+        files.push((format!("echo-{size}.md.txt"), echo_table(run, size)));
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0.0), "0");
+        assert_eq!(thousands(999.4), "999");
+        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(thousands(1234567.0), "1,234,567");
+        assert_eq!(thousands(-4321.0), "-4,321");
+    }
+
+    #[test]
+    fn a_spread_shows_its_range_only_when_there_is_one() {
+        let same = Spread { median: 2.0, min: 2.0, max: 2.0 };
+        assert_eq!(spread(same, short), "2.00");
+        let apart = Spread { median: 150.0, min: 120.0, max: 1500.0 };
+        assert_eq!(spread(apart, short), "150 (120–1,500)");
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(size_label(32), "32 B");
+        assert_eq!(size_label(65536), "64 KiB");
+        assert_eq!(size_label(1000), "1000 B");
+    }
+}

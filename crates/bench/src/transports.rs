@@ -1,0 +1,44 @@
+//! The feed delivered by short polling, long polling, SSE and WebSocket: the request–response
+//! chapter's measurement (`http_polling::measure`, also `just compare-transports`), run by the
+//! bench so that one `just bench` refreshes every number in the book. Nothing is measured twice:
+//! this module only runs it, writes its files where that chapter keeps them, and keeps the rows
+//! the targets are read from.
+
+use std::path::Path;
+
+use http_polling::measure::{self, Config, Mode};
+
+use crate::results::TransportRow;
+
+/// Runs the comparison (about half a minute; `quick`: 40 messages per mode instead of 100),
+/// writes `compare-transports.txt` and `.svg` into `out`, and returns the rows.
+pub fn measure(quick: bool, out: &Path) -> anyhow::Result<Vec<TransportRow>> {
+    let config = if quick { Config { messages: 40, ..Config::default() } } else { Config::default() };
+    eprintln!("transports: {} messages per mode at {}/s", config.messages, config.rate);
+    // Its servers are threads of this process: a runtime with every core, before any pinning.
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(measure::run(config, |row| {
+        eprintln!("  {:<26} p50 {:>8.2} ms  p99 {:>8.2} ms", row.mode.to_string(), ms(row.p50), ms(row.p99));
+    }))?;
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("compare-transports.txt"), report.markdown())?;
+    std::fs::write(out.join("compare-transports.svg"), report.svg()?)?;
+    Ok(report
+        .rows
+        .iter()
+        .map(|row| TransportRow {
+            mode: row.mode.to_string(),
+            interval_ms: match row.mode {
+                Mode::ShortPoll(interval) => Some(interval.as_millis() as u64),
+                _ => None,
+            },
+            websocket: row.mode == Mode::WebSocket,
+            p50_ms: ms(row.p50),
+            p99_ms: ms(row.p99),
+        })
+        .collect())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

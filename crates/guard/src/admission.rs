@@ -1,0 +1,303 @@
+//! Who may open a WebSocket: the credential check and the `Origin` check, in one place.
+//!
+//! An upgrade request never passes through the HTTP middleware (see the one-port chapter), so
+//! whatever the middleware guarantees for pages, the upgrade path must check again itself,
+//! before it answers `101`. [`Admission`] is that check, written once so that every server a
+//! browser can reach uses the same rules:
+//!
+//! 1. **`Origin`** (RFC 6455 §10.2, RFC 6454): a browser always says which page opened the
+//!    WebSocket. A page from another origin is refused with `403 Forbidden` whatever credentials
+//!    came with it: this is the defence against Cross-Site WebSocket Hijacking, where a page on
+//!    another site opens a WebSocket to yours and the browser adds *your* cookie to the request.
+//!    A request without `Origin` comes from a program, not a browser page; a program cannot
+//!    borrow a visitor's cookie, so it is let through to the credential check.
+//! 2. **Credentials**: a session cookie (what a browser sends by itself: the WebSocket API cannot
+//!    set headers) or `Authorization: Bearer` (what programs send). None, or an unknown one,
+//!    is refused with `401 Unauthorized` and a `WWW-Authenticate` challenge (RFC 9110 §11.6.1).
+//!
+//! The checks read a `wire::http::Head` and return a `wire::handshake::Rejection`, so they know
+//! nothing of tiny_http, tokio or sockets: any server in the workspace can call them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use wire::handshake::Rejection;
+use wire::http::Head;
+
+/// The cookie that carries a session token.
+pub const SESSION_COOKIE: &str = "session";
+
+/// How many random bytes make a session token. 16 bytes (128 bits) cannot be guessed; OWASP
+/// asks for at least 64 bits of entropy in a session identifier.
+pub const TOKEN_BYTES: usize = 16;
+
+/// The realm named in `WWW-Authenticate` challenges.
+pub const REALM: &str = "one-port";
+
+/// Signed-in sessions: token → user name. Cloning shares the same table.
+#[derive(Clone, Debug, Default)]
+pub struct Sessions(Arc<Mutex<HashMap<String, String>>>);
+
+impl Sessions {
+    /// An empty table.
+    pub fn new() -> Sessions {
+        Sessions::default()
+    }
+
+    /// Signs `user` in with a fresh random token, and returns the token.
+    pub fn create(&self, user: &str) -> String {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        // The operating system's generator does not fail on any platform Rust supports for
+        // servers; if it ever did, a server without random tokens must not hand out sessions.
+        getrandom::fill(&mut bytes).unwrap_or_else(|e| panic!("no randomness for a session token: {e}"));
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        self.insert(&token, user);
+        token
+    }
+
+    /// Signs `user` in with a token chosen by the caller: tests and demos use fixed tokens so
+    /// that their transcripts are the same on every run.
+    pub fn insert(&self, token: &str, user: &str) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).insert(token.to_owned(), user.to_owned());
+    }
+
+    /// The user a token belongs to.
+    pub fn user(&self, token: &str) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).get(token).cloned()
+    }
+
+    /// Signs a token out.
+    pub fn remove(&self, token: &str) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(token);
+    }
+}
+
+/// How a request proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// The `session` cookie.
+    Cookie,
+    /// `Authorization: Bearer …`.
+    Bearer,
+}
+
+/// A request that passed the checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visitor {
+    /// The signed-in user.
+    pub user: String,
+    /// How the request proved it.
+    pub credential: Credential,
+    /// The page that opened the connection, for a browser.
+    pub origin: Option<String>,
+}
+
+/// The token a request carries: `Authorization: Bearer` first, then the session cookie.
+pub fn token_of(head: &Head) -> Option<(String, Credential)> {
+    if let Some(value) = head.header("Authorization") {
+        let mut parts = value.trim().splitn(2, ' ');
+        // RFC 9110 §11.1: the scheme name is case-insensitive.
+        if parts.next().is_some_and(|scheme| scheme.eq_ignore_ascii_case("Bearer")) {
+            let token = parts.next().unwrap_or_default().trim();
+            if !token.is_empty() {
+                return Some((token.to_owned(), Credential::Bearer));
+            }
+        }
+    }
+    cookie(head, SESSION_COOKIE).map(|token| (token, Credential::Cookie))
+}
+
+/// The value of cookie `name` (RFC 6265 §5.4: `Cookie: a=1; b=2`, possibly in several fields).
+pub fn cookie(head: &Head, name: &str) -> Option<String> {
+    head.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Cookie"))
+        .flat_map(|(_, v)| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+/// The credential and `Origin` checks. See the module docs.
+#[derive(Clone, Debug)]
+pub struct Admission {
+    sessions: Sessions,
+    origins: Vec<String>,
+    same_host: bool,
+}
+
+impl Admission {
+    /// Checks credentials against `sessions`; no origin is allowed until [`Admission::allow_origin`].
+    pub fn new(sessions: Sessions) -> Admission {
+        Admission { sessions, origins: Vec::new(), same_host: false }
+    }
+
+    /// Allows pages from `origin` (`scheme://host:port`, as browsers send it) to connect.
+    pub fn allow_origin(mut self, origin: &str) -> Admission {
+        self.origins.push(origin.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Allows the origins a browser shows for a server on loopback port `port`: `127.0.0.1`,
+    /// `localhost` and `[::1]`, with `scheme` (`http` or `https`).
+    pub fn allow_loopback(mut self, scheme: &str, port: u16) -> Admission {
+        for host in ["127.0.0.1", "localhost", "[::1]"] {
+            self.origins.push(format!("{scheme}://{host}:{port}"));
+        }
+        self
+    }
+
+    /// Also allows a page whose origin is this very server, as the request's `Host` names it:
+    /// `Origin: http://H` with `Host: H`. A server that serves its own pages (the book server,
+    /// reached as `127.0.0.1:3000` or as a classroom address) allows itself this way without
+    /// knowing every name it is reached by. Only the host and port are compared, so a page of
+    /// the same host on another port is still another origin (RFC 6454 §4).
+    pub fn allow_same_host(mut self) -> Admission {
+        self.same_host = true;
+        self
+    }
+
+    /// The origins allowed so far.
+    pub fn origins(&self) -> &[String] {
+        &self.origins
+    }
+
+    /// The sessions credentials are checked against.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Both checks, `Origin` first: a page from another origin learns nothing about whether the
+    /// credentials the browser attached were any good.
+    // ANCHOR: admit
+    pub fn admit(&self, head: &Head) -> Result<Visitor, Rejection> {
+        let origin = self.check_origin(head)?;
+        let (user, credential) = self.authenticate(head)?;
+        Ok(Visitor { user, credential, origin })
+    }
+    // ANCHOR_END: admit
+
+    /// `403` unless `Origin` is absent (not a browser page) or on the allow-list. `"null"`, which
+    /// browsers send for sandboxed frames and `file://` pages, is not on any list.
+    pub fn check_origin(&self, head: &Head) -> Result<Option<String>, Rejection> {
+        let Some(origin) = head.header("Origin").map(str::trim) else {
+            return Ok(None);
+        };
+        if self.origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin)) {
+            return Ok(Some(origin.to_owned()));
+        }
+        let authority = origin.split_once("://").map(|(_, rest)| rest);
+        if self.same_host && authority.is_some() && authority == head.header("Host").map(str::trim) {
+            return Ok(Some(origin.to_owned()));
+        }
+        Err(Rejection {
+            status: 403,
+            message: format!(
+                "a page from {origin} may not open a WebSocket here: its origin is not on this \
+                 server's allow-list (Cross-Site WebSocket Hijacking, RFC 6455 §10.2)"
+            ),
+            headers: Vec::new(),
+        })
+    }
+
+    /// The signed-in user, or `401` with a challenge.
+    pub fn authenticate(&self, head: &Head) -> Result<(String, Credential), Rejection> {
+        let unauthorized = |message: String| Rejection {
+            status: 401,
+            message,
+            headers: vec![("WWW-Authenticate", format!("Bearer realm=\"{REALM}\""))],
+        };
+        let Some((token, credential)) = token_of(head) else {
+            return Err(unauthorized(format!(
+                "sign in first: send the `{SESSION_COOKIE}` cookie (a browser does, after POST /login) \
+                 or `Authorization: Bearer <token>`"
+            )));
+        };
+        match self.sessions.user(&token) {
+            Some(user) => Ok((user, credential)),
+            None => Err(unauthorized("that session token is unknown or signed out: sign in again".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(headers: &[(&str, &str)]) -> Head {
+        let mut text = String::from("GET /ws/echo HTTP/1.1\r\nHost: 127.0.0.1:3001\r\n");
+        for (name, value) in headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        Head::parse_request(text.as_bytes()).unwrap().unwrap()
+    }
+
+    fn admission() -> Admission {
+        let sessions = Sessions::new();
+        sessions.insert("t0ken", "ada");
+        Admission::new(sessions).allow_loopback("http", 3001)
+    }
+
+    #[test]
+    fn a_page_from_an_allowed_origin_with_a_session_cookie_is_admitted() {
+        let visitor = admission()
+            .admit(&head(&[("Origin", "http://127.0.0.1:3001"), ("Cookie", "theme=dark; session=t0ken")]))
+            .unwrap();
+        assert_eq!(visitor.user, "ada");
+        assert_eq!(visitor.credential, Credential::Cookie);
+    }
+
+    #[test]
+    fn another_origin_gets_403_even_with_a_valid_cookie() {
+        let err = admission()
+            .admit(&head(&[("Origin", "http://127.0.0.1:4000"), ("Cookie", "session=t0ken")]))
+            .unwrap_err();
+        assert_eq!(err.status, 403, "the cookie rode along, but the page is not ours: {err:?}");
+        let null = admission().admit(&head(&[("Origin", "null"), ("Cookie", "session=t0ken")]));
+        assert_eq!(null.unwrap_err().status, 403, "a sandboxed or file:// page sends Origin: null");
+    }
+
+    #[test]
+    fn no_credentials_or_an_unknown_token_get_401_with_a_challenge() {
+        for headers in [&[][..], &[("Authorization", "Bearer nope")][..], &[("Cookie", "session=")][..]] {
+            let err = admission().admit(&head(headers)).unwrap_err();
+            assert_eq!(err.status, 401, "{headers:?}");
+            assert_eq!(err.headers, vec![("WWW-Authenticate", "Bearer realm=\"one-port\"".to_owned())]);
+        }
+    }
+
+    #[test]
+    fn a_server_allows_pages_from_itself_by_host_and_no_other_port() {
+        let admission = Admission::new(Sessions::new()).allow_same_host();
+        let own = head(&[("Origin", "http://127.0.0.1:3001")]);
+        assert!(admission.check_origin(&own).is_ok(), "the Host is 127.0.0.1:3001");
+        let other = head(&[("Origin", "http://127.0.0.1:4000")]);
+        assert_eq!(admission.check_origin(&other).unwrap_err().status, 403, "another port is another origin");
+        let evil = head(&[("Origin", "http://evil.example")]);
+        assert_eq!(admission.check_origin(&evil).unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn a_program_without_origin_is_admitted_by_its_bearer_token() {
+        let visitor = admission().admit(&head(&[("Authorization", "bearer t0ken")])).unwrap();
+        assert_eq!(
+            (visitor.user.as_str(), visitor.credential, visitor.origin),
+            ("ada", Credential::Bearer, None)
+        );
+    }
+
+    #[test]
+    fn created_tokens_are_random_and_resolve_to_their_user() {
+        let sessions = Sessions::new();
+        let a = sessions.create("ada");
+        let b = sessions.create("ada");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 22, "16 bytes in unpadded base64url");
+        assert_eq!(sessions.user(&a).as_deref(), Some("ada"));
+        sessions.remove(&a);
+        assert_eq!(sessions.user(&a), None);
+    }
+}

