@@ -110,3 +110,18 @@ async fn a_body_of_99999999999999_bytes_gets_413_and_nothing_is_allocated() {
     snapshot("huge_body_gets_413", &transcript);
     running.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_from_another_origin_gets_403_from_the_book_server() {
+    // Cross-Site WebSocket Hijacking: a page on another site opens a WebSocket to the book
+    // server; the browser sends the page's origin. Only the server's own pages may.
+    let server = duplex_tests::book_server();
+    let mut request =
+        wire::handshake::client_request("127.0.0.1:3000", ws_echo::PATH, ws_echo::client::RFC_KEY);
+    request.truncate(request.len() - 2);
+    request.push_str("Origin: http://evil.example\r\n\r\n");
+    let (answer, transcript) = through_tap(server.addr(), request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{answer}");
+    snapshot("cross_site_gets_403", &transcript);
+    server.stop();
+}

@@ -107,6 +107,8 @@ enum Proto {
     Feed,
     /// The book server: pages over HTTP and the echo at `/ws/echo`.
     Book,
+    /// The one-port server: pages over HTTP, and the echo at `/ws/echo` for signed-in clients.
+    OnePort,
     /// A TCP echo with this framing.
     Tcp(tcp_socket::echo::Framing),
 }
@@ -135,7 +137,9 @@ async fn good(addr: SocketAddr, proto: Proto, id: usize) -> Outcome {
     match proto {
         Proto::WebSocket(path) => good_websocket(addr, path, id).await,
         Proto::Book if id.is_multiple_of(2) => good_websocket(addr, ws_echo::PATH, id).await,
-        Proto::Book => good_pages(addr, id).await,
+        Proto::Book => good_pages(addr, id, "/index.html", "the book").await,
+        Proto::OnePort if id.is_multiple_of(2) => good_signed_in_websocket(addr, id).await,
+        Proto::OnePort => good_pages(addr, id, "/", "</html>").await,
         Proto::Feed => good_feed(addr, id).await,
         Proto::Tcp(framing) => good_tcp(addr, framing, id).await,
     }
@@ -188,16 +192,73 @@ async fn exchange(stream: &mut TcpStream, request: &str) -> Result<(u16, String)
     }
 }
 
-async fn good_pages(addr: SocketAddr, id: usize) -> Outcome {
+async fn good_pages(addr: SocketAddr, id: usize, page: &str, expected: &str) -> Outcome {
     let mut stream = connect(addr).await?;
     for round in 0..ROUNDS {
-        let request = format!("GET /index.html?client={id}&round={round} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        let request = format!("GET {page}?client={id}&round={round} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
         let (status, body) = exchange(&mut stream, &request).await?;
-        if status != 200 || !body.contains("the book") {
-            return Err(format!("GET /index.html: {status} {body:?}"));
+        if status != 200 || !body.contains(expected) {
+            return Err(format!("GET {page}: {status} {body:?}"));
         }
     }
     Ok(())
+}
+
+/// The token `robustness-server one-port` lets in.
+const ONE_PORT_TOKEN: &str = "robustness-token";
+
+/// A program signed in with a bearer token: the server greets it, then echoes.
+async fn good_signed_in_websocket(addr: SocketAddr, id: usize) -> Outcome {
+    let bearer = format!("Bearer {ONE_PORT_TOKEN}");
+    let (stream, first) = websocket_with(addr, ws_echo::PATH, &[("Authorization", &bearer)]).await?;
+    let mut frames = Frames::new(stream);
+    frames.decoder.push(&first);
+    let greeting = frames.next().await?;
+    if !greeting.payload.starts_with(b"hello, ") {
+        return Err(format!("expected a greeting, got {greeting:?}"));
+    }
+    for round in 0..ROUNDS {
+        let text = format!("client {id} says {round}");
+        frames.send(&Frame::text(&text).masked(fresh_mask())).await?;
+        let echo = frames.next().await?;
+        if echo.payload != text.as_bytes() {
+            return Err(format!("expected the echo of {text:?}, got {echo:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// Frames over a stream whose handshake was done by hand.
+struct Frames {
+    stream: TcpStream,
+    decoder: wire::FrameDecoder,
+}
+
+impl Frames {
+    fn new(stream: TcpStream) -> Frames {
+        Frames { stream, decoder: wire::FrameDecoder::new(1 << 20) }
+    }
+
+    async fn send(&mut self, frame: &Frame) -> Outcome {
+        self.stream.write_all(&frame.encode()).await.map_err(fail("send"))
+    }
+
+    async fn next(&mut self) -> Result<Frame, String> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some((frame, _)) = self.decoder.next_frame().map_err(fail("frame"))? {
+                if !matches!(frame.opcode, OpCode::Ping | OpCode::Pong) {
+                    return Ok(frame);
+                }
+                continue;
+            }
+            let n = self.stream.read(&mut chunk).await.map_err(fail("read"))?;
+            if n == 0 {
+                return Err("the server closed".into());
+            }
+            self.decoder.push(&chunk[..n]);
+        }
+    }
 }
 
 async fn good_feed(addr: SocketAddr, id: usize) -> Outcome {
@@ -249,26 +310,44 @@ async fn good_tcp(addr: SocketAddr, framing: tcp_socket::echo::Framing, id: usiz
 /// The bytes a TLS client sends first: what a browser says to a plain server given `https://`.
 const TLS_HELLO: &[u8] = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage that is no HTTP";
 
-/// A WebSocket opened by hand, for clients that break the rules after the handshake.
+/// A WebSocket opened by hand, for clients that break the rules after the handshake. It carries
+/// the bearer token one-port asks for; the other servers ignore the header.
 async fn websocket(addr: SocketAddr, path: &str) -> Result<TcpStream, String> {
+    let bearer = format!("Bearer {ONE_PORT_TOKEN}");
+    websocket_with(addr, path, &[("Authorization", &bearer)]).await.map(|(stream, _)| stream)
+}
+
+/// A WebSocket opened by hand with extra request headers. Returns the stream and whatever came
+/// after the `101`'s head in the same read (one-port greets at once).
+async fn websocket_with(
+    addr: SocketAddr,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> Result<(TcpStream, Vec<u8>), String> {
     let mut stream = connect(addr).await?;
-    stream
-        .write_all(wire::handshake::client_request(&addr.to_string(), path, ws_by_hand::RFC_KEY).as_bytes())
-        .await
-        .map_err(fail("upgrade request"))?;
+    let mut request = wire::handshake::client_request(&addr.to_string(), path, ws_by_hand::RFC_KEY);
+    request.truncate(request.len() - 2);
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.map_err(fail("upgrade request"))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
-    while wire::http::Head::parse_response(&buf).ok().flatten().is_none() {
+    let head = loop {
+        if let Ok(Some(head)) = wire::http::Head::parse_response(&buf) {
+            break head;
+        }
         let n = stream.read(&mut chunk).await.map_err(fail("101"))?;
         if n == 0 {
             return Err("closed during the handshake".into());
         }
         buf.extend_from_slice(&chunk[..n]);
-    }
-    if !buf.starts_with(b"HTTP/1.1 101 ") {
+    };
+    if head.status() != Some(101) {
         return Err(format!("no 101: {:?}", String::from_utf8_lossy(&buf)));
     }
-    Ok(stream)
+    Ok((stream, buf.split_off(head.len)))
 }
 
 fn ws_path(proto: Proto) -> &'static str {
@@ -395,7 +474,7 @@ async fn deaf(addr: SocketAddr, proto: Proto, id: usize) -> Result<TcpStream, St
             return Ok(stream);
         }
         // Requests pipelined without ever reading the answers.
-        Proto::Feed | Proto::Book => {
+        Proto::Feed | Proto::Book | Proto::OnePort => {
             (connect(addr).await?, b"GET /messages?since=0 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(50))
         }
         Proto::WebSocket(_) => {
@@ -531,6 +610,11 @@ async fn the_heartbeat_server_survives_500_clients_of_which_140_misbehave() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_book_server_survives_500_clients_of_which_140_misbehave() {
     survive("book", Proto::Book).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_port_server_survives_500_clients_of_which_140_misbehave() {
+    survive("one-port", Proto::OnePort).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The token the suite's clients send as `Authorization: Bearer`, to be let in by one-port.
+const ONE_PORT_TOKEN: &str = "robustness-token";
+
 async fn start(name: &str, site: &std::path::Path) -> anyhow::Result<std::net::SocketAddr> {
     let limits = guard::Limits::default();
     let tokio_listener = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await };
@@ -62,6 +65,18 @@ async fn start(name: &str, site: &std::path::Path) -> anyhow::Result<std::net::S
             let running = duplex::server::start("127.0.0.1", 0, config)?;
             let addr = running.addr();
             // It serves on its own threads until the process ends.
+            std::mem::forget(running);
+            addr
+        }
+        "one-port" => {
+            use one_port::admission::{Admission, Sessions};
+            let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+            let addr = listener.local_addr()?;
+            let sessions = Sessions::new();
+            // The suite's well-behaved clients sign in with this bearer token.
+            sessions.insert(ONE_PORT_TOKEN, "robust");
+            let admission = Admission::new(sessions).allow_loopback("http", addr.port());
+            let running = one_port::server::start(listener, one_port::server::Config::new(admission))?;
             std::mem::forget(running);
             addr
         }
