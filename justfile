@@ -94,13 +94,21 @@ heartbeat *ARGS:
 endings:
     cargo run -q -p duplex -- demo endings
 
-# The pinging echo alone at ws://127.0.0.1:9004/ws/heartbeat (try --interval 1 --missed 2 --idle 30)
+# The pinging echo alone at ws://127.0.0.1:9004/ws/heartbeat (try --interval 1 --missed 2 --idle-timeout 30)
 heartbeat-server *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-server -- {{ARGS}}
 
 # A client that prints the server's pings and gives up on a silent server (--interval must match)
 heartbeat-client *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-client -- {{ARGS}}
+
+# Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~15 s)
+robustness:
+    cargo test -q -p duplex-tests --test robustness -- --nocapture --test-threads 1
+
+# Chapter "When clients misbehave": the refusals (431, 408, 400, 503, 413) as the Tap records them, and the patched tiny_http's tests
+refusals:
+    cargo test -q -p duplex-tests --test misbehaving --test tiny_http_patches
 
 # Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000`
 tap LISTEN UPSTREAM:

@@ -251,3 +251,36 @@ fn the_request_response_live_page_carries_the_feed_widget_and_its_script() {
         "{script} is in the rendered book"
     );
 }
+
+/// Every `fn name` in the Rust sources of the workspace (crates, tests and the vendored tiny_http).
+fn function_names() -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for dir in ["crates", "tests", "vendor"] {
+        for file in files(&root().join(dir), "rs") {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for rest in text.split("fn ").skip(1) {
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                names.insert(name);
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_test_named_in_the_misbehaving_table_exists() {
+    let table = std::fs::read_to_string(book_dir().join("src/misbehaving/table.md")).unwrap();
+    let names = function_names();
+    let mut checked = 0;
+    for row in table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| bad input")) {
+        let Some(tests) = row.trim_end_matches('|').rsplit('|').next() else { continue };
+        for name in tests.split('`').skip(1).step_by(2) {
+            assert!(
+                names.contains(name),
+                "the table in book/src/misbehaving/table.md names the test `{name}`, which no longer exists"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "the table should name its tests in backticks; found {checked}");
+}

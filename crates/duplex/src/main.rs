@@ -17,6 +17,8 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     serve: ServeArgs,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 #[derive(clap::Args)]
@@ -80,7 +82,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.serve),
+        Command::Serve => serve(&cli.serve, cli.limits.limits()),
         Command::Build => {
             let out = book::render(&cli.serve.book, &cli.serve.out)?;
             println!("rendered the book into {}", out.display());
@@ -102,9 +104,9 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+fn serve(args: &ServeArgs, limits: guard::Limits) -> anyhow::Result<()> {
     let site = book::render(&args.book, &args.out)?;
-    let config = server::Config { site, limits: ws_echo::Limits::default() };
+    let config = server::Config { site, limits };
     let running = server::start(&args.host, args.port, config)?;
     let addr = running.addr();
     let shown =

@@ -15,15 +15,16 @@
 //! The request–response chapter's feed is mounted under [`http_polling::BOOK_PREFIX`]
 //! (`/feed/messages`, `/feed/events`, `/feed/ws`, …): its handlers answer those requests.
 //!
-//! Requests are served by [`WORKERS`] threads. A WebSocket gets a thread of its own, so a
-//! long-lived connection never holds up page loads; at most [`ws_echo::limits::MAX_CONNECTIONS`]
-//! at once, and further upgrades get `503`.
+//! Each request is answered on a thread of its own ([`WORKERS`] threads hand them out), so a
+//! slow client never holds up anybody else's page load; a WebSocket keeps its thread, and at most `limits.max_connections` at once,
+//! and further upgrades get `503`. tiny_http is the vendored, patched one
+//! (`vendor/tiny_http/PATCHES.md`): every connection gets the shared limits on its head (size,
+//! time), its reads and writes, and the number of connections (`guard`).
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use tiny_http::{Header, Request, Response};
@@ -31,13 +32,14 @@ use tungstenite::protocol::{Role, WebSocket};
 use wire::handshake::Rejection;
 use wire::http::{Head, StartLine};
 use ws_echo::Limits;
-use ws_echo::blocking::Unbounded;
+use ws_echo::TungsteniteConfig;
+use ws_echo::blocking::Upgraded;
 
 use crate::site;
 
-/// Threads that take requests off tiny_http's queue. Page loads are short; eight let a browser
-/// fetch a page's scripts, styles and fonts in parallel.
-pub const WORKERS: usize = 8;
+/// Threads that take requests off tiny_http's queue and give each a thread of its own
+/// (`guard::tiny::dispatch` says why).
+pub const WORKERS: usize = 2;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -124,21 +126,24 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
         }
     })?;
     let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
+    // tiny_http, patched (vendor/tiny_http/PATCHES.md): the shared limits on heads, reads,
+    // writes and connections.
+    let tiny_limits = guard::tiny_http_limits(&config.limits);
     let http = Arc::new(
-        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
+        tiny_http::Server::from_listener_with_limits(listener, None, tiny_limits)
+            .map_err(|e| ServeError::Http(e.to_string()))?,
     );
-    let limits = http_polling::Limits::default();
+    let limits = http_polling::Limits { max_body: config.limits.max_body, ..Default::default() };
     let feed = http_polling::Service::new(Arc::new(http_polling::Feed::new(limits.history)), limits);
-    let shared = Arc::new(Shared { config, websockets: Arc::new(AtomicUsize::new(0)), feed: feed.clone() });
+    let websockets = guard::Slots::new(config.limits.max_connections);
+    let admission = guard::admission::Admission::new(guard::admission::Sessions::new()).allow_same_host();
+    let shared = Arc::new(Shared { config, websockets, admission, feed: feed.clone() });
     let workers = (0..WORKERS)
         .map(|_| {
             let http = http.clone();
             let shared = shared.clone();
             std::thread::spawn(move || {
-                // `recv` fails only when the server is unblocked to stop.
-                while let Ok(request) = http.recv() {
-                    shared.handle(request);
-                }
+                guard::tiny::dispatch(&http, move |request| shared.handle(request));
             })
         })
         .collect();
@@ -147,8 +152,10 @@ pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeErro
 
 struct Shared {
     config: Config,
-    /// WebSockets open right now.
-    websockets: Arc<AtomicUsize>,
+    /// WebSockets open right now (tiny_http counts connections only until they are upgraded).
+    websockets: guard::Slots,
+    /// Who may open a WebSocket: pages of this server only (`Origin` matches `Host`).
+    admission: guard::admission::Admission,
     /// The request–response chapter's feed.
     feed: http_polling::Service,
 }
@@ -199,7 +206,13 @@ impl Shared {
 
     /// The echo: `101` and a WebSocket, or the HTTP error that says why not.
     fn echo(&self, request: Request, head: &Head) {
-        let accepted = match ws_echo::accept::judge(head, ws_echo::PATH) {
+        // The handshake's own checks (RFC 6455 §4.2.1), then `Origin`: a page of another site
+        // may not use a visitor's browser to talk to this server (Cross-Site WebSocket
+        // Hijacking, RFC 6455 §10.2). The book server has no accounts, so there is no credential
+        // to check; the one-port chapter's server checks both with the same `Admission`.
+        let checked = ws_echo::accept::judge(head, ws_echo::PATH)
+            .and_then(|accepted| self.admission.check_origin(head).map(|_| accepted));
+        let accepted = match checked {
             Ok(accepted) => accepted,
             Err(rejection) => {
                 tracing::info!(status = rejection.status, "upgrade refused: {}", rejection.message);
@@ -208,46 +221,30 @@ impl Shared {
             }
         };
         let limits = self.config.limits.clone();
-        let Some(slot) = Slot::take(&self.websockets, limits.max_connections) else {
-            let message = format!(
-                "the server is at its limit of {} WebSockets; try again soon",
-                limits.max_connections
-            );
-            reject(request, Rejection { status: 503, message, headers: vec![("Retry-After", "5".into())] });
+        let Some(slot) = self.websockets.take() else {
+            reject(request, self.websockets.busy());
             return;
         };
         let peer = request.remote_addr().map_or_else(|| "?".to_owned(), ToString::to_string);
         // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
         let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
+        // The socket's handle, for the echo's idle and send timeouts (tiny_http's stream hides it).
+        let socket = request.socket();
         let stream = request.upgrade("websocket", response);
         let spawned = std::thread::Builder::new().name(format!("ws {peer}")).spawn(move || {
             let _slot = slot;
             tracing::info!(%peer, "WebSocket open at {}", ws_echo::PATH);
-            // tiny_http hides the socket, so reads cannot be given a timeout here.
-            let mut ws =
-                WebSocket::from_raw_socket(Unbounded(stream), Role::Server, Some(limits.websocket_config()));
+            let mut ws = WebSocket::from_raw_socket(
+                Upgraded { stream, socket },
+                Role::Server,
+                Some(limits.websocket_config()),
+            );
             let ending = ws_echo::blocking::echo(&mut ws, &limits);
             tracing::info!(%peer, ?ending, "WebSocket closed");
         });
         if let Err(e) = spawned {
             tracing::warn!("no thread for a WebSocket: {e}");
         }
-    }
-}
-
-/// One open WebSocket, counted while it lives.
-struct Slot(Arc<AtomicUsize>);
-
-impl Slot {
-    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
-        count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok()?;
-        Some(Slot(count.clone()))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -22,17 +22,17 @@ pub const INTERVAL: Duration = Duration::from_secs(20);
 /// at the default interval, is a connection worth giving up on.
 pub const MAX_MISSED: u32 = 2;
 
-/// How long a connection may go without an application message before the server closes it.
-/// Pings and pongs do not count: they prove the connection is alive, not that anyone is using
-/// it. Five minutes lets a person read a page; a tab forgotten overnight holds no connection.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How long a connection may go without an application message before the server closes it
+/// (every Duplex server's idle timeout, from the `guard` crate). Here pings and pongs do not
+/// count: they prove the connection is alive, not that anyone is using it, and this server's own
+/// pings would otherwise keep every connection open for ever.
+pub use guard::limits::IDLE_TIMEOUT;
 
 /// The close code for a server that is shutting down: 1001, going away (RFC 6455 §7.4.1).
 pub const SHUTDOWN_CODE: CloseCode = CloseCode::GOING_AWAY;
 
-/// The close code for an idle connection: 1000, normal closure. Nothing went wrong; the
-/// conversation is over. The reason says why, for a person reading a log.
-pub const IDLE_CODE: CloseCode = CloseCode::NORMAL;
+/// The close code for an idle connection: 1000, normal closure (`guard`'s, shared by every server).
+pub use guard::limits::IDLE_CODE;
 
 /// How often to ping and how many missed pongs end a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,22 +62,17 @@ impl Heartbeat {
 }
 
 /// Everything the pinging server needs to know.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
     /// The heartbeat.
     pub heartbeat: Heartbeat,
-    /// See [`IDLE_TIMEOUT`]; `None` never closes an idle connection.
-    pub idle_timeout: Option<Duration>,
-    /// The echo chapter's limits: message size, handshake and close timeouts, connections.
+    /// Every server's limits: message size, handshake, idle and close timeouts, connections.
+    /// `limits.idle_timeout` is [`IDLE_TIMEOUT`], counted in application messages only.
     pub limits: ws_echo::Limits,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            heartbeat: Heartbeat::default(),
-            idle_timeout: Some(IDLE_TIMEOUT),
-            limits: ws_echo::Limits::default(),
-        }
-    }
+/// The default limits without an idle timeout, for demos and tests that must not be cut short
+/// by it.
+pub fn no_idle() -> ws_echo::Limits {
+    ws_echo::Limits { idle_timeout: None, ..Default::default() }
 }

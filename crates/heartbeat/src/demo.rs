@@ -35,7 +35,7 @@ pub async fn run(blackhole: bool, observer: Option<Observer>) -> Result<Recorded
     let connection = tap.accept().await?;
     let (server, _) = listener.accept().await?;
     server.set_nodelay(true)?;
-    let settings = Settings { heartbeat, idle_timeout: None, ..Settings::default() };
+    let settings = Settings { heartbeat, limits: crate::config::no_idle() };
     let interval = heartbeat.interval;
     let (blackhole_after, goodbye_after) = if blackhole {
         (Some(interval * 5 / 2), None)

@@ -408,8 +408,10 @@ pub fn clock(at: Duration) -> String {
 /// pings were answered: liveness is not activity.
 pub async fn idle_timeout() -> Result<Recorded, Error> {
     let heartbeat = Heartbeat::new(Duration::from_secs(1), 2);
-    let settings =
-        Settings { heartbeat, idle_timeout: Some(Duration::from_millis(2500)), ..Settings::default() };
+    let settings = Settings {
+        heartbeat,
+        limits: ws_echo::Limits { idle_timeout: Some(Duration::from_millis(2500)), ..Default::default() },
+    };
     timed(settings, Watchdog::for_heartbeat(&heartbeat), None, None, None).await
 }
 
@@ -417,7 +419,7 @@ pub async fn idle_timeout() -> Result<Recorded, Error> {
 /// unanswered and it drops the connection `max_missed` intervals after the first lost one; the
 /// client's watchdog, hearing nothing, gives up on its own.
 pub async fn dead_peer(heartbeat: Heartbeat, observer: Option<Observer>) -> Result<Recorded, Error> {
-    let settings = Settings { heartbeat, idle_timeout: None, ..Settings::default() };
+    let settings = Settings { heartbeat, limits: crate::config::no_idle() };
     let blackhole_after = heartbeat.interval * 5 / 2;
     timed(settings, Watchdog::for_heartbeat(&heartbeat), Some(blackhole_after), None, observer).await
 }
@@ -428,7 +430,7 @@ pub async fn healthy(
     pings: u32,
     observer: Option<Observer>,
 ) -> Result<Recorded, Error> {
-    let settings = Settings { heartbeat, idle_timeout: None, ..Settings::default() };
+    let settings = Settings { heartbeat, limits: crate::config::no_idle() };
     let goodbye = heartbeat.interval * pings + heartbeat.interval / 2;
     timed(settings, Watchdog::for_heartbeat(&heartbeat), None, Some(goodbye), observer).await
 }

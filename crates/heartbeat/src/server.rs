@@ -16,7 +16,7 @@ use std::sync::Arc;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::Message;
@@ -97,7 +97,7 @@ impl Default for Shutdown {
 /// close handshake is over (each bounded by the close timeout).
 pub async fn serve(listener: TcpListener, settings: Settings, shutdown: Shutdown) -> std::io::Result<()> {
     let settings = Arc::new(settings);
-    let slots = Arc::new(Semaphore::new(settings.limits.max_connections));
+    let slots = guard::Slots::new(settings.limits.max_connections);
     let mut stopping = shutdown.watcher();
     let mut connections = tokio::task::JoinSet::new();
     loop {
@@ -119,12 +119,11 @@ pub async fn serve(listener: TcpListener, settings: Settings, shutdown: Shutdown
             }
         };
         let _ = stream.set_nodelay(true);
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
+        let Some(slot) = slots.take() else {
+            let busy = slots.busy();
             tokio::spawn(async move {
                 let mut stream = stream;
-                let _ =
-                    ws_echo::accept::refuse::<_, ()>(&mut stream, 503, "the server is full; try again soon")
-                        .await;
+                let _: Result<(), _> = guard::refuse::send_rejection(&mut stream, busy).await;
             });
             continue;
         };
@@ -181,7 +180,7 @@ where
     let mut peer_closed: Option<Option<CloseCode>> = None;
     let mut may_shut_down = true;
     loop {
-        let idle_at = settings.idle_timeout.map(|t| last_message + t);
+        let idle_at = settings.limits.idle_timeout.map(|t| last_message + t);
         let open = peer_closed.is_none();
         tokio::select! {
             // In this order, not at random (select!'s default): a pong that arrived by the time
@@ -202,23 +201,28 @@ where
                 }
                 Some(Ok(message)) => {
                     last_message = Instant::now();
-                    if let Err(e) = ws.send(message).await {
-                        return fail(ws, &e, settings).await;
+                    // A client that stopped reading: give up after the send timeout (1013).
+                    match tokio::time::timeout(settings.limits.send_timeout, ws.send(message)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return fail(ws, &e, settings).await,
+                        Err(_stalled) => return cast_off(ws, settings).await,
                     }
                 }
             },
             _ = ticks.tick(), if open => match liveness.tick() {
                 Beat::Ping(n) => {
-                    if let Err(e) = ws.send(Message::Ping(n.to_string().into())).await {
-                        return fail(ws, &e, settings).await;
+                    let ping = ws.send(Message::Ping(n.to_string().into()));
+                    match tokio::time::timeout(settings.limits.send_timeout, ping).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return fail(ws, &e, settings).await,
+                        Err(_stalled) => return cast_off(ws, settings).await,
                     }
                 }
                 // Like Node's `ws.terminate()`: no close frame, since nobody would answer it.
                 Beat::GiveUp { missed } => return Ending::Terminated { missed },
             },
             _ = sleep_until_some(idle_at), if open => {
-                let seconds = settings.idle_timeout.unwrap_or_default().as_secs_f64();
-                return close(ws, IDLE_CODE, format!("idle for {seconds} s"), settings).await;
+                return close(ws, IDLE_CODE, settings.limits.idle_reason(), settings).await;
             }
             // (`is_ok()` at once: the borrow `wait_for` returns must not be held across an await.)
             stop = async { shutdown.wait_for(|stop| *stop).await.is_ok() }, if open && may_shut_down => match stop {
@@ -248,6 +252,19 @@ where
         Some(code) => close(ws, code, ws_echo::server::short_reason(error), settings).await,
         None => Ending::Dropped(error.to_string()),
     }
+}
+
+/// Gives up on a client that stopped reading: close 1013 if it still goes out within the close
+/// timeout, then the connection is dropped.
+async fn cast_off<S>(mut ws: WebSocketStream<S>, settings: &Settings) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let code = guard::limits::SLOW_READER_CODE;
+    let reason = settings.limits.slow_reader_reason();
+    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
+    let _ = tokio::time::timeout(settings.limits.close_timeout, ws.close(Some(frame))).await;
+    Ending::WeClosed(code, reason)
 }
 
 // ANCHOR: close

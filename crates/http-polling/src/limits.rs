@@ -47,9 +47,9 @@ pub const HISTORY: usize = 1024;
 /// gets the rest by asking again with the last id it received.
 pub const BATCH: usize = 100;
 
-/// Largest body a `POST /messages` may have. A chat line or a small JSON update fits many times
-/// over; the limit keeps one client from making the server hold megabytes.
-pub const MAX_BODY: usize = 4 * 1024;
+/// Largest body a `POST /messages` may have: every Duplex server's [`guard::limits::MAX_BODY`]
+/// (a chat line or a small JSON update fits many times over).
+pub use guard::limits::MAX_BODY;
 
 /// The `Retry-After` of a `503`: long enough for some waiting requests to finish.
 pub const RETRY_AFTER: Duration = Duration::from_secs(5);

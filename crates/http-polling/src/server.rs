@@ -27,9 +27,12 @@ use crate::limits::Limits;
 use crate::reply::{QueryError, Reply, number, query, wire_head};
 use crate::sse::{self, Framing};
 
-/// Threads that take requests off tiny_http's queue. Short requests only: waiting requests move
-/// to threads of their own.
-pub const WORKERS: usize = 4;
+/// Threads that take requests off tiny_http's queue and hand each to a thread of its own (see
+/// [`dispatch`]).
+pub const WORKERS: usize = 2;
+
+/// Answers each request on a thread of its own: see [`guard::tiny::dispatch`].
+pub use guard::tiny::dispatch;
 
 /// The paths of the feed, relative to where it is mounted.
 pub mod paths {
@@ -233,10 +236,11 @@ impl Service {
     /// `POST /messages`: publishes the body, plain text or JSON `{"text": "…"}`.
     fn publish(&self, mut request: Request) {
         let max = self.limits().max_body;
-        // A trap of tiny_http 0.12: the part of a body the handler did not read is read and
-        // thrown away when the request is dropped, into a buffer as large as what is left. A
-        // `Content-Length` larger than the memory the process can get aborts it, whatever the
-        // handler does; only a proxy with a body limit in front protects against that.
+        // A trap of tiny_http 0.12.0: the part of a body the handler did not read was thrown
+        // away when the request was dropped, into a buffer as large as the client said, and a
+        // huge `Content-Length` aborted the process. The vendored tiny_http drains a little and
+        // closes the connection on more (vendor/tiny_http/PATCHES.md, patch 1), so refusing
+        // without reading is safe.
         if request.body_length().is_some_and(|n| n > max) {
             return Reply::text(413, &format!("the body is larger than {max} bytes")).send(request);
         }
@@ -343,18 +347,34 @@ impl Running {
     }
 }
 
-/// Serves `service` at the root of `listener` until stopped.
+/// Serves `service` at the root of `listener` until stopped, with every server's default limits
+/// on connections (`guard`), and the service's body limit.
 pub fn start(listener: TcpListener, service: Service) -> std::io::Result<Running> {
+    let connections = guard::Limits { max_body: service.limits().max_body, ..guard::Limits::default() };
+    start_with(listener, service, &connections)
+}
+
+/// [`start`] with chosen limits on connections: the head's size and time, the waits of reads and
+/// writes, the connection cap (tiny_http, patched: `vendor/tiny_http/PATCHES.md`).
+pub fn start_with(
+    listener: TcpListener,
+    service: Service,
+    connections: &guard::Limits,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let http = Arc::new(tiny_http::Server::from_listener(listener, None).map_err(std::io::Error::other)?);
+    let limits = guard::tiny_http_limits(connections);
+    let http = Arc::new(
+        tiny_http::Server::from_listener_with_limits(listener, None, limits)
+            .map_err(std::io::Error::other)?,
+    );
     let workers = (0..WORKERS)
         .map(|_| {
             let (http, service) = (http.clone(), service.clone());
             std::thread::spawn(move || {
-                while let Ok(request) = http.recv() {
+                dispatch(&http, move |request| {
                     let path = request.url().split('?').next().unwrap_or_default().to_owned();
                     service.handle(request, &path);
-                }
+                });
             })
         })
         .collect();

@@ -10,7 +10,9 @@
 //!   be reading. This feed therefore only speaks: messages, and a ping every heartbeat, whose
 //!   write fails once the client is gone. It does not read the client's close frame, so a
 //!   browser that closes sees no close handshake (it reports `wasClean: false`). That is the
-//!   honest cost of a blocking server; the async one above has none of it.
+//!   honest cost of a blocking server; the async one above has none of it. A client that stops
+//!   reading makes a write wait at most the send timeout (the patched tiny_http's write timeout,
+//!   `vendor/tiny_http/PATCHES.md`), then the thread and its slot are free again.
 
 use std::sync::Arc;
 
@@ -61,7 +63,9 @@ where
         let ended = changes.borrow_and_update().1 != epoch;
         for message in feed.since(last, limits.batch) {
             last = message.id;
-            if ws.send(WsMessage::text(frame_text(&message))).await.is_err() {
+            // A client that stopped reading is dropped after the send timeout, not waited for.
+            let send = ws.send(WsMessage::text(frame_text(&message)));
+            if !matches!(tokio::time::timeout(guard::limits::SEND_TIMEOUT, send).await, Ok(Ok(()))) {
                 return;
             }
         }
@@ -96,8 +100,12 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
         Err(e) => return Reply::text(400, &e.0).send(request),
     };
     let headers = head.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
-    let accepted = match wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers)
-    {
+    // The handshake's own checks, then `Origin`: only pages of this very server may open the
+    // feed's WebSocket (Cross-Site WebSocket Hijacking, RFC 6455 §10.2; `guard::admission`).
+    let same_host = guard::admission::Admission::new(guard::admission::Sessions::new()).allow_same_host();
+    let checked = wire::handshake::check_upgrade(request.method().as_str(), head_minor(&head), headers)
+        .and_then(|accepted| same_host.check_origin(&head).map(|_| accepted));
+    let accepted = match checked {
         Ok(accepted) => accepted,
         Err(rejection) => {
             let mut writer = request.into_writer();
@@ -118,7 +126,7 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
     let stream = request.upgrade("websocket", response);
     spawn_waiter("websocket feed", move || {
         let _slot = slot;
-        let config = ws_echo::Limits::default().websocket_config();
+        let config = ws_echo::TungsteniteConfig::websocket_config(&ws_echo::Limits::default());
         let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(config));
         speak_only(&mut ws, &feed, since, &limits);
     });

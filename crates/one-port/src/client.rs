@@ -113,7 +113,7 @@ where
         builder = builder.header(*name, *value);
     }
     let request = builder.body(()).map_err(|e| ClientError::Unexpected(e.to_string()))?;
-    let config = Limits::default().websocket_config();
+    let config = ws_echo::TungsteniteConfig::websocket_config(&Limits::default());
     let (ws, _response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     Ok(ws)
 }

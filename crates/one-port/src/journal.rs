@@ -48,6 +48,11 @@ impl Entry {
     }
 }
 
+/// How many entries the journal keeps: the most recent ones, between this many and twice as
+/// many. Without a bound, a server that runs for days would keep a line for every request it ever
+/// served (the chapter "When clients misbehave" is about such things).
+pub const KEEP: usize = 1000;
+
 /// The entries so far, shared by the server's threads and anyone watching. Cloning shares it.
 #[derive(Clone, Debug)]
 pub struct Journal(watch::Sender<Vec<Entry>>);
@@ -68,7 +73,14 @@ impl Journal {
     pub fn record(&self, entry: Entry) {
         tracing::info!("{}", entry.render());
         // `send_modify` works with or without receivers, from any thread, without a runtime.
-        self.0.send_modify(|entries| entries.push(entry));
+        self.0.send_modify(|entries| {
+            // Forget the oldest half at once, so that keeping the journal bounded costs nothing
+            // per entry on average.
+            if entries.len() >= 2 * KEEP {
+                entries.drain(..KEEP);
+            }
+            entries.push(entry);
+        });
     }
 
     /// Records a line from `who`.

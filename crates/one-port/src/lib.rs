@@ -20,7 +20,8 @@
 //! - [`cswsh`]: a page on another origin that tries to use your session: the attack, to watch it
 //!   fail.
 
-pub mod admission;
+/// Who may open a WebSocket: shared by every server a browser reaches, so it lives in `guard`.
+pub use guard::admission;
 pub mod client;
 pub mod cswsh;
 pub mod demo;

@@ -26,7 +26,6 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use tiny_http::{Header, Request, Response};
@@ -35,7 +34,8 @@ use tungstenite::protocol::{Role, WebSocket};
 use wire::handshake::Rejection;
 use wire::http::{Head, StartLine};
 use ws_echo::Limits;
-use ws_echo::blocking::Unbounded;
+use ws_echo::TungsteniteConfig;
+use ws_echo::blocking::Upgraded;
 
 use crate::admission::Admission;
 use crate::journal::{Entry, Journal};
@@ -166,7 +166,9 @@ impl Running {
 pub fn start(listener: TcpListener, config: Config) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
     let http = Arc::new(
-        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
+        // tiny_http, patched (vendor/tiny_http/PATCHES.md), with every server's limits (`guard`).
+        tiny_http::Server::from_listener_with_limits(listener, None, guard::tiny_http_limits(&config.limits))
+            .map_err(|e| ServeError::Http(e.to_string()))?,
     );
     let journal = config.journal.clone();
     let shared = Arc::new(Shared::new(config));
@@ -174,11 +176,9 @@ pub fn start(listener: TcpListener, config: Config) -> Result<Running, ServeErro
         .map(|_| {
             let http = http.clone();
             let shared = shared.clone();
+            // A thread per request: a slow client holds only its own (see `dispatch`).
             std::thread::spawn(move || {
-                // `recv` fails only when the server is unblocked to stop.
-                while let Ok(request) = http.recv() {
-                    shared.handle(request);
-                }
+                guard::tiny::dispatch(&http, move |request| shared.handle(request));
             })
         })
         .collect();
@@ -188,7 +188,7 @@ pub fn start(listener: TcpListener, config: Config) -> Result<Running, ServeErro
 struct Shared {
     config: Config,
     chain: Chain,
-    websockets: Arc<AtomicUsize>,
+    websockets: guard::Slots,
 }
 
 impl Shared {
@@ -203,7 +203,8 @@ impl Shared {
                 journal: config.journal.clone(),
             });
         // ANCHOR_END: chain
-        Shared { config, chain, websockets: Arc::new(AtomicUsize::new(0)) }
+        let websockets = guard::Slots::new(config.limits.max_connections);
+        Shared { config, chain, websockets }
     }
 
     // ANCHOR: dispatch
@@ -259,21 +260,24 @@ impl Shared {
             Guard::Unchecked => self.config.admission.authenticate(head).ok().map(|(user, _)| user),
         };
         let limits = self.config.limits.clone();
-        let Some(slot) = Slot::take(&self.websockets, limits.max_connections) else {
-            let message = format!("the server is at its limit of {} WebSockets", limits.max_connections);
-            let headers = vec![("Retry-After", "5".to_owned())];
-            return refuse(request, Rejection { status: 503, message, headers });
+        let Some(slot) = self.websockets.take() else {
+            return refuse(request, self.websockets.busy());
         };
         let who = user.as_deref().unwrap_or("a visitor without a session");
         journal.line("upgrade", format!("{method} {path} → 101 for {who}; no middleware saw this request"));
         // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
         let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
+        // The socket's handle, for the echo's idle and send timeouts (tiny_http's stream hides it).
+        let socket = request.socket();
         let stream = request.upgrade("websocket", response);
         let journal = journal.clone();
         let spawned = std::thread::Builder::new().name("websocket".into()).spawn(move || {
             let _slot = slot;
-            let mut ws =
-                WebSocket::from_raw_socket(Unbounded(stream), Role::Server, Some(limits.websocket_config()));
+            let mut ws = WebSocket::from_raw_socket(
+                Upgraded { stream, socket },
+                Role::Server,
+                Some(limits.websocket_config()),
+            );
             let greeting = format!("hello, {}", user.as_deref().unwrap_or("whoever you are"));
             let ending = match ws.send(Message::text(greeting)) {
                 Ok(()) => ws_echo::blocking::echo(&mut ws, &limits),
@@ -286,22 +290,6 @@ impl Shared {
         }
     }
     // ANCHOR_END: upgrade
-}
-
-/// One open WebSocket, counted while it lives.
-struct Slot(Arc<AtomicUsize>);
-
-impl Slot {
-    fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
-        count.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok()?;
-        Some(Slot(count.clone()))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 fn method_and_path(head: &Head) -> (String, String) {

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
 
 use crate::Error;
-use crate::framing::{length_codec, lines_codec};
+use crate::framing::{length_codec, length_codec_with, lines_codec};
 
 /// The port the standalone echo server listens on by default (7 is the echo service of RFC 862,
 /// which needs root; 7007 does not).
@@ -44,8 +44,23 @@ impl fmt::Display for Framing {
     }
 }
 
-/// Serves the echo with `framing` on `listener` until the listener fails, a task per connection.
+/// Serves the echo with `framing` on `listener` until the listener fails, a task per connection,
+/// with every server's default limits (`guard`).
 pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<()> {
+    let limits = guard::Limits::default();
+    let slots = guard::Slots::new(limits.max_connections);
+    serve_with(listener, framing, limits, slots).await
+}
+
+/// [`serve`] with chosen limits, counting connections in `slots` (whose maximum applies). Raw TCP
+/// has no way to say "busy": past the cap a connection is closed at once.
+pub async fn serve_with(
+    listener: TcpListener,
+    framing: Framing,
+    limits: guard::Limits,
+    slots: guard::Slots,
+) -> std::io::Result<()> {
+    let limits = std::sync::Arc::new(limits);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -56,9 +71,15 @@ pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<(
                 continue;
             }
         };
+        let Some(slot) = slots.take() else {
+            tracing::info!(%peer, "refused: the server is at its limit of {} connections", slots.max());
+            continue;
+        };
+        let limits = limits.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let _ = stream.set_nodelay(true);
-            match handle(stream, framing).await {
+            match handle_with(stream, framing, &limits).await {
                 Ok(()) => tracing::info!(%peer, "connection closed"),
                 Err(e) => tracing::info!(%peer, "connection ended: {e}"),
             }
@@ -68,18 +89,25 @@ pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<(
 
 /// Echoes on one connection until the client closes its side.
 pub async fn handle(stream: TcpStream, framing: Framing) -> Result<(), Error> {
+    handle_with(stream, framing, &guard::Limits::default()).await
+}
+
+/// [`handle`] within `limits`: a client that sends nothing for the idle timeout, or does not take
+/// what is sent back for the send timeout, is disconnected; a length-prefixed message may be at
+/// most `limits.max_message` bytes.
+pub async fn handle_with(stream: TcpStream, framing: Framing, limits: &guard::Limits) -> Result<(), Error> {
     match framing {
-        Framing::Raw => echo_raw(stream).await,
+        Framing::Raw => echo_raw(stream, limits).await,
         // A message the codec refuses (too long, or a line that is not UTF-8) gets one message
         // saying why, in the connection's own framing, and the connection is closed: after a
         // framing error, nobody knows where the next message starts.
         Framing::Lines => {
             let mut framed = Framed::new(stream, lines_codec());
-            while let Some(line) = framed.next().await {
+            while let Some(line) = within(limits.idle_timeout, framed.next()).await? {
                 match line {
-                    Ok(line) => framed.send(line).await?,
+                    Ok(line) => within(Some(limits.send_timeout), framed.send(line)).await??,
                     Err(e) => {
-                        let _ = framed.send(format!("error: {e}")).await;
+                        let _ = within(Some(limits.send_timeout), framed.send(format!("error: {e}"))).await;
                         return Err(e.into());
                     }
                 }
@@ -87,12 +115,13 @@ pub async fn handle(stream: TcpStream, framing: Framing) -> Result<(), Error> {
             Ok(())
         }
         Framing::LengthPrefixed => {
-            let mut framed = Framed::new(stream, length_codec());
-            while let Some(message) = framed.next().await {
+            let mut framed = Framed::new(stream, length_codec_with(limits.max_message));
+            while let Some(message) = within(limits.idle_timeout, framed.next()).await? {
                 match message {
-                    Ok(message) => framed.send(message.freeze()).await?,
+                    Ok(message) => within(Some(limits.send_timeout), framed.send(message.freeze())).await??,
                     Err(e) => {
-                        let _ = framed.send(Bytes::from(format!("error: {e}"))).await;
+                        let error = Bytes::from(format!("error: {e}"));
+                        let _ = within(Some(limits.send_timeout), framed.send(error)).await;
                         return Err(e.into());
                     }
                 }
@@ -102,18 +131,29 @@ pub async fn handle(stream: TcpStream, framing: Framing) -> Result<(), Error> {
     }
 }
 
+/// `future`, given at most `limit` (`None`: all the time it needs); `Error::TimedOut` after.
+async fn within<F: std::future::Future>(
+    limit: Option<std::time::Duration>,
+    future: F,
+) -> Result<F::Output, Error> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future).await.map_err(|_| Error::TimedOut(limit)),
+        None => Ok(future.await),
+    }
+}
+
 // ANCHOR: echo_raw
 /// The raw echo: whatever one `read` returned goes straight back. It never looks for messages.
-async fn echo_raw(mut stream: TcpStream) -> Result<(), Error> {
+async fn echo_raw(mut stream: TcpStream, limits: &guard::Limits) -> Result<(), Error> {
     let mut buf = vec![0u8; READ_BUFFER];
     loop {
-        let n = stream.read(&mut buf).await?;
+        let n = within(limits.idle_timeout, stream.read(&mut buf)).await??;
         if n == 0 {
             // The client sent FIN: nothing more will come, so close our side too.
             stream.shutdown().await?;
             return Ok(());
         }
-        stream.write_all(&buf[..n]).await?;
+        within(Some(limits.send_timeout), stream.write_all(&buf[..n])).await??;
     }
 }
 // ANCHOR_END: echo_raw

@@ -27,8 +27,9 @@ use crate::stream::{READ_BUFFER, connected_pair, read_logged, wait_until_arrived
 pub const MAX_LINE: usize = 8 * 1024;
 
 /// The longest message the length-prefixed echo accepts: a length prefix lets the reader refuse an
-/// oversized message before a byte of it arrives. 64 KiB, as the WebSocket echo's limit.
-pub const MAX_FRAME: usize = 64 * 1024;
+/// oversized message before a byte of it arrives. Every Duplex server's message limit, 64 KiB
+/// (`guard::limits::MAX_MESSAGE`), as the WebSocket echo's.
+pub const MAX_FRAME: usize = guard::limits::MAX_MESSAGE;
 
 /// The line codec, with its limit.
 pub fn lines_codec() -> LinesCodec {
@@ -39,9 +40,14 @@ pub fn lines_codec() -> LinesCodec {
 /// The length-prefix codec: a 4-byte big-endian length, then the message (tokio-util's defaults),
 /// with our limit.
 pub fn length_codec() -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder().length_field_length(4).max_frame_length(MAX_FRAME).new_codec()
+    length_codec_with(MAX_FRAME)
 }
 // ANCHOR_END: length_codec
+
+/// The length-prefix codec with another limit (the servers' `--max-message`).
+pub fn length_codec_with(max: usize) -> LengthDelimitedCodec {
+    LengthDelimitedCodec::builder().length_field_length(4).max_frame_length(max).new_codec()
+}
 
 /// The messages of the framing demonstrations: the same three as the byte-stream one.
 pub const MESSAGES: [&str; 3] = ["one", "two", "three"];

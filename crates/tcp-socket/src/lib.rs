@@ -35,6 +35,9 @@ pub enum Error {
     /// A line was longer than the codec accepts, or not UTF-8.
     #[error("line framing: {0}")]
     Lines(#[from] tokio_util::codec::LinesCodecError),
+    /// The peer was silent, or did not take what we sent, for this long (an idle or a slow client).
+    #[error("no progress for {0:?}")]
+    TimedOut(std::time::Duration),
     /// The peer closed the connection before the exchange was over.
     #[error("the peer closed the connection after {after}")]
     Closed {

@@ -9,17 +9,20 @@
 //!
 //! Once the server has sent a close frame of its own, it waits at most `limits.close_timeout` for
 //! the peer's answer, then closes TCP anyway: a peer that never answers must not hold the
-//! connection forever.
+//! connection forever. Likewise a client that sends nothing for `limits.idle_timeout` is closed
+//! with 1000 "idle", and one that stops reading (a write waits `limits.send_timeout`) with 1013.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use guard::limits::{IDLE_CODE, SLOW_READER_CODE};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use wire::close::ClosePayload;
 use wire::frame::Frame;
 
-use crate::handshake::{HandshakeError, handshake, refuse};
+use crate::handshake::{HandshakeError, handshake};
 use crate::session::{Action, Ending, Message, Session};
 use crate::{Limits, PATH};
 
@@ -35,6 +38,9 @@ pub enum Outcome {
     CloseTimedOut(Ending),
     /// The peer's TCP connection ended without a close handshake (the application's 1006).
     Dropped,
+    /// The client stopped reading: a write made no progress for the send timeout, so we sent
+    /// close 1013 (if it went out) and closed TCP.
+    CastOff,
 }
 
 /// Why a connection failed.
@@ -51,8 +57,13 @@ pub enum Error {
 /// Serves the echo on `listener` at [`PATH`] until the listener fails. At most
 /// `limits.max_connections` at once; the next client is told `503` before any upgrade.
 pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
+    let slots = guard::Slots::new(limits.max_connections);
+    serve_with(listener, limits, slots).await
+}
+
+/// [`serve`], counting connections in `slots` (whose maximum applies).
+pub async fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) -> std::io::Result<()> {
     let limits = Arc::new(limits);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -63,25 +74,19 @@ pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()>
                 continue;
             }
         };
+        let Some(slot) = slots.take() else {
+            let busy = slots.busy();
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let _: Result<(), _> = guard::refuse::send_rejection(&mut stream, busy).await;
+            });
+            continue;
+        };
         let limits = limits.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(slot) => {
-                tokio::spawn(async move {
-                    handle(stream, peer, &limits).await;
-                    drop(slot);
-                });
-            }
-            Err(_) => {
-                tokio::spawn(async move {
-                    let mut stream = stream;
-                    let message = format!(
-                        "the server is at its limit of {} connections; try again soon",
-                        limits.max_connections
-                    );
-                    let _: Result<(), _> = refuse(&mut stream, 503, message).await;
-                });
-            }
-        }
+        tokio::spawn(async move {
+            handle(stream, peer, &limits).await;
+            drop(slot);
+        });
     }
 }
 
@@ -116,31 +121,43 @@ where
     let mut close_deadline = None;
     loop {
         for action in actions {
-            match action {
+            let frame = match action {
                 // The echo itself: the message goes back as one frame of the same kind, unmasked.
-                Action::Deliver(Message::Text(text)) => send(&mut stream, &Frame::text(&text)).await?,
-                Action::Deliver(Message::Binary(data)) => send(&mut stream, &Frame::binary(data)).await?,
-                Action::Send(frame) => send(&mut stream, &frame).await?,
+                Action::Deliver(Message::Text(text)) => Frame::text(&text),
+                Action::Deliver(Message::Binary(data)) => Frame::binary(data),
+                Action::Send(frame) => frame,
                 Action::CloseTcp(ending) => {
                     // RFC 6455 §7.1.1: the server closes the TCP connection first.
                     stream.shutdown().await?;
                     return Ok(Outcome::Closed(ending));
                 }
+            };
+            // A client that stopped reading makes the write wait: not longer than the send timeout.
+            if let Sent::Stalled = send(&mut stream, &frame, limits).await? {
+                return Ok(cast_off(&mut stream, limits).await);
             }
         }
         if session.is_closing() && close_deadline.is_none() {
-            close_deadline = Some(tokio::time::Instant::now() + limits.close_timeout);
+            close_deadline = Some(Instant::now() + limits.close_timeout);
         }
-        let n = match close_deadline {
-            None => stream.read(&mut buf).await?,
-            Some(deadline) => match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-                Ok(read) => read?,
-                Err(_elapsed) => {
-                    // The peer never answered our close frame: close TCP without it.
-                    let _ = stream.shutdown().await;
-                    return Ok(Outcome::CloseTimedOut(session_ending(&session)));
-                }
-            },
+        // While open, the next bytes may take up to the idle timeout; while closing, the close timeout.
+        let deadline = close_deadline.or_else(|| limits.idle_timeout.map(|idle| Instant::now() + idle));
+        let read = match deadline {
+            None => Ok(stream.read(&mut buf).await),
+            Some(deadline) => tokio::time::timeout_at(deadline, stream.read(&mut buf)).await,
+        };
+        let n = match read {
+            Ok(read) => read?,
+            Err(_elapsed) if session.is_closing() => {
+                // The peer never answered our close frame: close TCP without it.
+                let _ = stream.shutdown().await;
+                return Ok(Outcome::CloseTimedOut(session_ending(&session)));
+            }
+            Err(_elapsed) => {
+                // Nothing from the client for the idle timeout: close 1000 "idle".
+                actions = session.close(IDLE_CODE, limits.idle_reason());
+                continue;
+            }
         };
         if n == 0 {
             return Ok(Outcome::Dropped);
@@ -150,12 +167,41 @@ where
 }
 // ANCHOR_END: echo
 
-async fn send<S>(stream: &mut S, frame: &Frame) -> std::io::Result<()>
+/// Whether a frame went out.
+enum Sent {
+    /// Written and flushed.
+    Done,
+    /// The write made no progress for the send timeout.
+    Stalled,
+}
+
+async fn send<S>(stream: &mut S, frame: &Frame, limits: &Limits) -> std::io::Result<Sent>
 where
     S: AsyncWrite + Unpin,
 {
-    stream.write_all(&frame.encode()).await?;
-    stream.flush().await
+    let write = async {
+        stream.write_all(&frame.encode()).await?;
+        stream.flush().await
+    };
+    match tokio::time::timeout(limits.send_timeout, write).await {
+        Ok(written) => written.map(|()| Sent::Done),
+        Err(_stalled) => Ok(Sent::Stalled),
+    }
+}
+
+/// Gives up on a client that stopped reading: close 1013 if the frame still goes out within the
+/// close timeout, then TCP is closed.
+async fn cast_off<S>(stream: &mut S, limits: &Limits) -> Outcome
+where
+    S: AsyncWrite + Unpin,
+{
+    let payload = ClosePayload { code: SLOW_READER_CODE, reason: limits.slow_reader_reason() };
+    let write = async {
+        let _ = stream.write_all(&Frame::close(Some(&payload)).encode()).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(limits.close_timeout, write).await;
+    Outcome::CastOff
 }
 
 fn session_ending(session: &Session) -> Ending {

@@ -110,6 +110,16 @@ impl Session {
         }
     }
 
+    /// Starts the close handshake ourselves, for a reason of the server's (idle, shutting down):
+    /// the close frame to send. Nothing, if a close is already under way.
+    pub fn close(&mut self, code: CloseCode, reason: String) -> Vec<Action> {
+        let mut actions = Vec::new();
+        if self.state == State::Open {
+            self.fail(Violation { code, reason }, &mut actions);
+        }
+        actions
+    }
+
     /// Whether the close handshake is over.
     pub fn is_closed(&self) -> bool {
         self.state == State::Closed

@@ -44,3 +44,36 @@ async fn a_client_that_sends_no_request_gets_408_after_the_handshake_timeout() {
     assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}");
     assert!(server.await.unwrap().is_err(), "the handshake failed");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_sends_nothing_is_closed_with_1000_idle_after_the_idle_timeout() {
+    let (client_end, server_end) = duplex(64 * 1024);
+    let server = tokio::spawn(async move { run(server_end, &Limits::default()).await });
+    let mut client = Client::handshake(client_end, "test", PATH, RFC_KEY).await.unwrap();
+    let opened = tokio::time::Instant::now();
+    let close = client.next_frame().await.unwrap().unwrap();
+    assert_eq!(close.opcode, OpCode::Close);
+    assert_eq!(u16::from_be_bytes([close.payload[0], close.payload[1]]), 1000, "idle is a normal closure");
+    assert!(opened.elapsed() >= limits::IDLE_TIMEOUT, "not before the idle timeout (virtual time)");
+    client.send(&Frame::new(OpCode::Close, close.payload.clone()).masked([1, 2, 3, 4])).await.unwrap();
+    let outcome = server.await.unwrap().unwrap();
+    assert!(matches!(outcome, Outcome::Closed(Ending::WeClosed(CloseCode::NORMAL, _))), "{outcome:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_stops_reading_is_cast_off_with_1013_after_the_send_timeout() {
+    // A small pipe: the server's echoes fill it quickly, and nobody reads them.
+    let (client_end, server_end) = duplex(4 * 1024);
+    let server = tokio::spawn(async move { run(server_end, &Limits::default()).await });
+    let mut client = Client::handshake(client_end, "test", PATH, RFC_KEY).await.unwrap();
+    let message = "x".repeat(1000);
+    // Send until the server stops reading us (it is stuck writing echoes we never read).
+    loop {
+        let send = client.send_text(&message);
+        if tokio::time::timeout(std::time::Duration::from_secs(1), send).await.is_err() {
+            break;
+        }
+    }
+    let outcome = server.await.unwrap().unwrap();
+    assert_eq!(outcome, Outcome::CastOff, "a client that does not read is closed, not queued for");
+}

@@ -4,40 +4,49 @@
 //! spends a thread (and its stack) on each. For a classroom both are fine, and seeing them side
 //! by side is the point: the WebSocket logic is identical, only the I/O model differs. The book
 //! server uses [`echo`] on the streams tiny_http hands over after an upgrade.
+//!
+//! A blocking server bounds its waits with the socket's own timeouts: a read that waits longer
+//! than the idle timeout, or a write that waits longer than the send timeout, fails, and the
+//! connection is closed (1000 "idle", or 1013 for a client that stopped reading).
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
 
+use guard::limits::{IDLE_CODE, SLOW_READER_CODE};
 use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
 use tungstenite::protocol::{CloseFrame, Role, WebSocket};
 use tungstenite::{Message, WebSocket as Ws};
 use wire::CloseCode;
-use wire::http::Head;
 
 use crate::accept::judge;
 use crate::server::{Ending, short_reason};
-use crate::{Limits, PATH};
+use crate::{Limits, PATH, TungsteniteConfig};
 
-/// Serves the echo on `listener`, a thread per connection, until the listener fails.
+/// Serves the echo on `listener`, a thread per connection, until the listener fails. At most
+/// `limits.max_connections` at once; the next client is told `503`.
 pub fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
-    let active = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slots = guard::Slots::new(limits.max_connections);
+    serve_with(listener, limits, slots)
+}
+
+/// [`serve`], counting connections in `slots` (whose maximum applies).
+pub fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) -> std::io::Result<()> {
     for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
+        let Ok(mut stream) = stream else { continue };
+        let Some(slot) = slots.take() else {
+            // Refused on the accepting thread: a short write into an empty send buffer.
+            let _: Result<(), _> = guard::refuse::send_rejection_blocking(&mut stream, slots.busy());
+            continue;
+        };
         let limits = limits.clone();
-        let active = active.clone();
-        std::thread::spawn(move || {
-            use std::sync::atomic::Ordering;
-            let count = active.fetch_add(1, Ordering::SeqCst) + 1;
-            if count > limits.max_connections {
-                let message = format!("the server is at its limit of {} connections", limits.max_connections);
-                let rejection = wire::handshake::Rejection { status: 503, message, headers: Vec::new() };
-                let mut stream = stream;
-                let _ = stream.write_all(&rejection.response());
-            } else {
-                handle(stream, &limits);
-            }
-            active.fetch_sub(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new().name("ws echo".into()).spawn(move || {
+            let _slot = slot;
+            handle(stream, &limits);
         });
+        if let Err(e) = spawned {
+            tracing::warn!("no thread for a connection: {e}");
+        }
     }
     Ok(())
 }
@@ -45,91 +54,76 @@ pub fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
 /// One connection: read the head (within the handshake timeout), answer it, echo.
 pub fn handle(mut stream: TcpStream, limits: &Limits) -> Option<Ending> {
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(limits.handshake_timeout));
-    let (head, leftover) = read_head(&mut stream, limits.max_head)?;
+    let (head, leftover) = guard::head::read_request_blocking(&mut stream, limits).ok()?;
     match judge(&head, PATH) {
         Ok(accepted) => {
             stream.write_all(accepted.response().as_bytes()).ok()?;
-            let _ = stream.set_read_timeout(None);
-            let mut ws = WebSocket::from_partially_read(
-                stream,
-                leftover,
-                Role::Server,
-                Some(limits.websocket_config()),
-            );
+            let config = Some(limits.websocket_config());
+            let mut ws = WebSocket::from_partially_read(stream, leftover, Role::Server, config);
             Some(echo(&mut ws, limits))
         }
         Err(rejection) => {
-            let _ = stream.write_all(&rejection.response());
+            let _: Result<(), _> = guard::refuse::send_rejection_blocking(&mut stream, rejection);
             None
         }
     }
 }
 
-fn read_head(stream: &mut TcpStream, max: usize) -> Option<(Head, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    loop {
-        // A timeout, an error or the client leaving all end the attempt.
-        let n = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
-        buf.extend_from_slice(&chunk[..n]);
-        match Head::parse_request(&buf) {
-            Ok(Some(head)) => {
-                let leftover = buf.split_off(head.len);
-                return Some((head, leftover));
-            }
-            Ok(None) if buf.len() <= max => {}
-            Ok(None) | Err(_) => {
-                let status = if buf.len() > max { 431 } else { 400 };
-                let message =
-                    if status == 431 { "the request head is too large" } else { "malformed HTTP request" };
-                let rejection =
-                    wire::handshake::Rejection { status, message: message.into(), headers: Vec::new() };
-                let _ = stream.write_all(&rejection.response());
-                return None;
-            }
+/// A blocking stream whose reads and writes can be bounded in time: the socket's own timeouts.
+pub trait Timeouts: Read + Write {
+    /// Makes every later read give up after `read`, and every write after `write` (`None`: wait
+    /// for ever).
+    fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>);
+}
+
+impl Timeouts for TcpStream {
+    fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) {
+        let _ = self.set_read_timeout(read);
+        let _ = self.set_write_timeout(write);
+    }
+}
+
+/// A stream read and written through one object (such as the one tiny_http hands over after an
+/// upgrade), with a handle on its socket for the timeouts. Without a socket (`None`), reads and
+/// writes wait as long as TCP lets them.
+pub struct Upgraded<S> {
+    /// Where the bytes are read and written.
+    pub stream: S,
+    /// The same connection's socket, for its options only.
+    pub socket: Option<TcpStream>,
+}
+
+impl<S: Read> Read for Upgraded<S> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.stream.read(buf)
+    }
+}
+
+impl<S: Write> Write for Upgraded<S> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl<S: Read + Write> Timeouts for Upgraded<S> {
+    fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) {
+        if let Some(socket) = &mut self.socket {
+            socket.set_timeouts(read, write);
         }
     }
 }
 
-/// A blocking stream whose reads can be bounded in time. The wait for the peer's close frame
-/// uses it, so a peer that never answers cannot hold the thread for ever.
-pub trait BoundedReads: Read + Write {
-    /// Makes every later read give up after `timeout`.
-    fn bound_reads(&mut self, timeout: std::time::Duration);
-}
-
-impl BoundedReads for TcpStream {
-    fn bound_reads(&mut self, timeout: std::time::Duration) {
-        let _ = self.set_read_timeout(Some(timeout));
-    }
-}
-
-/// A stream that cannot bound its reads, such as the one tiny_http hands over after an upgrade
-/// (it hides the socket). The close wait then lasts until the peer answers or TCP gives up.
-pub struct Unbounded<S>(pub S);
-
-impl<S: Read> Read for Unbounded<S> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl<S: Write> Write for Unbounded<S> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
-
-impl<S: Read + Write> BoundedReads for Unbounded<S> {
-    fn bound_reads(&mut self, _timeout: std::time::Duration) {}
+/// Whether an I/O error is a socket timeout (Linux says `WouldBlock`, Windows `TimedOut`).
+fn timed_out(error: &tungstenite::Error) -> bool {
+    matches!(error, tungstenite::Error::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
 /// Echoes messages until the connection ends; the blocking twin of [`crate::server::echo`].
-pub fn echo<S: BoundedReads>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
+pub fn echo<S: Timeouts>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
+    ws.get_mut().set_timeouts(limits.idle_timeout, Some(limits.send_timeout));
     let mut peer_close = None;
     loop {
         let message = match ws.read() {
@@ -140,6 +134,8 @@ pub fn echo<S: BoundedReads>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
                     None => Ending::Dropped("the connection ended".into()),
                 };
             }
+            // The read timeout is the idle timeout: no bytes for that long.
+            Err(e) if timed_out(&e) => return close(ws, IDLE_CODE, limits.idle_reason(), limits),
             Err(e) => return fail(ws, &e, limits),
         };
         let answer = match message {
@@ -151,22 +147,28 @@ pub fn echo<S: BoundedReads>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
                 continue;
             }
         };
-        if let Err(e) = ws.send(answer) {
-            return fail(ws, &e, limits);
+        match ws.send(answer) {
+            Ok(()) => {}
+            // The write timeout is the send timeout: the client stopped reading.
+            Err(e) if timed_out(&e) => return cast_off(ws, limits),
+            Err(e) => return fail(ws, &e, limits),
         }
     }
 }
 
-fn fail<S: BoundedReads>(ws: &mut Ws<S>, error: &tungstenite::Error, limits: &Limits) -> Ending {
-    let Some(code) = crate::limits::close_code_for(error) else {
-        return Ending::Dropped(error.to_string());
-    };
-    let reason = short_reason(error);
+fn fail<S: Timeouts>(ws: &mut Ws<S>, error: &tungstenite::Error, limits: &Limits) -> Ending {
+    match crate::limits::close_code_for(error) {
+        Some(code) => close(ws, code, short_reason(error), limits),
+        None => Ending::Dropped(error.to_string()),
+    }
+}
+
+fn close<S: Timeouts>(ws: &mut Ws<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending {
     let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    let _ = ws.close(Some(frame));
     // Wait for the peer's close frame (closing with unread data in the socket would send RST and
     // could destroy our close frame before the peer reads it), but not for ever.
-    ws.get_mut().bound_reads(limits.close_timeout);
+    ws.get_mut().set_timeouts(Some(limits.close_timeout), Some(limits.close_timeout));
+    let _ = ws.close(Some(frame));
     let deadline = std::time::Instant::now() + limits.close_timeout;
     while std::time::Instant::now() < deadline {
         if ws.read().is_err() {
@@ -174,4 +176,13 @@ fn fail<S: BoundedReads>(ws: &mut Ws<S>, error: &tungstenite::Error, limits: &Li
         }
     }
     Ending::WeClosed(code, reason)
+}
+
+fn cast_off<S: Timeouts>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
+    let reason = limits.slow_reader_reason();
+    let frame = CloseFrame { code: TCloseCode::from(SLOW_READER_CODE.0), reason: reason.clone().into() };
+    ws.get_mut().set_timeouts(Some(limits.close_timeout), Some(limits.close_timeout));
+    let _ = ws.close(Some(frame));
+    let _ = ws.flush();
+    Ending::WeClosed(SLOW_READER_CODE, reason)
 }

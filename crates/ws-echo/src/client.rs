@@ -12,7 +12,7 @@ use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
 
-use crate::{Error, Limits};
+use crate::{Error, Limits, TungsteniteConfig};
 
 /// The key from RFC 6455 §1.3, whose accept value the RFC works out: the demo uses it so the
 /// transcript matches the RFC's example.

@@ -6,8 +6,8 @@
 //! the right close code, because a teaching server that falls over teaches the wrong lesson.
 //!
 //! # Layout
-//! - [`limits`]: the limits every server here applies, as named constants with the reason for
-//!   each value, and the mapping from tungstenite's errors to close codes.
+//! - [`limits`]: the limits (shared with every server through the `guard` crate) as tungstenite's
+//!   configuration, and the mapping from tungstenite's errors to close codes.
 //! - [`accept`]: the server's side of the handshake, on top of `wire::handshake`, with an HTTP
 //!   error for every refusal (tokio-tungstenite's own `accept_async` just closes the socket).
 //! - [`server`]: the async echo server on tokio-tungstenite.
@@ -24,7 +24,7 @@ pub mod demo;
 pub mod limits;
 pub mod server;
 
-pub use limits::Limits;
+pub use limits::{Limits, TungsteniteConfig};
 
 /// The path the echo answers on, here and in the book server.
 pub const PATH: &str = "/ws/echo";

@@ -1,77 +1,29 @@
-//! Limits, each a named constant with the reason for its value, and what happens at each one.
+//! The limits, as tungstenite needs them: its configuration, and its errors as close codes.
 //!
-//! | limit | default | what happens beyond it |
-//! | --- | --- | --- |
-//! | [`MAX_MESSAGE`] | 64 KiB | close 1009 (message too big) |
-//! | [`MAX_HEAD`] | 8 KiB | `431 Request Header Fields Too Large` |
-//! | [`HANDSHAKE_TIMEOUT`] | 10 s | `408 Request Timeout`, connection closed |
-//! | [`CLOSE_TIMEOUT`] | 5 s | the TCP connection is dropped without waiting for the peer |
-//! | [`MAX_CONNECTIONS`] | 1,024 | `503 Service Unavailable` before the upgrade |
-//! | [`READ_BUFFER`] | 4 KiB | (not a limit: the size of each socket's read buffer) |
-
-use std::time::Duration;
+//! The limits themselves (their values, their reasons, the answer past each one) live in the
+//! `guard` crate, shared by every server in the workspace; they are re-exported here so the echo
+//! chapter can name them. What is tungstenite's own stays here:
+//! - [`TungsteniteConfig::websocket_config`]: the limits as a `WebSocketConfig`;
+//! - [`close_code_for`]: the close code each tungstenite error deserves.
 
 use tungstenite::protocol::WebSocketConfig;
 use wire::CloseCode;
 
-/// Largest message the echo accepts. Chat lines and JSON updates are far smaller; 64 KiB keeps a
-/// thousand clients each holding a full message to 64 MiB of memory. tungstenite's own default
-/// is 64 MiB, which one hostile client could use to make the server allocate that much.
-pub const MAX_MESSAGE: usize = 64 * 1024;
+pub use guard::Limits;
+pub use guard::limits::{
+    CLOSE_TIMEOUT, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, MAX_MESSAGE, READ_BUFFER,
+    SEND_TIMEOUT, SLOW_READER_CODE,
+};
 
-/// Largest HTTP request head. Browsers send well under 2 KiB without cookies; 8 KiB is the
-/// common server default (nginx's `large_client_header_buffers` line size).
-pub const MAX_HEAD: usize = 8 * 1024;
-
-/// How long a client may take to send its upgrade request. A client that dribbles its head a
-/// byte at a time would otherwise hold a connection forever (a "slowloris"); tokio-tungstenite
-/// has no timeout of its own.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long to wait for the peer's answer to our close frame before dropping the connection
-/// (RFC 6455 §7.1.1 leaves the time to the implementation; Node's `ws` waits 30 s).
-pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Most connections served at once; further clients get `503` before any upgrade.
-pub const MAX_CONNECTIONS: usize = 1024;
-
-/// Each socket's read buffer. tungstenite's default is 128 KiB per socket, which is most of the
-/// memory an idle connection costs; 4 KiB holds any small message in one read.
-pub const READ_BUFFER: usize = 4 * 1024;
-
-/// The limits one server applies. [`Limits::default`] uses the constants above.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// See [`MAX_MESSAGE`].
-    pub max_message: usize,
-    /// See [`MAX_HEAD`].
-    pub max_head: usize,
-    /// See [`HANDSHAKE_TIMEOUT`].
-    pub handshake_timeout: Duration,
-    /// See [`CLOSE_TIMEOUT`].
-    pub close_timeout: Duration,
-    /// See [`MAX_CONNECTIONS`].
-    pub max_connections: usize,
-    /// See [`READ_BUFFER`].
-    pub read_buffer: usize,
+/// The limits as tungstenite's configuration.
+pub trait TungsteniteConfig {
+    /// tungstenite's configuration for these limits: the largest message and frame, and the
+    /// size of each socket's read buffer.
+    fn websocket_config(&self) -> WebSocketConfig;
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_message: MAX_MESSAGE,
-            max_head: MAX_HEAD,
-            handshake_timeout: HANDSHAKE_TIMEOUT,
-            close_timeout: CLOSE_TIMEOUT,
-            max_connections: MAX_CONNECTIONS,
-            read_buffer: READ_BUFFER,
-        }
-    }
-}
-
-impl Limits {
-    /// tungstenite's configuration for these limits.
-    pub fn websocket_config(&self) -> WebSocketConfig {
+impl TungsteniteConfig for Limits {
+    fn websocket_config(&self) -> WebSocketConfig {
         WebSocketConfig::default()
             .max_message_size(Some(self.max_message))
             .max_frame_size(Some(self.max_message))

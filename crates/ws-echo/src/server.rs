@@ -7,15 +7,18 @@
 //! - close: tungstenite queues the answering close frame; we keep reading so that it is written,
 //!   and the next read reports the end (RFC 6455 §7.1.1: then the server closes TCP first);
 //! - an error: answered with the close code it deserves (1002, 1007, 1009), see
-//!   [`crate::limits::close_code_for`].
+//!   [`crate::limits::close_code_for`];
+//! - nothing for the idle timeout: close 1000 "idle"; a send the client does not take for the
+//!   send timeout (it stopped reading): close 1013 and the connection is dropped (the limits are
+//!   `guard`'s, shared by every server).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
+use guard::limits::{IDLE_CODE, SLOW_READER_CODE};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
@@ -24,8 +27,8 @@ use wire::CloseCode;
 
 use tungstenite::protocol::Role;
 
-use crate::accept::{handshake, refuse};
-use crate::{Limits, PATH};
+use crate::accept::handshake;
+use crate::{Limits, PATH, TungsteniteConfig};
 
 /// The port the standalone echo server listens on by default (9001, as the Autobahn test suite's
 /// examples use).
@@ -48,10 +51,17 @@ pub enum Ending {
     Dropped(String),
 }
 
-/// Serves the echo on `listener` at [`PATH`] until the listener fails.
+/// Serves the echo on `listener` at [`PATH`] until the listener fails. At most
+/// `limits.max_connections` at once; the next client is told `503` before any upgrade.
 pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
+    let slots = guard::Slots::new(limits.max_connections);
+    serve_with(listener, limits, slots).await
+}
+
+/// [`serve`], counting connections in `slots` (whose maximum applies), so a test can watch them
+/// come and go.
+pub async fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) -> std::io::Result<()> {
     let limits = Arc::new(limits);
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -63,21 +73,18 @@ pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()>
             }
         };
         let limits = limits.clone();
-        match slots.clone().try_acquire_owned() {
-            Ok(slot) => {
+        match slots.take() {
+            Some(slot) => {
                 tokio::spawn(async move {
                     handle(stream, peer, &limits).await;
                     drop(slot);
                 });
             }
-            Err(_) => {
+            None => {
+                let busy = slots.busy();
                 tokio::spawn(async move {
                     let mut stream = stream;
-                    let message = format!(
-                        "the server is at its limit of {} connections; try again soon",
-                        limits.max_connections
-                    );
-                    let _: Result<(), _> = refuse(&mut stream, 503, message).await;
+                    let _: Result<(), _> = guard::refuse::send_rejection(&mut stream, busy).await;
                 });
             }
         }
@@ -122,17 +129,19 @@ where
 {
     let mut peer_close = None;
     loop {
-        let message = match ws.next().await {
+        let message = match next_or_idle(&mut ws, limits).await {
+            // No frame for the idle timeout: close 1000 "idle".
+            Err(Idle) => return Box::pin(close(ws, IDLE_CODE, limits.idle_reason(), limits)).await,
             // The stream ends after the close handshake (or when the peer is gone).
-            None => {
+            Ok(None) => {
                 return match peer_close {
                     Some(code) => Ending::PeerClosed(code),
                     None => Ending::Dropped("the connection ended".into()),
                 };
             }
-            Some(Ok(message)) => message,
+            Ok(Some(Ok(message))) => message,
             // Boxed: the closing path is rare, so its state stays out of every connection's task.
-            Some(Err(e)) => return Box::pin(fail(ws, &e, limits)).await,
+            Ok(Some(Err(e))) => return Box::pin(fail(ws, &e, limits)).await,
         };
         let answer = match message {
             Message::Text(text) => Message::Text(text),
@@ -144,27 +153,71 @@ where
                 continue;
             }
         };
-        if let Err(e) = ws.send(answer).await {
-            return Box::pin(fail(ws, &e, limits)).await;
+        // A client that stopped reading makes this send wait; not for ever (guard's SEND_TIMEOUT).
+        match tokio::time::timeout(limits.send_timeout, ws.send(answer)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Box::pin(fail(ws, &e, limits)).await,
+            Err(_stalled) => return Box::pin(cast_off(ws, limits)).await,
         }
     }
 }
 // ANCHOR_END: echo
 
-/// Closes with the code an error deserves and waits (a bounded time) for the peer's answer.
-async fn fail<S>(mut ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
+/// The idle timeout ran out before the next frame.
+struct Idle;
+
+/// The next frame, as `ws.next()`, or [`Idle`] when none arrives within the idle timeout. Any
+/// frame counts, a ping too: a client that pings is there.
+async fn next_or_idle<S>(
+    ws: &mut WebSocketStream<S>,
+    limits: &Limits,
+) -> Result<Option<Result<Message, tungstenite::Error>>, Idle>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let Some(code) = crate::limits::close_code_for(error) else {
-        return Ending::Dropped(error.to_string());
-    };
-    let reason = short_reason(error);
+    match limits.idle_timeout {
+        Some(idle) => tokio::time::timeout(idle, ws.next()).await.map_err(|_| Idle),
+        None => Ok(ws.next().await),
+    }
+}
+
+/// Closes with the code an error deserves and waits (a bounded time) for the peer's answer.
+async fn fail<S>(ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    match crate::limits::close_code_for(error) {
+        Some(code) => close(ws, code, short_reason(error), limits).await,
+        None => Ending::Dropped(error.to_string()),
+    }
+}
+
+/// Sends a close frame and reads what the peer still sends until its close frame or the end,
+/// but not for longer than the close timeout.
+async fn close<S>(mut ws: WebSocketStream<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    let _ = ws.close(Some(frame)).await;
-    // Read what the peer still sends until its close frame or the end, but not forever.
-    let _ = tokio::time::timeout(limits.close_timeout, async { while ws.next().await.is_some() {} }).await;
+    let drain = async {
+        let _ = ws.close(Some(frame)).await;
+        while ws.next().await.is_some() {}
+    };
+    let _ = tokio::time::timeout(limits.close_timeout, drain).await;
     Ending::WeClosed(code, reason)
+}
+
+/// Gives up on a client that stopped reading: close 1013 "try again later" if the frame still
+/// goes out within the close timeout, then the connection is dropped. Nothing more is queued for
+/// it, so it costs no more memory than it already did.
+pub(crate) async fn cast_off<S>(mut ws: WebSocketStream<S>, limits: &Limits) -> Ending
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let reason = limits.slow_reader_reason();
+    let frame = CloseFrame { code: TCloseCode::from(SLOW_READER_CODE.0), reason: reason.clone().into() };
+    let _ = tokio::time::timeout(limits.close_timeout, ws.close(Some(frame))).await;
+    Ending::WeClosed(SLOW_READER_CODE, reason)
 }
 
 /// The close reason: the error in words, cut to fit a control frame (≤ 123 bytes of reason).

@@ -34,6 +34,11 @@ pub struct ClientConnection {
 
     // true if the connection goes through SSL
     secure: bool,
+
+    // DUPLEX PATCH (PATCHES.md, 2): the connection's timeouts and limits, and how many requests
+    // it has carried (an idle kept-alive connection is closed silently, not with a 408).
+    timing: std::sync::Arc<crate::limits::Timing>,
+    served: usize,
 }
 
 /// Error that can happen when reading a request.
@@ -44,13 +49,18 @@ enum ReadError {
     /// the client sent an unrecognized `Expect` header
     ExpectationFailed(HTTPVersion),
     ReadIoError(IoError),
+    // DUPLEX PATCH (PATCHES.md, 4): the head grew past `Limits::max_head`.
+    HeadTooLarge,
+    // DUPLEX PATCH (PATCHES.md, 10): a byte that no HTTP/1.1 head contains.
+    NotHttp,
 }
 
 impl ClientConnection {
     /// Creates a new `ClientConnection` that takes ownership of the `TcpStream`.
-    pub fn new(
+    pub(crate) fn new(
         write_socket: RefinedTcpStream,
         mut read_socket: RefinedTcpStream,
+        timing: std::sync::Arc<crate::limits::Timing>,
     ) -> ClientConnection {
         let remote_addr = read_socket.peer_addr();
         let secure = read_socket.secure();
@@ -65,6 +75,8 @@ impl ClientConnection {
             next_header_source: first_header,
             no_more_requests: false,
             secure,
+            timing,
+            served: 0,
         }
     }
 
@@ -77,22 +89,42 @@ impl ClientConnection {
     ///
     /// Reads until `CRLF` is reached. The next read will start
     ///  at the first byte of the new line.
-    fn read_next_line(&mut self) -> IoResult<AsciiString> {
+    fn read_next_line(&mut self, head_bytes: &mut usize) -> Result<AsciiString, ReadError> {
         let mut buf = Vec::new();
         let mut prev_byte_was_cr = false;
+        let max_head = self.timing.limits().max_head;
 
         loop {
             let byte = self.next_header_source.by_ref().bytes().next();
 
             let byte = match byte {
-                Some(b) => b?,
-                None => return Err(IoError::new(ErrorKind::ConnectionAborted, "Unexpected EOF")),
+                Some(b) => b.map_err(ReadError::ReadIoError)?,
+                None => {
+                    return Err(ReadError::ReadIoError(IoError::new(
+                        ErrorKind::ConnectionAborted,
+                        "Unexpected EOF",
+                    )))
+                }
             };
+
+            // DUPLEX PATCH (PATCHES.md, 4): upstream read lines of any length: a client that
+            // never sent CRLF made the server hold everything it sent.
+            *head_bytes += 1;
+            if *head_bytes > max_head {
+                return Err(ReadError::HeadTooLarge);
+            }
 
             if byte == b'\n' && prev_byte_was_cr {
                 buf.pop(); // removing the '\r'
-                return AsciiString::from_ascii(buf)
-                    .map_err(|_| IoError::new(ErrorKind::InvalidInput, "Header is not in ASCII"));
+                // DUPLEX PATCH (PATCHES.md, 10): a line that is not ASCII gets 400, not a silent close.
+                return AsciiString::from_ascii(buf).map_err(|_| ReadError::NotHttp);
+            }
+
+            // DUPLEX PATCH (PATCHES.md, 10): upstream waited for CRLF whatever came before it, so
+            // bytes that are not HTTP at all (a TLS hello sent to a plain port) were held until
+            // the head timeout. A control byte other than tab, CR and LF is never in a head.
+            if (byte < 0x20 && !matches!(byte, b'\t' | b'\r' | b'\n')) || byte == 0x7f {
+                return Err(ReadError::NotHttp);
             }
 
             prev_byte_was_cr = byte == b'\r';
@@ -104,10 +136,31 @@ impl ClientConnection {
     /// Reads a request from the stream.
     /// Blocks until the header has been read.
     fn read(&mut self) -> Result<Request, ReadError> {
+        // DUPLEX PATCH (PATCHES.md, 2): the whole head is due within `head_timeout`, counted from
+        // when the previous request's body is done with the connection (its reads have their own
+        // timeout, and share the socket).
+        // DUPLEX PATCH (PATCHES.md, 9): one request at a time. Upstream read pipelined requests as
+        // fast as they came and queued them all: a client that pipelines without reading filled
+        // the queue and tied up every worker, each waiting its turn to write to a client that
+        // never read. Now the next request is read only once the previous response is written.
+        let mut writer = self.sink.next().unwrap();
+        writer.wait_turn();
+        self.next_header_source.wait_turn();
+        self.timing.start_head();
+        let mut head_bytes = 0;
         let (method, path, version, headers) = {
             // reading the request line
             let (method, path, version) = {
-                let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                let line = match self.read_next_line(&mut head_bytes) {
+                    // An idle kept-alive connection that times out before its next request is
+                    // closed without a 408: no request was made, so none is answered.
+                    Err(ReadError::ReadIoError(e))
+                        if e.kind() == ErrorKind::TimedOut && head_bytes == 0 && self.served > 0 =>
+                    {
+                        return Err(ReadError::ReadIoError(IoError::new(ErrorKind::Other, "idle")))
+                    }
+                    other => other?,
+                };
 
                 parse_request_line(
                     line.as_str().trim(), // TODO: remove this conversion
@@ -118,7 +171,7 @@ impl ClientConnection {
             let headers = {
                 let mut headers = Vec::new();
                 loop {
-                    let line = self.read_next_line().map_err(ReadError::ReadIoError)?;
+                    let line = self.read_next_line(&mut head_bytes)?;
 
                     if line.is_empty() {
                         break;
@@ -136,8 +189,10 @@ impl ClientConnection {
             (method, path, version, headers)
         };
 
-        // building the writer for the request
-        let writer = self.sink.next().unwrap();
+        // DUPLEX PATCH (PATCHES.md, 2): body reads each wait at most `read_timeout`.
+        self.timing.start_body();
+        self.served += 1;
+
 
         // follow-up for next potential request
         let mut data_source = self.source.next().unwrap();
@@ -150,9 +205,12 @@ impl ClientConnection {
             path,
             version.clone(),
             headers,
-            *self.remote_addr.as_ref().unwrap(),
+            // DUPLEX PATCH (PATCHES.md, 6): upstream unwrapped this, and `peer_addr` fails for a
+            // client that sent its request and reset the connection before it was accepted.
+            self.remote_addr.as_ref().ok().copied().flatten(),
             data_source,
             writer,
+            Some(self.timing.clone()),
         )
         .map_err(|e| {
             use crate::request;
@@ -175,7 +233,7 @@ impl Iterator for ClientConnection {
     /// Blocks until the next Request is available.
     /// Returns None when no new Requests will come from the client.
     fn next(&mut self) -> Option<Request> {
-        use crate::{Response, StatusCode};
+        use crate::{Header, Response, StatusCode};
 
         // the client sent a "connection: close" header in this previous request
         //  or is using HTTP 1.0, meaning that no new request will come
@@ -211,6 +269,41 @@ impl Iterator for ClientConnection {
                         .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
                         .ok();
                     return None; // closing the connection
+                }
+
+                // DUPLEX PATCH (PATCHES.md, 10): `400` and close, at once.
+                Err(ReadError::NotHttp) => {
+                    let writer = self.sink.next().unwrap();
+                    let response = Response::from_string("this is not an HTTP/1.1 request\n")
+                        .with_status_code(StatusCode(400));
+                    let close = Header::from_bytes(&b"Connection"[..], &b"close"[..]).ok();
+                    let response = match close {
+                        Some(h) => response.with_header(h),
+                        None => response,
+                    };
+                    response
+                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                        .ok();
+                    return None;
+                }
+
+                // DUPLEX PATCH (PATCHES.md, 4): `431` and close.
+                Err(ReadError::HeadTooLarge) => {
+                    let writer = self.sink.next().unwrap();
+                    let response = Response::from_string(format!(
+                        "the request head is larger than {} bytes\n",
+                        self.timing.limits().max_head
+                    ))
+                    .with_status_code(StatusCode(431));
+                    let close = Header::from_bytes(&b"Connection"[..], &b"close"[..]).ok();
+                    let response = match close {
+                        Some(h) => response.with_header(h),
+                        None => response,
+                    };
+                    response
+                        .raw_print(writer, HTTPVersion(1, 1), &[], false, None)
+                        .ok();
+                    return None;
                 }
 
                 Err(ReadError::ExpectationFailed(ver)) => {

@@ -95,6 +95,15 @@ impl Connection {
         }
     }
 
+    /// DUPLEX PATCH (PATCHES.md, 2): a handle on the TCP socket, for its options.
+    pub(crate) fn tcp_clone(&self) -> Option<TcpStream> {
+        match self {
+            Self::Tcp(s) => s.try_clone().ok(),
+            #[cfg(unix)]
+            Self::Unix(_) => None,
+        }
+    }
+
     pub(crate) fn try_clone(&self) -> std::io::Result<Self> {
         match self {
             Self::Tcp(s) => s.try_clone().map(Self::from),

@@ -88,10 +88,11 @@
 //! let _ = request.respond(response);
 //! ```
 #![forbid(unsafe_code)]
+// DUPLEX PATCH (PATCHES.md, 8): newer compilers warn about two unused items of 0.12.0; as a path
+// dependency those warnings would show in every build of the workspace.
+#![allow(warnings, clippy::all)]
 #![deny(rust_2018_idioms)]
 #![allow(clippy::match_like_matches_macro)]
-// Duplex: a vendored dependency, built as it was released; its warnings are not ours to fix.
-#![allow(warnings, clippy::all)]
 
 #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
 use zeroize::Zeroizing;
@@ -101,7 +102,7 @@ use std::io::Error as IoError;
 use std::io::ErrorKind as IoErrorKind;
 use std::io::Result as IoResult;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -117,10 +118,13 @@ pub use connection::{ConfigListenAddr, ListenAddr, Listener};
 pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
+// DUPLEX PATCH (PATCHES.md): the limits a server applies to every connection.
+pub use limits::Limits;
 
 mod client;
 mod common;
 mod connection;
+mod limits;
 mod request;
 mod response;
 mod ssl;
@@ -162,6 +166,37 @@ impl From<Request> for Message {
 }
 
 // this trait is to make sure that Server implements Share and Send
+/// DUPLEX PATCH (PATCHES.md, 3): one open connection, counted while its task runs.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(open: &Arc<AtomicUsize>) -> OpenConnection {
+        open.fetch_add(1, Relaxed);
+        OpenConnection(open.clone())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
+/// DUPLEX PATCH (PATCHES.md, 3): the answer past the connection cap.
+fn refuse_busy(sock: Connection, max: usize) {
+    use std::io::Write;
+    let body = format!("the server is at its limit of {} connections; try again soon\n", max);
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        body.len(),
+        body
+    );
+    let mut sock = sock;
+    let _ = sock.write_all(response.as_bytes());
+    let _ = sock.shutdown(Shutdown::Write);
+}
+
 #[doc(hidden)]
 trait MustBeShareDummy: Sync + Send {}
 #[doc(hidden)]
@@ -245,6 +280,16 @@ impl Server {
         listener: L,
         ssl_config: Option<SslConfig>,
     ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
+        Self::from_listener_with_limits(listener, ssl_config, Limits::default())
+    }
+
+    /// DUPLEX PATCH (PATCHES.md): [`Server::from_listener`] with chosen [`Limits`] (the other
+    /// constructors use `Limits::default()`).
+    pub fn from_listener_with_limits<L: Into<Listener>>(
+        listener: L,
+        ssl_config: Option<SslConfig>,
+        limits: Limits,
+    ) -> Result<Server, Box<dyn Error + Send + Sync + 'static>> {
         let listener = listener.into();
         // building the "close" variable
         let close_trigger = Arc::new(AtomicBool::new(false));
@@ -285,6 +330,7 @@ impl Server {
         // and ClientConnection objects are pushed in the messages queue
         let messages = MessagesQueue::with_capacity(8);
 
+        let open = Arc::new(AtomicUsize::new(0));
         let inside_close_trigger = close_trigger.clone();
         let inside_messages = messages.clone();
         thread::spawn(move || {
@@ -296,7 +342,15 @@ impl Server {
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
                         use util::RefinedTcpStream;
-                        let (read_closable, write_closable) = match ssl {
+                        // DUPLEX PATCH (PATCHES.md, 3): at the cap, `503` from this thread (a
+                        // short write into an empty send buffer) and close; no thread is spent.
+                        if open.load(Relaxed) >= limits.max_connections {
+                            refuse_busy(sock, limits.max_connections);
+                            continue;
+                        }
+                        // DUPLEX PATCH (PATCHES.md, 2): the connection's timeouts.
+                        let timing = limits::Timing::new(sock.tcp_clone(), limits.clone());
+                        let (mut read_closable, mut write_closable) = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]
                             Some(ref ssl) => {
@@ -313,7 +367,9 @@ impl Server {
                             Some(ref _ssl) => unreachable!(),
                         };
 
-                        Ok(ClientConnection::new(write_closable, read_closable))
+                        read_closable.set_timing(timing.clone());
+                        write_closable.set_timing(timing.clone());
+                        Ok(ClientConnection::new(write_closable, read_closable, timing))
                     }
                     Err(e) => Err(e),
                 };
@@ -322,7 +378,9 @@ impl Server {
                     Ok(client) => {
                         let messages = inside_messages.clone();
                         let mut client = Some(client);
+                        let counted = OpenConnection::new(&open);
                         tasks_pool.spawn(Box::new(move || {
+                            let _counted = &counted;
                             if let Some(client) = client.take() {
                                 // Synchronization is needed for HTTPS requests to avoid a deadlock
                                 if client.secure() {
@@ -340,10 +398,13 @@ impl Server {
                         }));
                     }
 
+                    // DUPLEX PATCH (PATCHES.md, 5): upstream pushed the error to `recv` and
+                    // stopped accepting for good, so one `EMFILE` (too many open files) ended
+                    // the server. Now it waits a moment for descriptors to be freed and goes on.
                     Err(e) => {
                         log::error!("Error accepting new client: {}", e);
-                        inside_messages.push(e.into());
-                        break;
+                        thread::sleep(Duration::from_millis(20));
+                        continue;
                     }
                 }
             }

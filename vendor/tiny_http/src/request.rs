@@ -74,6 +74,9 @@ pub struct Request {
 
     // If Some, a message must be sent after responding
     notify_when_responded: Option<Sender<()>>,
+
+    // DUPLEX PATCH (PATCHES.md, 2, 7): the connection's timeouts, and its socket.
+    timing: Option<std::sync::Arc<crate::limits::Timing>>,
 }
 
 struct NotifyOnDrop<R> {
@@ -135,6 +138,7 @@ pub fn new_request<R, W>(
     remote_addr: Option<SocketAddr>,
     mut source_data: R,
     writer: W,
+    timing: Option<std::sync::Arc<crate::limits::Timing>>,
 ) -> Result<Request, RequestCreationError>
 where
     R: Read + Send + 'static,
@@ -213,6 +217,14 @@ where
             Box::new(Cursor::new(buffer)) as Box<dyn Read + Send + 'static>
         } else {
             let (data_reader, _) = EqualReader::new(source_data, content_length); // TODO:
+            // DUPLEX PATCH (PATCHES.md, 1): drain a small unread rest, close on a large one.
+            let data_reader = match &timing {
+                Some(timing) => {
+                    let closer = timing.clone();
+                    data_reader.with_drain_limit(timing.limits().max_drain, Box::new(move || closer.stop_reading()))
+                }
+                None => data_reader,
+            };
             Box::new(FusedReader::new(data_reader)) as Box<dyn Read + Send + 'static>
         }
     } else if transfer_encoding.is_some() {
@@ -238,6 +250,7 @@ where
         body_length: content_length,
         must_send_continue: expects_continue,
         notify_when_responded: None,
+        timing,
     })
 }
 
@@ -288,6 +301,14 @@ impl Request {
     /// Note that this is gathered from the socket. If you receive the request from a proxy,
     /// this function will return the address of the proxy and not the address of the actual
     /// user.
+    /// DUPLEX PATCH (PATCHES.md, 7): a handle on the connection's TCP socket (`None` for a Unix
+    /// socket), to set its timeouts or shut it down, for instance after [`Request::upgrade`],
+    /// whose stream hides the socket. Read and write through the request or the upgraded
+    /// stream, not through this handle: they may hold bytes the socket no longer has.
+    pub fn socket(&self) -> Option<std::net::TcpStream> {
+        self.timing.as_ref().and_then(|t| t.socket())
+    }
+
     #[inline]
     pub fn remote_addr(&self) -> Option<&SocketAddr> {
         self.remote_addr.as_ref()
@@ -308,6 +329,13 @@ impl Request {
         response: Response<R>,
     ) -> Box<dyn ReadWrite + Send> {
         use crate::util::CustomStream;
+
+        // DUPLEX PATCH (PATCHES.md, 7): the upgraded connection is the application's: our read
+        // timeout is cleared (the write timeout stays until the application changes it, through
+        // `Request::socket`).
+        if let Some(timing) = &self.timing {
+            timing.upgraded();
+        }
 
         response
             .raw_print(

@@ -11,7 +11,8 @@ use tokio::net::TcpListener;
 ///
 /// It listens at ws://HOST:PORT/ws/heartbeat. Every INTERVAL seconds it pings each client; a
 /// client that leaves MISSED pings in a row unanswered is dropped without a close frame (it could
-/// not answer one). A client that sends no message for IDLE seconds is closed with 1000. Ctrl-C
+/// not answer one). A client that sends no message (pings do not count) for --idle-timeout seconds is
+/// closed with 1000. Ctrl-C
 /// closes every connection with 1001 (going away) before the server exits.
 ///
 /// Watch it through the Tap: `just tap 127.0.0.1:9005 127.0.0.1:9004`, then
@@ -31,9 +32,8 @@ struct Args {
     /// Unanswered pings in a row before a client is dropped.
     #[arg(long, default_value_t = config::MAX_MISSED)]
     missed: u32,
-    /// Seconds without a message before a client is closed with 1000 (0: never).
-    #[arg(long, default_value_t = config::IDLE_TIMEOUT.as_secs_f64())]
-    idle: f64,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 #[tokio::main]
@@ -48,9 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let seconds =
         |s: f64, what: &str| Duration::try_from_secs_f64(s).map_err(|e| anyhow::anyhow!("--{what} {s}: {e}"));
     let heartbeat = Heartbeat::new(seconds(args.interval, "interval")?, args.missed);
-    let idle = seconds(args.idle, "idle")?;
-    let settings =
-        Settings { heartbeat, idle_timeout: (!idle.is_zero()).then_some(idle), ..Settings::default() };
+    let settings = Settings { heartbeat, limits: args.limits.limits() };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await

@@ -31,6 +31,8 @@ struct Args {
     /// Most requests that may wait at once (long polls, streams); one more gets 503.
     #[arg(long, default_value_t = http_polling::limits::MAX_WAITERS)]
     max_waiters: usize,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,12 +43,14 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = Limits { max_waiters: args.max_waiters, ..Limits::default() };
+    let connections = args.limits.limits();
+    let limits =
+        Limits { max_waiters: args.max_waiters, max_body: connections.max_body, ..Limits::default() };
     let feed = Arc::new(Feed::new(limits.history));
     let address = format!("{}:{}", args.host, args.port);
     let listener = std::net::TcpListener::bind(&address)
         .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
-    let running = server::start(listener, Service::new(feed.clone(), limits))?;
+    let running = server::start_with(listener, Service::new(feed.clone(), limits), &connections)?;
     println!("feed server at http://{}/ (try: curl -N http://{}/events)", running.addr(), running.addr());
     if args.tick > 0 {
         std::thread::spawn(move || {

@@ -44,6 +44,8 @@ struct Cli {
     /// `one-port attacker`.
     #[arg(long)]
     unchecked: bool,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 #[derive(Subcommand)]
@@ -94,6 +96,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         admission = admission.allow_origin(origin);
     }
     let mut config = Config::new(admission);
+    config.limits = cli.limits.limits();
     if cli.unchecked {
         config.guard = Guard::Unchecked;
     }

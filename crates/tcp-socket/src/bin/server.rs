@@ -1,7 +1,7 @@
 //! `tcp-echo-server`: the chapter's TCP echo, standalone.
 
 use clap::Parser;
-use tcp_socket::echo::{DEFAULT_PORT, Framing, serve};
+use tcp_socket::echo::{DEFAULT_PORT, Framing, serve_with};
 use tokio::net::TcpListener;
 
 /// A TCP echo server: whatever arrives goes back.
@@ -23,6 +23,8 @@ struct Args {
     /// How messages are delimited.
     #[arg(long, value_enum, default_value_t = Framing::Raw)]
     framing: Framing,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 #[tokio::main]
@@ -39,6 +41,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
     println!("{} TCP echo at {}", args.framing, listener.local_addr()?);
-    serve(listener, args.framing).await?;
+    let limits = args.limits.limits();
+    let slots = guard::Slots::new(limits.max_connections);
+    serve_with(listener, args.framing, limits, slots).await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use tokio::net::TcpListener;
-use ws_by_hand::{Limits, PATH, limits, server};
+use ws_by_hand::{PATH, server};
 
 /// A WebSocket echo server written without a WebSocket library: a TCP stream and the wire codec.
 ///
@@ -20,13 +20,8 @@ struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = server::DEFAULT_PORT)]
     port: u16,
-    /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
-    #[arg(long, default_value_t = limits::MAX_MESSAGE)]
-    max_message: usize,
-    /// Most connections served at once; further clients are told `503` before any upgrade.
-    /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
-    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
-    max_connections: usize,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 #[tokio::main]
@@ -38,8 +33,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits =
-        Limits { max_message: args.max_message, max_connections: args.max_connections, ..Limits::default() };
+    let limits = args.limits.limits();
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await

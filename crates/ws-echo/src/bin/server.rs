@@ -2,7 +2,6 @@
 
 use clap::Parser;
 use tokio::net::TcpListener;
-use ws_echo::limits;
 
 /// A WebSocket echo server: every text or binary message comes straight back.
 ///
@@ -19,17 +18,6 @@ struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = ws_echo::server::DEFAULT_PORT)]
     port: u16,
-    /// Largest message accepted, in bytes; larger ones are answered with close code 1009.
-    #[arg(long, default_value_t = limits::MAX_MESSAGE)]
-    max_message: usize,
-    /// Most connections served at once; further clients are told `503` before any upgrade.
-    /// Each connection needs a file descriptor, so more than ~1,000 also needs `ulimit -n`.
-    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
-    max_connections: usize,
-    /// Bytes tungstenite reads from the socket at a time, and the size of each connection's read
-    /// buffer once it has received something (tungstenite's own default is 131072).
-    #[arg(long, default_value_t = limits::READ_BUFFER)]
-    read_buffer: usize,
     /// Threads that run connections. 1, the default, is one event loop like Node's: no work
     /// moves between threads, so nothing is locked or handed over per message. More threads
     /// (tokio's multi-threaded runtime) pay off when one core is not enough.
@@ -38,6 +26,8 @@ struct Args {
     /// Use the blocking server (a thread per connection) instead of the async one.
     #[arg(long)]
     blocking: bool,
+    #[command(flatten)]
+    limits: guard::LimitArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,12 +38,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = ws_echo::Limits {
-        max_message: args.max_message,
-        max_connections: args.max_connections,
-        read_buffer: args.read_buffer,
-        ..Default::default()
-    };
+    let limits = args.limits.limits();
     let address = format!("{}:{}", args.host, args.port);
     if args.blocking {
         let listener = std::net::TcpListener::bind(&address)

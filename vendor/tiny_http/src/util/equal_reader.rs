@@ -15,6 +15,10 @@ where
     reader: R,
     size: usize,
     last_read_signal: Sender<IoResult<()>>,
+    // DUPLEX PATCH (PATCHES.md, 1): how much of an unread body may be drained, and what to do
+    // with the connection when more is left.
+    max_drain: usize,
+    on_abandon: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl<R> EqualReader<R>
@@ -28,9 +32,25 @@ where
             reader,
             size,
             last_read_signal: tx,
+            max_drain: usize::MAX,
+            on_abandon: None,
         };
 
         (r, rx)
+    }
+}
+
+impl<R> EqualReader<R>
+where
+    R: Read,
+{
+    /// DUPLEX PATCH (PATCHES.md, 1): an unread rest of at most `max_drain` bytes is drained when
+    /// the reader is dropped (so the connection can serve its next request); a larger rest is
+    /// not read at all, and `on_abandon` is called instead (it closes the connection).
+    pub fn with_drain_limit(mut self, max_drain: usize, on_abandon: Box<dyn FnOnce() + Send>) -> Self {
+        self.max_drain = max_drain;
+        self.on_abandon = Some(on_abandon);
+        self
     }
 }
 
@@ -64,12 +84,22 @@ where
     R: Read,
 {
     fn drop(&mut self) {
+        // DUPLEX PATCH (PATCHES.md, 1): upstream allocated `vec![0; remaining]` here, as large as
+        // the client's `Content-Length` said: `Content-Length: 99999999999999` aborted the whole
+        // process. Now: a fixed buffer, and a rest larger than `max_drain` is not read at all.
+        if self.size > self.max_drain {
+            if let Some(abandon) = self.on_abandon.take() {
+                abandon();
+            }
+            self.last_read_signal.send(Ok(())).ok();
+            return;
+        }
         let mut remaining_to_read = self.size;
+        let mut buf = [0u8; 4096];
 
         while remaining_to_read > 0 {
-            let mut buf = vec![0; remaining_to_read];
-
-            match self.reader.read(&mut buf) {
+            let want = remaining_to_read.min(buf.len());
+            match self.reader.read(&mut buf[..want]) {
                 Err(e) => {
                     self.last_read_signal.send(Err(e)).ok();
                     break;
@@ -108,6 +138,36 @@ mod tests {
         let mut string = String::new();
         org_reader.read_to_string(&mut string).unwrap();
         assert_eq!(string, " world");
+    }
+
+    #[test]
+    fn duplex_patch_a_huge_unread_rest_is_abandoned_not_allocated() {
+        use std::io::Cursor;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let flag = abandoned.clone();
+        let mut org_reader = Cursor::new(b"hello".to_vec());
+        {
+            let (reader, _) = EqualReader::new(org_reader.by_ref(), 99_999_999_999_999);
+            let _reader =
+                reader.with_drain_limit(64 * 1024, Box::new(move || flag.store(true, Ordering::SeqCst)));
+        }
+        assert!(abandoned.load(Ordering::SeqCst), "the connection is closed instead");
+        assert_eq!(org_reader.position(), 0, "nothing was read");
+    }
+
+    #[test]
+    fn duplex_patch_a_small_unread_rest_is_drained_in_pieces() {
+        use std::io::Cursor;
+
+        let mut org_reader = Cursor::new(vec![7u8; 10_000]);
+        {
+            let (reader, _) = EqualReader::new(org_reader.by_ref(), 9_000);
+            let _reader = reader.with_drain_limit(64 * 1024, Box::new(|| panic!("not abandoned")));
+        }
+        assert_eq!(org_reader.position(), 9_000);
     }
 
     #[test]

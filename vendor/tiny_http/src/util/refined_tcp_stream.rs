@@ -86,6 +86,8 @@ pub struct RefinedTcpStream {
     stream: Stream,
     close_read: bool,
     close_write: bool,
+    // DUPLEX PATCH (PATCHES.md, 2): the connection's read timeouts, applied before each read.
+    timing: Option<std::sync::Arc<crate::limits::Timing>>,
 }
 
 impl RefinedTcpStream {
@@ -101,15 +103,22 @@ impl RefinedTcpStream {
             stream: read,
             close_read: true,
             close_write: false,
+            timing: None,
         };
 
         let write = RefinedTcpStream {
             stream: write,
             close_read: false,
             close_write: true,
+            timing: None,
         };
 
         (read, write)
+    }
+
+    /// DUPLEX PATCH (PATCHES.md, 2): reads apply this connection's timeouts.
+    pub(crate) fn set_timing(&mut self, timing: std::sync::Arc<crate::limits::Timing>) {
+        self.timing = Some(timing);
     }
 
     /// Returns true if this struct wraps around a secure connection.
@@ -137,13 +146,22 @@ impl Drop for RefinedTcpStream {
 
 impl Read for RefinedTcpStream {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
-        self.stream.read(buf)
+        let Some(timing) = &self.timing else {
+            return self.stream.read(buf);
+        };
+        timing.before_read()?;
+        self.stream.read(buf).map_err(|e| timing.after_error(e))
     }
 }
 
 impl Write for RefinedTcpStream {
     fn write(&mut self, buf: &[u8]) -> IoResult<usize> {
-        self.stream.write(buf)
+        // DUPLEX PATCH (PATCHES.md, 2): a write that timed out leaves a response half written:
+        // the connection cannot carry another one, so it is closed.
+        self.stream.write(buf).map_err(|e| match &self.timing {
+            Some(timing) => timing.after_write_error(e),
+            None => e,
+        })
     }
 
     fn flush(&mut self) -> IoResult<()> {

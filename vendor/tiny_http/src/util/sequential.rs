@@ -110,6 +110,17 @@ impl<W: Write + Send> Iterator for SequentialWriterBuilder<W> {
     }
 }
 
+impl<R: Read + Send> SequentialReader<R> {
+    /// DUPLEX PATCH (PATCHES.md, 2): blocks until the reader before this one is done, so that
+    /// what happens next (the next head's deadline) starts when this reader's turn does.
+    pub fn wait_turn(&mut self) {
+        if let SequentialReaderInner::Waiting(ref mut recv) = self.inner {
+            let reader = recv.recv().unwrap();
+            self.inner = SequentialReaderInner::MyTurn(reader);
+        }
+    }
+}
+
 impl<R: Read + Send> Read for SequentialReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
         let mut reader = match self.inner {
@@ -121,6 +132,17 @@ impl<R: Read + Send> Read for SequentialReader<R> {
         let result = reader.read(buf);
         self.inner = SequentialReaderInner::MyTurn(reader);
         result
+    }
+}
+
+impl<W: Write + Send> SequentialWriter<W> {
+    /// DUPLEX PATCH (PATCHES.md, 9): blocks until the response before this one is written (or
+    /// abandoned).
+    pub fn wait_turn(&mut self) {
+        if let Some(v) = self.trigger.as_mut() {
+            let _ = v.recv();
+        }
+        self.trigger = None;
     }
 }
 

@@ -1,6 +1,6 @@
 //! Who may open a WebSocket: the credential check and the `Origin` check, in one place.
 //!
-//! An upgrade request never passes through the HTTP middleware (see [`crate::server`]), so
+//! An upgrade request never passes through the HTTP middleware (see the one-port chapter), so
 //! whatever the middleware guarantees for pages, the upgrade path must check again itself,
 //! before it answers `101`. [`Admission`] is that check, written once so that every server a
 //! browser can reach uses the same rules:
@@ -125,12 +125,13 @@ pub fn cookie(head: &Head, name: &str) -> Option<String> {
 pub struct Admission {
     sessions: Sessions,
     origins: Vec<String>,
+    same_host: bool,
 }
 
 impl Admission {
     /// Checks credentials against `sessions`; no origin is allowed until [`Admission::allow_origin`].
     pub fn new(sessions: Sessions) -> Admission {
-        Admission { sessions, origins: Vec::new() }
+        Admission { sessions, origins: Vec::new(), same_host: false }
     }
 
     /// Allows pages from `origin` (`scheme://host:port`, as browsers send it) to connect.
@@ -145,6 +146,16 @@ impl Admission {
         for host in ["127.0.0.1", "localhost", "[::1]"] {
             self.origins.push(format!("{scheme}://{host}:{port}"));
         }
+        self
+    }
+
+    /// Also allows a page whose origin is this very server, as the request's `Host` names it:
+    /// `Origin: http://H` with `Host: H`. A server that serves its own pages (the book server,
+    /// reached as `127.0.0.1:3000` or as a classroom address) allows itself this way without
+    /// knowing every name it is reached by. Only the host and port are compared, so a page of
+    /// the same host on another port is still another origin (RFC 6454 §4).
+    pub fn allow_same_host(mut self) -> Admission {
+        self.same_host = true;
         self
     }
 
@@ -175,6 +186,10 @@ impl Admission {
             return Ok(None);
         };
         if self.origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin)) {
+            return Ok(Some(origin.to_owned()));
+        }
+        let authority = origin.split_once("://").map(|(_, rest)| rest);
+        if self.same_host && authority.is_some() && authority == head.header("Host").map(str::trim) {
             return Ok(Some(origin.to_owned()));
         }
         Err(Rejection {
@@ -252,6 +267,17 @@ mod tests {
             assert_eq!(err.status, 401, "{headers:?}");
             assert_eq!(err.headers, vec![("WWW-Authenticate", "Bearer realm=\"one-port\"".to_owned())]);
         }
+    }
+
+    #[test]
+    fn a_server_allows_pages_from_itself_by_host_and_no_other_port() {
+        let admission = Admission::new(Sessions::new()).allow_same_host();
+        let own = head(&[("Origin", "http://127.0.0.1:3001")]);
+        assert!(admission.check_origin(&own).is_ok(), "the Host is 127.0.0.1:3001");
+        let other = head(&[("Origin", "http://127.0.0.1:4000")]);
+        assert_eq!(admission.check_origin(&other).unwrap_err().status, 403, "another port is another origin");
+        let evil = head(&[("Origin", "http://evil.example")]);
+        assert_eq!(admission.check_origin(&evil).unwrap_err().status, 403);
     }
 
     #[test]

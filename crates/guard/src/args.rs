@@ -1,0 +1,141 @@
+//! The same flags for the same limits on every server binary: `#[command(flatten)]` a
+//! [`LimitArgs`] into a binary's own arguments, then call [`LimitArgs::limits`].
+
+use std::time::Duration;
+
+use crate::limits::{self, Limits};
+
+/// The limits, as command-line flags (see `guard::limits` for the reason behind each default).
+#[derive(Clone, Debug, clap::Args)]
+#[command(
+    next_help_heading = "Limits (what one client may take; see the chapter \"When clients misbehave\")"
+)]
+pub struct LimitArgs {
+    /// Largest message (and frame) accepted, in bytes; a larger one is answered with close code
+    /// 1009 (message too big), or an error message on the TCP echoes.
+    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_MESSAGE)]
+    pub max_message: usize,
+    /// Largest HTTP request head, in bytes; a larger one gets `431 Request Header Fields Too
+    /// Large`.
+    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_HEAD)]
+    pub max_head: usize,
+    /// Largest HTTP request body, in bytes; a larger one gets `413 Content Too Large`.
+    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_BODY)]
+    pub max_body: usize,
+    /// Seconds a client may take to send its whole request head (an upgrade or any request);
+    /// then `408 Request Timeout` and the connection is closed. Stops a "slowloris".
+    #[arg(long, value_name = "SECONDS", default_value_t = limits::HANDSHAKE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    pub handshake_timeout: f64,
+    /// Seconds an open connection may go without a message from its client before it is closed
+    /// (WebSocket: close 1000 "idle"); 0 never closes an idle connection.
+    #[arg(long, value_name = "SECONDS", default_value_t = limits::IDLE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    pub idle_timeout: f64,
+    /// Seconds one write to a client may make no progress: a client that stopped reading is
+    /// then closed (WebSocket: close 1013 "try again later"), instead of growing a queue.
+    #[arg(long, value_name = "SECONDS", default_value_t = limits::SEND_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    pub send_timeout: f64,
+    /// Seconds to wait for the client's answer to our close frame before closing TCP anyway.
+    #[arg(long, value_name = "SECONDS", default_value_t = limits::CLOSE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    pub close_timeout: f64,
+    /// Most connections served at once; the next client gets `503 Service Unavailable` before any
+    /// upgrade (raw TCP: is closed at once). Each connection needs a file descriptor, so more
+    /// than ~1,000 may also need `ulimit -n`.
+    #[arg(long, value_name = "N", default_value_t = limits::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Bytes one read takes from a socket, and each connection's read buffer (tungstenite's own
+    /// default is 131072).
+    #[arg(long, value_name = "BYTES", default_value_t = limits::READ_BUFFER)]
+    pub read_buffer: usize,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        LimitArgs::from(&Limits::default())
+    }
+}
+
+impl From<&Limits> for LimitArgs {
+    fn from(limits: &Limits) -> Self {
+        LimitArgs {
+            max_message: limits.max_message,
+            max_head: limits.max_head,
+            max_body: limits.max_body,
+            handshake_timeout: limits.handshake_timeout.as_secs_f64(),
+            idle_timeout: limits.idle_timeout.unwrap_or_default().as_secs_f64(),
+            send_timeout: limits.send_timeout.as_secs_f64(),
+            close_timeout: limits.close_timeout.as_secs_f64(),
+            max_connections: limits.max_connections,
+            read_buffer: limits.read_buffer,
+        }
+    }
+}
+
+impl LimitArgs {
+    /// The limits these flags describe. (The values were checked when the flags were parsed.)
+    pub fn limits(&self) -> Limits {
+        let duration = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX);
+        let idle = duration(self.idle_timeout);
+        Limits {
+            max_message: self.max_message,
+            max_head: self.max_head,
+            max_body: self.max_body,
+            handshake_timeout: duration(self.handshake_timeout),
+            idle_timeout: (!idle.is_zero()).then_some(idle),
+            send_timeout: duration(self.send_timeout),
+            close_timeout: duration(self.close_timeout),
+            max_connections: self.max_connections.max(1),
+            read_buffer: self.read_buffer.max(1),
+        }
+    }
+}
+
+/// A number of seconds: finite, not negative.
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text.trim().parse().map_err(|e| format!("{text:?} is not a number of seconds: {e}"))?;
+    Duration::try_from_secs_f64(value).map_err(|e| format!("{text} seconds: {e}"))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        limits: LimitArgs,
+    }
+
+    #[test]
+    fn no_flags_give_the_default_limits() {
+        let cli = Cli::try_parse_from(["server"]).unwrap();
+        assert_eq!(cli.limits.limits(), Limits::default());
+    }
+
+    #[test]
+    fn flags_set_the_limits_and_zero_idle_means_never() {
+        let cli = Cli::try_parse_from([
+            "server",
+            "--max-message",
+            "10",
+            "--idle-timeout",
+            "0",
+            "--send-timeout",
+            "0.5",
+        ])
+        .unwrap();
+        let limits = cli.limits.limits();
+        assert_eq!(limits.max_message, 10);
+        assert_eq!(limits.idle_timeout, None);
+        assert_eq!(limits.send_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_negative_or_absurd_duration_is_refused_when_parsing() {
+        assert!(Cli::try_parse_from(["server", "--handshake-timeout", "-1"]).is_err());
+        assert!(Cli::try_parse_from(["server", "--close-timeout", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["server", "--send-timeout", "1e300"]).is_err());
+    }
+}

@@ -1,0 +1,279 @@
+//! The patches to the vendored tiny_http 0.12.0 (`vendor/tiny_http/PATCHES.md`), each checked
+//! from outside, over real loopback sockets, the way a hostile client would meet them.
+//!
+//! Nothing here measures time: timeouts are short so the tests are quick, and every wait is for
+//! a condition (an answer, the end of a connection) with a generous upper bound.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tiny_http::{Limits, Response, Server};
+
+/// The longest any test waits for an answer: far more than any of them needs.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A tiny_http server on a free port with `limits`, answering every request with `handler` on
+/// two worker threads. It runs until the test process ends.
+fn serve(limits: Limits, handler: fn(tiny_http::Request)) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Arc::new(Server::from_listener_with_limits(listener, None, limits).unwrap());
+    for _ in 0..2 {
+        let server = server.clone();
+        std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                handler(request);
+            }
+        });
+    }
+    addr
+}
+
+fn ok(request: tiny_http::Request) {
+    let _ = request.respond(Response::from_string("ok"));
+}
+
+/// Answers 413 without reading the body, as the feed's publish handler does for a body too large.
+fn too_large(request: tiny_http::Request) {
+    let _ = request.respond(Response::from_string("too large").with_status_code(413));
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection.
+fn read_to_end(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Reads one response whose body is `ok`/`too large`-sized: until the text `needle` arrived.
+fn read_until(stream: &mut TcpStream, needle: &str) -> String {
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !String::from_utf8_lossy(&answer).contains(needle) {
+        let n = stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "the connection closed before {needle:?}: {:?}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn still_serving(addr: SocketAddr) {
+    let mut stream = connect(addr);
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "a fresh client should be served: {answer}");
+}
+
+#[test]
+fn a_content_length_of_99999999999999_no_longer_aborts_the_process() {
+    // Unpatched, dropping the unread request allocated 99999999999999 bytes and the process
+    // aborted: this test binary would have died here.
+    let addr = serve(Limits::default(), too_large);
+    let mut stream = connect(addr);
+    stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999\r\n\r\nhello").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    let addr_ok = serve(Limits::default(), ok);
+    still_serving(addr_ok);
+}
+
+#[test]
+fn a_small_unread_body_is_drained_and_the_connection_serves_the_next_request() {
+    let addr = serve(Limits::default(), too_large);
+    let mut stream = connect(addr);
+    // Over 1,024 bytes, so tiny_http does not read it in advance: the drain on drop does.
+    let body = vec![b'x'; 5000];
+    let head = format!("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    read_until(&mut stream, "too large");
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(
+        answer.contains("HTTP/1.1 413 "),
+        "the second request was answered on the same connection: {answer}"
+    );
+}
+
+#[test]
+fn a_large_unread_body_closes_the_connection_instead_of_being_read() {
+    let limits = Limits { max_drain: 1000, ..Limits::default() };
+    let addr = serve(limits, too_large);
+    let mut stream = connect(addr);
+    stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n").unwrap();
+    // The server answers and closes without waiting for two megabytes that never come.
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+}
+
+#[test]
+fn a_head_that_does_not_arrive_in_time_gets_408() {
+    let limits = Limits { head_timeout: Duration::from_millis(200), ..Limits::default() };
+    let addr = serve(limits, ok);
+    let mut stream = connect(addr);
+    stream.write_all(b"GET / HTTP/1.1\r\nHost:").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}");
+    still_serving(addr);
+}
+
+#[test]
+fn a_head_dribbled_a_byte_at_a_time_gets_408_although_every_byte_is_quick() {
+    let limits = Limits { head_timeout: Duration::from_millis(300), ..Limits::default() };
+    let addr = serve(limits, ok);
+    let stream = connect(addr);
+    let reader = stream.try_clone().unwrap();
+    let dribbler = std::thread::spawn(move || {
+        let mut stream = stream;
+        // Each byte comes 20 ms after the last: no single read waits long, the head never ends.
+        for byte in std::iter::repeat_n(b'a', 2000) {
+            if stream.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let mut reader = reader;
+    let answer = read_until(&mut reader, "\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}");
+    let _ = reader.shutdown(std::net::Shutdown::Both);
+    dribbler.join().unwrap();
+}
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_without_a_408() {
+    let limits = Limits { head_timeout: Duration::from_millis(200), ..Limits::default() };
+    let addr = serve(limits, ok);
+    let mut stream = connect(addr);
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(!answer.contains("408"), "no request was pending, so none is answered: {answer}");
+}
+
+#[test]
+fn a_head_larger_than_the_limit_gets_431() {
+    let limits = Limits { max_head: 1024, ..Limits::default() };
+    let addr = serve(limits, ok);
+    let mut stream = connect(addr);
+    let head = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "y".repeat(4000));
+    let _ = stream.write_all(head.as_bytes());
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+    still_serving(addr);
+}
+
+#[test]
+fn a_line_that_never_ends_gets_431_not_all_of_the_memory() {
+    let limits = Limits { max_head: 1024, ..Limits::default() };
+    let addr = serve(limits, ok);
+    let mut stream = connect(addr);
+    // No CRLF, ever: unpatched, tiny_http kept every byte.
+    let _ = stream.write_all(&vec![b'G'; 64 * 1024]);
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+}
+
+#[test]
+fn past_the_connection_cap_a_client_gets_503_and_the_others_keep_their_places() {
+    let limits = Limits { max_connections: 2, ..Limits::default() };
+    let addr = serve(limits, ok);
+    // Two connections that have not sent their heads yet each hold a place.
+    let mut first = connect(addr);
+    let second = connect(addr);
+    // Let both be accepted: the first answers a request only once the server has it.
+    first.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    read_until(&mut first, "ok");
+    let mut third = connect(addr);
+    let answer = read_to_end(&mut third);
+    assert!(answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{answer}");
+    assert!(answer.contains("\r\nRetry-After: 5\r\n"), "{answer}");
+    drop(second);
+    first.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    assert!(read_to_end(&mut first).contains("ok"), "the first connection is still served");
+}
+
+#[test]
+fn an_upgrade_clears_the_read_timeout_and_hands_over_the_socket() {
+    fn upgrade(request: tiny_http::Request) {
+        let socket = request.socket().expect("a TCP connection has a socket handle");
+        let peer = request.remote_addr().copied();
+        let mut stream = request.upgrade("echo", Response::empty(101));
+        let cleared = socket.read_timeout().unwrap().is_none();
+        let same = socket.peer_addr().ok() == peer;
+        let _ = write!(stream, "cleared={cleared} same={same} end");
+        let _ = stream.flush();
+    }
+    let limits = Limits { read_timeout: Some(Duration::from_millis(100)), ..Limits::default() };
+    let addr = serve(limits, upgrade);
+    let mut stream = connect(addr);
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n").unwrap();
+    let answer = read_until(&mut stream, " end");
+    assert!(answer.contains("cleared=true same=true"), "{answer}");
+}
+
+#[test]
+fn a_body_that_stops_arriving_fails_the_read_instead_of_holding_the_thread() {
+    fn read_body(mut request: tiny_http::Request) {
+        let mut body = Vec::new();
+        let outcome = match request.as_reader().read_to_end(&mut body) {
+            Ok(_) => "read".to_owned(),
+            Err(e) => format!("{:?}", e.kind()),
+        };
+        let _ = request.respond(Response::from_string(outcome));
+    }
+    let limits = Limits { read_timeout: Some(Duration::from_millis(100)), ..Limits::default() };
+    let addr = serve(limits, read_body);
+    let mut stream = connect(addr);
+    stream.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nonly a little").unwrap();
+    let answer = read_until(&mut stream, "TimedOut");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+}
+
+#[test]
+fn bytes_that_are_not_http_get_400_at_once_not_at_the_head_timeout() {
+    // Unpatched, a TLS hello (no CRLF in it) waited for the rest of a line until the head timeout;
+    // with a 10-minute timeout this test would fail at the client's 20 s patience instead.
+    let limits = Limits { head_timeout: Duration::from_secs(600), ..Limits::default() };
+    let addr = serve(limits, ok);
+    let mut stream = connect(addr);
+    stream.write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer:?}");
+    still_serving(addr);
+}
+
+#[test]
+fn a_client_that_pipelines_without_reading_holds_one_request_not_the_whole_server() {
+    // Unpatched, every pipelined request was queued at once and each worker waited its turn to
+    // write to this client, which never reads: one client stalled every worker.
+    let limits = Limits { write_timeout: Some(Duration::from_secs(600)), ..Limits::default() };
+    fn big(request: tiny_http::Request) {
+        let _ = request.respond(Response::from_data(vec![b'z'; 256 * 1024]));
+    }
+    let addr = serve(limits, big);
+    let mut deaf = connect(addr);
+    let requests = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200);
+    deaf.write_all(&requests).unwrap();
+    // Both workers of `serve` would be stuck behind it; a second client is answered.
+    let mut other = connect(addr);
+    other.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    other.read_to_end(&mut answer).unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200 OK\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..64.min(answer.len())])
+    );
+    drop(deaf);
+}
