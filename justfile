@@ -132,10 +132,10 @@ hint N:
 
 # Measurements: every echo server against Node's `ws` (npm installs it locally), 5 runs, ~20 min; rewrites the book's tables (raises `ulimit -n` for 10,000 idle connections)
 bench *ARGS:
-    cargo build -q --release -p ws-echo -p ws-by-hand
+    cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run {{ARGS}}
 
 # Measurements, short, for a class (a minute or two): one run, 1 and 100 connections, 1,000 idle; writes into .bench-cache/quick
 bench-quick *ARGS:
-    cargo build -q --release -p ws-echo -p ws-by-hand
+    cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}

@@ -64,6 +64,15 @@ pub const SERVERS: &[Server] = &[
         launch: Launch::Rust { bin: "ws-by-hand-server", args: &[] },
         variant: false,
     },
+    Server {
+        key: "one-port",
+        // The book server is the project's one-port server with a plain echo: tiny_http answers
+        // the upgrade and a thread per WebSocket echoes (the chapter's `one-port` binary greets
+        // each client first, which the load client would take for a wrong echo).
+        label: "one-port: the book server (tiny_http + upgrade)",
+        launch: Launch::Rust { bin: "duplex", args: &[] },
+        variant: false,
+    },
     Server { key: NODE_WS, label: "Node.js `ws`", launch: Launch::Node, variant: false },
     Server {
         key: "async-2-threads",

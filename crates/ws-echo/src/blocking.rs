@@ -121,6 +121,11 @@ fn timed_out(error: &tungstenite::Error) -> bool {
     matches!(error, tungstenite::Error::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
+/// Whether a system call was interrupted by a signal before it did anything (`EINTR`).
+fn interrupted(error: &tungstenite::Error) -> bool {
+    matches!(error, tungstenite::Error::Io(e) if e.kind() == ErrorKind::Interrupted)
+}
+
 /// Echoes messages until the connection ends; the blocking twin of [`crate::server::echo`].
 pub fn echo<S: Timeouts>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
     ws.get_mut().set_timeouts(limits.idle_timeout, Some(limits.send_timeout));
@@ -134,6 +139,9 @@ pub fn echo<S: Timeouts>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
                     None => Ending::Dropped("the connection ended".into()),
                 };
             }
+            // A signal interrupted the system call (strace or a debugger attaching does that to a
+            // read with a timeout): nothing was lost, so read again.
+            Err(e) if interrupted(&e) => continue,
             // The read timeout is the idle timeout: no bytes for that long.
             Err(e) if timed_out(&e) => return close(ws, IDLE_CODE, limits.idle_reason(), limits),
             Err(e) => return fail(ws, &e, limits),
@@ -149,6 +157,8 @@ pub fn echo<S: Timeouts>(ws: &mut Ws<S>, limits: &Limits) -> Ending {
         };
         match ws.send(answer) {
             Ok(()) => {}
+            // The answer stays in tungstenite's queue; the next read writes it.
+            Err(e) if interrupted(&e) => {}
             // The write timeout is the send timeout: the client stopped reading.
             Err(e) if timed_out(&e) => return cast_off(ws, limits),
             Err(e) => return fail(ws, &e, limits),
