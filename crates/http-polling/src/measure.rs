@@ -1,7 +1,8 @@
 //! `compare-transports`: every mode delivers the same feed, measured.
 //!
 //! For each mode a fresh server is started with a Tap in front and one client behind it. A
-//! publisher adds `messages` messages at a fixed `rate`; the client records when each arrives.
+//! publisher adds `messages` messages, `rate` per second on average at random moments; the
+//! client records when each arrives.
 //! Latency is arrival minus publication, both read from the same clock in the same process.
 //! Bytes are what the Tap counted on the client's TCP connection in each direction, heads,
 //! handshakes and framing included, divided by the messages delivered.
@@ -53,7 +54,7 @@ impl std::fmt::Display for Mode {
 pub struct Config {
     /// Messages published per mode.
     pub messages: usize,
-    /// Messages per second.
+    /// Messages per second, on average.
     pub rate: f64,
     /// The modes, in the order of the table.
     pub modes: Vec<Mode>,
@@ -186,20 +187,51 @@ pub fn percentile(values: &[Duration], q: f64) -> Duration {
     values[rank - 1]
 }
 
-/// Publishes `n` messages at `rate` per second; returns when each was published.
+/// Publishes `n` messages, `rate` per second on average, at random moments (a Poisson process:
+/// the gaps are exponentially distributed); returns when each was published.
+///
+/// Random moments, because a real feed's messages come when they come. A publisher on a fixed
+/// beat meets a poller on a fixed beat at the same few phases every time (publishing every 50 ms
+/// and polling every 100 ms, every message waits one of two fixed delays), and short polling's
+/// delay would say more about the two beats than about polling. The generator is seeded, so every
+/// run publishes on the same schedule.
 fn publish(feed: &Feed, n: usize, rate: f64) -> Vec<(u64, Instant)> {
+    let mut random = SplitMix64(PUBLISH_SEED);
     let start = Instant::now();
+    let mut due = start;
     let mut published = Vec::with_capacity(n);
     for i in 0..n {
-        let due = start + Duration::from_secs_f64(i as f64 / rate);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
         let at = Instant::now();
         let message = feed.publish(format!("message {i}"));
         published.push((message.id, at));
+        // An exponential gap with mean 1 / rate: -ln(1 - u) / rate for u uniform in [0, 1).
+        due += Duration::from_secs_f64(-(1.0 - random.unit()).ln() / rate);
     }
     published
+}
+
+/// The seed of the publishing schedule.
+const PUBLISH_SEED: u64 = 0x00d0_91e5;
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a few lines, plenty for a schedule.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 /// The client side of one mode: receives until all `n` messages are in, then closes.
@@ -357,7 +389,7 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} messages at {} per second, one client per mode. Measured {} on {}; {}.\n",
+            "{} messages at {} per second on average (random moments, seeded), one client per mode. Measured {} on {}; {}.\n",
             self.config.messages, self.config.rate, self.stamp.date, self.stamp.machine, self.stamp.versions
         );
         out.push_str("| mode | delivered | requests | latency p50 (ms) | latency p99 (ms) | bytes up per message | bytes down per message |\n");
@@ -517,5 +549,21 @@ mod tests {
         assert!(table.contains("| short poll every 500 ms | 10 | 3 | 250 | 500 | 80 | 150 |"), "{table}");
         let svg = report.svg().unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("Delivery latency"), "{svg:.200}");
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::SplitMix64;
+
+    #[test]
+    fn the_schedule_is_uniform_in_the_unit_interval_and_reproducible() {
+        let mut a = SplitMix64(1);
+        let mut b = SplitMix64(1);
+        let values: Vec<f64> = (0..10_000).map(|_| a.unit()).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        assert!((mean - 0.5).abs() < 0.02, "mean {mean}");
+        assert_eq!(values[..5], (0..5).map(|_| b.unit()).collect::<Vec<_>>()[..]);
     }
 }

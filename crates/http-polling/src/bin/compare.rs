@@ -21,7 +21,7 @@ struct Args {
     /// Messages published per mode.
     #[arg(long, default_value_t = 100)]
     messages: usize,
-    /// Messages per second.
+    /// Messages per second, on average: they are published at random moments (seeded).
     #[arg(long, default_value_t = 20.0)]
     rate: f64,
     /// Short-polling intervals in milliseconds, comma-separated.
