@@ -58,6 +58,19 @@ fn codes_that_only_report_or_are_undefined_are_protocol_errors() {
 
 #[test]
 #[ignore = "an exercise: run `just exercise 8`"]
+fn codes_registered_after_the_rfc_may_be_received() {
+    for (code, name) in [(1012, "service restart"), (1013, "try again later"), (1014, "bad gateway")] {
+        assert_eq!(
+            judge_close(&payload(code, b"")),
+            Verdict::Close { code, reason: String::new() },
+            "{code} ({name}) is in IANA's close code registry, so it may be sent; this book's \
+             servers send 1013 to a client that stops reading"
+        );
+    }
+}
+
+#[test]
+#[ignore = "an exercise: run `just exercise 8`"]
 fn a_reason_that_is_not_utf8_is_invalid_data() {
     assert_eq!(
         judge_close(&payload(1000, &[0xff, 0xfe])),

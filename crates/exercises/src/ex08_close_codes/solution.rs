@@ -27,8 +27,11 @@ pub enum Verdict {
 
 /// Judges a close frame's (unmasked) payload.
 ///
-/// Codes that may be sent (RFC 6455 §7.4): 1000–1003, 1007–1011 and 3000–4999. Codes that only
-/// *report* what happened and must never be sent: 1004 (reserved), 1005 (no status), 1006
+/// Codes that may be sent: 1000–1003, 1007–1011 and 3000–4999 (RFC 6455 §7.4), and 1012
+/// (service restart), 1013 (try again later) and 1014 (bad gateway), added after the RFC to
+/// IANA's "WebSocket Close Code Number Registry" (the registry §11.7 created). This book's
+/// servers send 1013 to a client that stops reading, so a client must accept it. Codes that
+/// only *report* what happened and must never be sent: 1004 (reserved), 1005 (no status), 1006
 /// (abnormal closure), 1015 (TLS failure). Below 1000, 1016–2999 and from 5000 up, nothing is
 /// defined. Receiving a code that may not be sent is a protocol error.
 pub fn judge_close(payload: &[u8]) -> Verdict {
@@ -38,7 +41,7 @@ pub fn judge_close(payload: &[u8]) -> Verdict {
         [_] => Verdict::Fail(1002),
         [hi, lo, reason @ ..] => {
             let code = u16::from_be_bytes([*hi, *lo]);
-            if !matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999) {
+            if !matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999) {
                 return Verdict::Fail(1002);
             }
             match std::str::from_utf8(reason) {
