@@ -59,6 +59,10 @@ const BUDGET_PER_CONNECTION: u64 = 256 * 1024;
 struct Server {
     child: Child,
     addr: SocketAddr,
+    /// Copies the child's stderr through to ours and returns the lines that report a panic: a
+    /// thread that panicked (in a debug build, a failed `debug_assert!` in a library) may leave
+    /// the server serving the others, so only its stderr tells.
+    stderr: Option<std::thread::JoinHandle<Vec<String>>>,
 }
 
 impl Server {
@@ -68,14 +72,35 @@ impl Server {
             .env("RUST_LOG", "off")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let stderr = std::thread::spawn(move || {
+            let mut panics = Vec::new();
+            for line in stderr.lines().map_while(Result::ok) {
+                eprintln!("{name}: {line}");
+                if line.contains("panicked at") {
+                    panics.push(line);
+                }
+            }
+            panics
+        });
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let addr =
             line.trim().parse().unwrap_or_else(|e| panic!("{name} printed {line:?}, not an address: {e}"));
-        Server { child, addr }
+        Server { child, addr, stderr: Some(stderr) }
+    }
+
+    /// Ends the server and fails if any of its threads panicked. A panic message is written
+    /// before the panic unwinds, so once the child is gone and its stderr has ended, every panic
+    /// that happened is in the lines read.
+    fn stop_without_panics(mut self, name: &str) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let panics = self.stderr.take().map(|t| t.join().unwrap()).unwrap_or_default();
+        assert!(panics.is_empty(), "{name}: a thread of the server panicked: {panics:#?}");
     }
 
     /// A field of `/proc/PID/status`, in KiB (`VmRSS`, `VmHWM`).
@@ -585,6 +610,7 @@ async fn survive(name: &'static str, proto: Proto) {
         BUDGET_PER_CONNECTION / 1024
     );
     drop(held);
+    server.stop_without_panics(name);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
