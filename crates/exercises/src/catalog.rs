@@ -130,4 +130,36 @@ mod tests {
             assert!(tests.is_file(), "{} has no tests", exercise.slug);
         }
     }
+
+    /// The book's table of exercises and each exercise's page say what this catalog says, and
+    /// every row links both its page and its chapter (a row without links is a dead end).
+    #[test]
+    fn the_books_exercise_pages_follow_the_catalog() {
+        let pages = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../book/src/exercises");
+        let read = |name: &str| {
+            std::fs::read_to_string(pages.join(name)).unwrap_or_else(|e| panic!("cannot read {name}: {e}"))
+        };
+        let index = read("index.md");
+        for exercise in EXERCISES {
+            let (n, title, chapter, minutes) =
+                (exercise.number, exercise.title, exercise.chapter, exercise.minutes);
+            let page = format!("ex{n:02}.md");
+            let start = format!("| {n} | [{title}]({page}) | [{chapter}](");
+            let row = index.lines().find(|line| line.starts_with(&start)).unwrap_or_else(|| {
+                panic!("index.md needs a row starting `{start}`: linked title, linked chapter")
+            });
+            assert!(
+                row.ends_with(&format!(" | {minutes} |")),
+                "index.md's row {n} should say {minutes} minutes"
+            );
+            let chapter_link = row[start.len()..].split(')').next().unwrap_or_default();
+            assert!(pages.join(chapter_link).is_file(), "row {n} links {chapter_link}, which does not exist");
+            let text = read(&page);
+            assert!(text.starts_with(&format!("# Exercise {n}: {title}\n")), "{page}'s heading");
+            assert!(
+                text.contains(&format!("*Chapter: [{chapter}]({chapter_link}). About {minutes} minutes.*")),
+                "{page} should name its chapter, linked as in index.md, and {minutes} minutes"
+            );
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! check that every solution passes and every stub fails.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -13,6 +13,12 @@ use exercises::catalog::{EXERCISES, Exercise, find};
 /// Each exercise is one file to edit, `crates/exercises/src/exNN_…/stub.rs`: replace its
 /// `todo!(…)` with your code. Then run its tests with `just exercise N` (or
 /// `cargo run -q -p exercises -- run N`); they say what was expected and why.
+///
+/// Exit status: `run` and `status` exit 0 when they could run the tests, whether or not the
+/// tests pass, because "not yet" is an answer for a learner, not an error (a failing status
+/// would also make `just` print "error: Recipe `exercise` failed" under it). They exit 1 when
+/// the exercises do not compile. A script that needs a status runs `run N --exit-code`, which
+/// exits 1 unless every test passes; `verify` exits 1 on any problem.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
@@ -24,10 +30,13 @@ struct Cli {
 enum Cmd {
     /// Show every exercise and whether its tests pass yet (the default).
     Status,
-    /// Run exercise N's tests and say what to do next.
+    /// Run exercise N's tests and say what to do next (exits 0 either way; see --exit-code).
     Run {
         /// The exercise's number.
         number: u32,
+        /// Exit with status 1 unless every test passes: for scripts, not for learners.
+        #[arg(long)]
+        exit_code: bool,
     },
     /// Print exercise N's hint.
     Hint {
@@ -38,13 +47,19 @@ enum Cmd {
     Verify,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command.unwrap_or(Cmd::Status) {
-        Cmd::Status => status(),
-        Cmd::Run { number } => run(exercise(number)?),
-        Cmd::Hint { number } => hint(exercise(number)?),
-        Cmd::Verify => verify(),
+        Cmd::Status => status()?,
+        Cmd::Run { number, exit_code } => {
+            let done = run(exercise(number)?)?;
+            if exit_code && !done {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Cmd::Hint { number } => hint(exercise(number)?)?,
+        Cmd::Verify => verify()?,
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn exercise(number: u32) -> anyhow::Result<&'static Exercise> {
@@ -115,7 +130,8 @@ fn status() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run(exercise: &Exercise) -> anyhow::Result<()> {
+/// Runs the exercise's tests and prints what to do next; returns whether every test passed.
+fn run(exercise: &Exercise) -> anyhow::Result<bool> {
     println!(
         "Exercise {}: {} (chapter \"{}\", about {} minutes)",
         exercise.number, exercise.title, exercise.chapter, exercise.minutes
@@ -141,7 +157,8 @@ fn run(exercise: &Exercise) -> anyhow::Result<()> {
     }
     let passed = results.iter().filter(|(_, ok)| *ok).count();
     println!("\n{passed} of {} tests pass.", results.len());
-    if output.status.success() && !results.is_empty() {
+    let done = output.status.success() && !results.is_empty();
+    if done {
         match find(exercise.number + 1) {
             Some(next) => println!(
                 "Exercise {} is done. Next: `just exercise {}` ({}).",
@@ -161,7 +178,7 @@ fn run(exercise: &Exercise) -> anyhow::Result<()> {
             exercise.number
         );
     }
-    Ok(())
+    Ok(done)
 }
 
 /// Each test's name and whether it passed, from libtest's `test NAME ... ok` lines.

@@ -54,7 +54,16 @@ fn a_header_that_is_not_all_there_yet_is_none() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // The same 256 cases on every run, and no file written: with a fixed seed a learner who
+    // runs `just exercise 6` twice meets the same failing case twice; with no failure
+    // persistence a failure is not saved into `ex06_frame_header.proptest-regressions` beside
+    // this file, which would show up in the learner's `git status` as a change they never made.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(6455),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     #[ignore = "an exercise: run `just exercise 6`"]
