@@ -5,11 +5,12 @@
 //! over. It never touches a socket, so the tests and the fuzzer drive it with plain bytes, and
 //! the server around it (`crate::server`) is a short loop of reads and writes.
 //!
-//! Every rule it enforces is one function, [`Session::check`], with the section it comes from.
+//! The rules a frame's header alone can break are one function, [`Session::check`], each with the
+//! section it comes from; it runs as soon as a header has arrived, before any of the payload.
 
 use wire::CloseCode;
 use wire::close::ClosePayload;
-use wire::frame::{Frame, FrameDecoder, FrameError, MAX_CONTROL_PAYLOAD, OpCode};
+use wire::frame::{Frame, FrameDecoder, FrameError, FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 
 /// A whole message, reassembled from its fragments and unmasked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,11 +135,11 @@ impl Session {
         }
         self.decoder.push(bytes);
         loop {
-            let frame = match self.decoder.next_frame() {
-                Ok(Some((frame, _raw))) => frame,
+            let frame = match self.next_frame() {
+                Ok(Some(frame)) => frame,
                 Ok(None) => break,
-                Err(e) => {
-                    self.fail(decoding_violation(&e), &mut actions);
+                Err(violation) => {
+                    self.fail(violation, &mut actions);
                     break;
                 }
             };
@@ -152,6 +153,24 @@ impl Session {
         actions
     }
     // ANCHOR_END: receive
+
+    // ANCHOR: next_frame
+    /// The next whole frame, if the bytes received hold one. Its header is checked against the
+    /// rules the moment it has arrived: a header that breaks one is answered at once, without
+    /// waiting for (and buffering) a payload that will be refused anyway: a ping that announces
+    /// 3,000 bytes is answered with 1002 as soon as its 8-byte header is in.
+    fn next_frame(&mut self) -> Result<Option<Frame>, Violation> {
+        match FrameHeader::parse(self.decoder.buffered()) {
+            Ok(Some((header, _len))) => Session::check(&header)?,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(decoding_violation(&e)),
+        }
+        match self.decoder.next_frame() {
+            Ok(frame) => Ok(frame.map(|(frame, _raw)| frame)),
+            Err(e) => Err(decoding_violation(&e)),
+        }
+    }
+    // ANCHOR_END: next_frame
 
     /// Fails the connection: sends a close frame with the violation's code (RFC 6455 §7.1.7).
     /// If we are already closing, the peer gets no second close frame: the connection ends.
@@ -169,8 +188,8 @@ impl Session {
         }
     }
 
+    /// A whole frame whose header passed [`Session::check`].
     fn on_frame(&mut self, frame: Frame, actions: &mut Vec<Action>) -> Result<(), Violation> {
-        Session::check(&frame)?;
         if let State::Closing { code, reason } = &self.state {
             // RFC 6455 §7.1.1: after our close frame, wait for the peer's; ignore anything else.
             if frame.opcode == OpCode::Close {
@@ -227,31 +246,32 @@ impl Session {
 
     // ANCHOR: rules
     /// The rules every frame from a client must follow, whatever its place in the conversation.
-    pub fn check(frame: &Frame) -> Result<(), Violation> {
+    /// All of them are about the header, so they are checked before the payload arrives.
+    pub fn check(header: &FrameHeader) -> Result<(), Violation> {
         // RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not
         // masked" (status 1002, §7.4.1).
-        if frame.mask.is_none() {
+        if header.mask.is_none() {
             return Err(protocol("a client frame must be masked (RFC 6455 §5.1)"));
         }
         // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated"; this server negotiates none.
-        if frame.rsv1 || frame.rsv2 || frame.rsv3 {
+        if header.rsv1 || header.rsv2 || header.rsv3 {
             return Err(protocol("RSV bits set, but no extension was negotiated (RFC 6455 §5.2)"));
         }
         // §5.2: opcodes 0x3-0x7 and 0xB-0xF are reserved for future use.
-        if let OpCode::Reserved(bits) = frame.opcode {
+        if let OpCode::Reserved(bits) = header.opcode {
             return Err(protocol(format!("reserved opcode 0x{bits:x} (RFC 6455 §5.2)")));
         }
-        if frame.opcode.is_control() {
-            // §5.5: control frames carry at most 125 bytes and are never fragmented.
-            if frame.payload.len() > MAX_CONTROL_PAYLOAD {
+        if header.opcode.is_control() {
+            // §5.5: control frames carry at most 125 bytes and are never fragmented. The length
+            // is in the header: no need to wait for the payload to refuse it.
+            if header.payload_len > MAX_CONTROL_PAYLOAD as u64 {
                 return Err(protocol(format!(
                     "a {}-byte {} frame; control frames carry at most 125 (RFC 6455 §5.5)",
-                    frame.payload.len(),
-                    frame.opcode
+                    header.payload_len, header.opcode
                 )));
             }
-            if !frame.fin {
-                return Err(protocol(format!("a fragmented {} frame (RFC 6455 §5.5)", frame.opcode)));
+            if !header.fin {
+                return Err(protocol(format!("a fragmented {} frame (RFC 6455 §5.5)", header.opcode)));
             }
         }
         Ok(())
@@ -382,6 +402,17 @@ mod tests {
         let done = feed(&mut session, &[Frame::close(None).masked(MASK)]);
         assert!(matches!(done.as_slice(), [Action::CloseTcp(Ending::WeClosed(CloseCode::PROTOCOL, _))]));
         assert!(session.is_closed());
+    }
+
+    #[test]
+    fn a_control_header_announcing_over_125_bytes_fails_before_its_payload() {
+        for opcode in [OpCode::Ping, OpCode::Pong, OpCode::Close] {
+            let mut session = Session::new(1024);
+            let frame = Frame::new(opcode, vec![0; 3000]).masked(MASK).encode();
+            // The 8-byte header only (2 bytes, a 16-bit length, the mask): not one payload byte.
+            let actions = session.receive(&frame[..8]);
+            assert_eq!(close_code(&actions), Some(1002), "a {opcode} header of 3,000 bytes (RFC 6455 §5.5)");
+        }
     }
 
     #[test]

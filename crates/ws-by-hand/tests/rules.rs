@@ -81,10 +81,39 @@ async fn reserved_opcodes_fail_with_1002() {
     }
 }
 
+/// A ping, a pong and a close, each carrying `len` bytes (a close: code 1000, then a reason).
+fn control_frames(len: usize) -> [Frame; 3] {
+    let mut close = vec![b'r'; len];
+    close[..2].copy_from_slice(&1000u16.to_be_bytes());
+    [Frame::ping(vec![b'p'; len]), Frame::pong(vec![b'p'; len]), Frame::new(OpCode::Close, close)]
+}
+
 #[tokio::test]
 async fn a_control_frame_over_125_bytes_fails_with_1002() {
-    let ping = Frame::ping(vec![b'p'; 126]).masked(MASK);
-    assert_eq!(close_code_for(&ping.encode()).await, 1002, "RFC 6455 §5.5");
+    for frame in control_frames(126) {
+        let opcode = frame.opcode;
+        assert_eq!(
+            close_code_for(&frame.masked(MASK).encode()).await,
+            1002,
+            "a 126-byte {opcode} (RFC 6455 §5.5)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_control_frame_announcing_over_125_bytes_fails_with_1002_before_its_payload_arrives() {
+    // Only the header, announcing 3,000 bytes: the server must not wait for them (it would wait
+    // for up to MAX_MESSAGE bytes that a control frame can never carry).
+    for frame in control_frames(3000) {
+        let opcode = frame.opcode;
+        let header = frame.masked(MASK).encode();
+        assert_eq!(header[1] & 0x7f, 126, "a 16-bit length follows");
+        assert_eq!(
+            close_code_for(&header[..8]).await,
+            1002,
+            "a {opcode} header of 3,000 bytes (RFC 6455 §5.5)"
+        );
+    }
 }
 
 #[tokio::test]
@@ -209,6 +238,29 @@ async fn pings_between_fragments_are_answered_and_the_message_is_echoed_whole() 
     client.send_raw(&bytes).await.unwrap();
     assert_eq!(client.next_frame().await.unwrap(), Some(Frame::pong("?")), "RFC 6455 §5.5.2");
     assert_eq!(client.next_frame().await.unwrap(), Some(Frame::text("Hello")), "RFC 6455 §5.4");
+}
+
+#[tokio::test]
+async fn a_length_in_a_longer_form_than_needed_is_read_and_the_echo_uses_the_shortest() {
+    // "hello" is 5 bytes, so §5.2 tells a sender to put 5 in the 7-bit field (`85`: mask bit and
+    // 5). The same 5 in the 16-bit form (`fe 00 05`) or the 64-bit form (`ff 00 … 05`) breaks that
+    // rule, but cannot be misread: the server reads it, as tungstenite does, and its own echo
+    // uses the shortest form (rules.md says why it tolerates rather than fails).
+    let addr = start_server().await;
+    let mut client = connect(addr).await;
+    let masked = Frame::text("hello").masked(MASK).encode();
+    let (mask, payload) = masked[2..].split_at(4);
+    let sixteen_bit = [&[0x81, 0xfe, 0x00, 0x05][..], mask, payload].concat();
+    let sixty_four_bit = [&[0x81, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x05][..], mask, payload].concat();
+    for (form, bytes) in [("16-bit", sixteen_bit), ("64-bit", sixty_four_bit)] {
+        client.send_raw(&bytes).await.unwrap();
+        let echo = tokio::time::timeout(GUARD, client.next_frame()).await.unwrap().unwrap();
+        assert_eq!(
+            echo.map(|frame| frame.encode()),
+            Some(b"\x81\x05hello".to_vec()),
+            "5 in the {form} form is read as 5; the echo is `81 05 hello`"
+        );
+    }
 }
 
 #[tokio::test]
