@@ -68,13 +68,17 @@ async fn unmasked_frame_gets_1002() {
         "RFC 6455 §5.1: an unmasked client frame is answered with 1002"
     );
     let transcript = recording.transcript;
-    let server_closed_first = transcript.events.iter().position(|e| {
-        e.dir == Some(Direction::ServerToClient) && matches!(e.kind, wire::EventKind::Closed(_))
-    });
-    let client_closed = transcript.events.iter().position(|e| {
-        e.dir == Some(Direction::ClientToServer) && matches!(e.kind, wire::EventKind::Closed(_))
-    });
-    assert!(server_closed_first < client_closed, "the server closes TCP first (RFC 6455 §7.1.1)");
+    // Both positions must exist: `Option`'s order puts `None` before any `Some`, so comparing the
+    // two options would pass for a server that never closed TCP at all.
+    let closed = |dir| {
+        transcript
+            .events
+            .iter()
+            .position(|e| e.dir == Some(dir) && matches!(e.kind, wire::EventKind::Closed(_)))
+    };
+    let server_closed = closed(Direction::ServerToClient).expect("the server closes TCP (RFC 6455 §7.1.1)");
+    let client_closed = closed(Direction::ClientToServer).expect("the client closes TCP too");
+    assert!(server_closed < client_closed, "the server closes TCP first (RFC 6455 §7.1.1)");
     snapshot("unmasked_frame_gets_1002", transcript.render(&Render::snapshot()));
 }
 
