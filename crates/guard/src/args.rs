@@ -1,31 +1,26 @@
 //! The same flags for the same limits on every server binary: `#[command(flatten)]` a
 //! [`LimitArgs`] into a binary's own arguments, then call [`LimitArgs::limits`].
+//!
+//! A server that speaks no HTTP (the TCP echoes) flattens [`ConnectionArgs`] instead: only the
+//! limits that apply to any connection, so its `--help` offers no flag it would ignore (a raw TCP
+//! echo reads no request head and has no close handshake to wait for).
 
 use std::time::Duration;
 
 use crate::limits::{self, Limits};
 
-/// The limits, as command-line flags (see `guard::limits` for the reason behind each default).
+/// The heading the limits get in `--help`, for a binary's own limit flags to join them.
+pub const HEADING: &str = "Limits (what one client may take; see the chapter \"When clients misbehave\")";
+
+/// The limits of any connection, HTTP or not, as command-line flags (see `guard::limits` for the
+/// reason behind each default).
 #[derive(Clone, Debug, clap::Args)]
-#[command(
-    next_help_heading = "Limits (what one client may take; see the chapter \"When clients misbehave\")"
-)]
-pub struct LimitArgs {
+#[command(next_help_heading = HEADING)]
+pub struct ConnectionArgs {
     /// Largest message (and frame) accepted, in bytes; a larger one is answered with close code
     /// 1009 (message too big), or an error message on the TCP echoes.
     #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_MESSAGE)]
     pub max_message: usize,
-    /// Largest HTTP request head, in bytes; a larger one gets `431 Request Header Fields Too
-    /// Large`.
-    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_HEAD)]
-    pub max_head: usize,
-    /// Largest HTTP request body, in bytes; a larger one gets `413 Content Too Large`.
-    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_BODY)]
-    pub max_body: usize,
-    /// Seconds a client may take to send its whole request head (an upgrade or any request);
-    /// then `408 Request Timeout` and the connection is closed. Stops a "slowloris".
-    #[arg(long, value_name = "SECONDS", default_value_t = limits::HANDSHAKE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
-    pub handshake_timeout: f64,
     /// Seconds an open connection may go without a message from its client before it is closed
     /// (WebSocket: close 1000 "idle"); 0 never closes an idle connection.
     #[arg(long, value_name = "SECONDS", default_value_t = limits::IDLE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
@@ -34,9 +29,6 @@ pub struct LimitArgs {
     /// then closed (WebSocket: close 1013 "try again later"), instead of growing a queue.
     #[arg(long, value_name = "SECONDS", default_value_t = limits::SEND_TIMEOUT.as_secs_f64(), value_parser = seconds)]
     pub send_timeout: f64,
-    /// Seconds to wait for the client's answer to our close frame before closing TCP anyway.
-    #[arg(long, value_name = "SECONDS", default_value_t = limits::CLOSE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
-    pub close_timeout: f64,
     /// Most connections served at once; the next client gets `503 Service Unavailable` before any
     /// upgrade (raw TCP: is closed at once). Each connection needs a file descriptor, so more
     /// than ~1,000 may also need `ulimit -n`.
@@ -48,43 +40,95 @@ pub struct LimitArgs {
     pub read_buffer: usize,
 }
 
+/// Every server's limits, as command-line flags: those of any connection, and those of HTTP
+/// request heads, bodies and the WebSocket close.
+#[derive(Clone, Debug, clap::Args)]
+#[command(next_help_heading = HEADING)]
+pub struct LimitArgs {
+    /// The limits of any connection.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Largest HTTP request head, in bytes; a larger one gets `431 Request Header Fields Too
+    /// Large`.
+    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_HEAD)]
+    pub max_head: usize,
+    /// Largest HTTP request body, in bytes; a larger one gets `413 Content Too Large`.
+    #[arg(long, value_name = "BYTES", default_value_t = limits::MAX_BODY)]
+    pub max_body: usize,
+    /// Seconds a client may take to send its whole request head (an upgrade or any request);
+    /// then `408 Request Timeout` and the connection is closed. Stops a "slowloris".
+    #[arg(long, value_name = "SECONDS", default_value_t = limits::HANDSHAKE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    pub handshake_timeout: f64,
+    /// Seconds to wait for the client's answer to our close frame before closing TCP anyway.
+    #[arg(long, value_name = "SECONDS", default_value_t = limits::CLOSE_TIMEOUT.as_secs_f64(), value_parser = seconds)]
+    pub close_timeout: f64,
+}
+
+impl Default for ConnectionArgs {
+    fn default() -> Self {
+        ConnectionArgs::from(&Limits::default())
+    }
+}
+
 impl Default for LimitArgs {
     fn default() -> Self {
         LimitArgs::from(&Limits::default())
     }
 }
 
-impl From<&Limits> for LimitArgs {
+impl From<&Limits> for ConnectionArgs {
     fn from(limits: &Limits) -> Self {
-        LimitArgs {
+        ConnectionArgs {
             max_message: limits.max_message,
-            max_head: limits.max_head,
-            max_body: limits.max_body,
-            handshake_timeout: limits.handshake_timeout.as_secs_f64(),
             idle_timeout: limits.idle_timeout.unwrap_or_default().as_secs_f64(),
             send_timeout: limits.send_timeout.as_secs_f64(),
-            close_timeout: limits.close_timeout.as_secs_f64(),
             max_connections: limits.max_connections,
             read_buffer: limits.read_buffer,
         }
     }
 }
 
-impl LimitArgs {
-    /// The limits these flags describe. (The values were checked when the flags were parsed.)
+impl From<&Limits> for LimitArgs {
+    fn from(limits: &Limits) -> Self {
+        LimitArgs {
+            connection: ConnectionArgs::from(limits),
+            max_head: limits.max_head,
+            max_body: limits.max_body,
+            handshake_timeout: limits.handshake_timeout.as_secs_f64(),
+            close_timeout: limits.close_timeout.as_secs_f64(),
+        }
+    }
+}
+
+/// Seconds as a duration. (The values were checked when the flags were parsed.)
+fn duration(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
+}
+
+impl ConnectionArgs {
+    /// The limits these flags describe; the ones they have no flag for keep their defaults.
     pub fn limits(&self) -> Limits {
-        let duration = |s: f64| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX);
         let idle = duration(self.idle_timeout);
         Limits {
             max_message: self.max_message,
+            idle_timeout: (!idle.is_zero()).then_some(idle),
+            send_timeout: duration(self.send_timeout),
+            max_connections: self.max_connections.max(1),
+            read_buffer: self.read_buffer.max(1),
+            ..Limits::default()
+        }
+    }
+}
+
+impl LimitArgs {
+    /// The limits these flags describe.
+    pub fn limits(&self) -> Limits {
+        Limits {
             max_head: self.max_head,
             max_body: self.max_body,
             handshake_timeout: duration(self.handshake_timeout),
-            idle_timeout: (!idle.is_zero()).then_some(idle),
-            send_timeout: duration(self.send_timeout),
             close_timeout: duration(self.close_timeout),
-            max_connections: self.max_connections.max(1),
-            read_buffer: self.read_buffer.max(1),
+            ..self.connection.limits()
         }
     }
 }
@@ -106,6 +150,21 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         limits: LimitArgs,
+    }
+
+    #[derive(Parser)]
+    struct NoHttp {
+        #[command(flatten)]
+        limits: ConnectionArgs,
+    }
+
+    #[test]
+    fn a_server_without_http_takes_no_flags_for_heads_bodies_or_the_close() {
+        let cli = NoHttp::try_parse_from(["tcp", "--max-message", "10", "--read-buffer", "512"]).unwrap();
+        assert_eq!(cli.limits.limits(), Limits { max_message: 10, read_buffer: 512, ..Limits::default() });
+        for flag in ["--max-head", "--max-body", "--handshake-timeout", "--close-timeout"] {
+            assert!(NoHttp::try_parse_from(["tcp", flag, "1"]).is_err(), "{flag} means nothing without HTTP");
+        }
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!   WebSocket Hijacking) and the credential check, for every server a browser reaches.
 //! - [`limits`]: the named limits, each with the reason for its default and the answer a client
 //!   gets past it (1009, 431, 413, 408, 1013, 503, …).
-//! - [`args`]: the same `--max-message`, `--max-connections`, … flags for every server binary.
+//! - [`args`]: the same `--max-message`, `--max-connections`, … flags for every server binary
+//!   ([`ConnectionArgs`] alone for a server without HTTP).
 //! - [`head`]: reading a request head within the size and time limits, async or blocking.
 //! - [`refuse`]: answering with an HTTP error and shutting down, async or blocking.
 //! - [`upgrade`]: judging an upgrade request and answering `101` or the error.
@@ -32,7 +33,7 @@ pub mod slots;
 pub mod tiny;
 pub mod upgrade;
 
-pub use args::LimitArgs;
+pub use args::{ConnectionArgs, LimitArgs};
 pub use limits::Limits;
 pub use refuse::HandshakeError;
 pub use slots::{Slot, Slots};

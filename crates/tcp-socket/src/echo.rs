@@ -14,14 +14,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::Framed;
 
 use crate::Error;
-use crate::framing::{length_codec, length_codec_with, lines_codec};
+use crate::framing::{MAX_LINE, length_codec, length_codec_with, lines_codec, lines_codec_with};
 
 /// The port the standalone echo server listens on by default (7 is the echo service of RFC 862,
 /// which needs root; 7007 does not).
 pub const DEFAULT_PORT: u16 = 7007;
-
-/// The raw echo's read buffer: a typical size; what matters is that it is not a message size.
-pub const READ_BUFFER: usize = 4096;
 
 /// How messages are delimited on the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -44,6 +41,29 @@ impl fmt::Display for Framing {
     }
 }
 
+/// What bounds one connection of the echo: the shared limits that apply to raw TCP (`guard`'s
+/// message size, idle and send timeouts, connection cap and read buffer), and the line limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchoLimits {
+    /// Every server's limits; those about HTTP heads and the WebSocket close do not apply here.
+    pub shared: guard::Limits,
+    /// The longest line the line echo accepts; see [`MAX_LINE`].
+    pub max_line: usize,
+}
+
+impl Default for EchoLimits {
+    fn default() -> Self {
+        EchoLimits::from(guard::Limits::default())
+    }
+}
+
+/// The shared limits alone: lines of up to [`MAX_LINE`].
+impl From<guard::Limits> for EchoLimits {
+    fn from(shared: guard::Limits) -> Self {
+        EchoLimits { shared, max_line: MAX_LINE }
+    }
+}
+
 /// Serves the echo with `framing` on `listener` until the listener fails, a task per connection,
 /// with every server's default limits (`guard`).
 pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<()> {
@@ -52,15 +72,16 @@ pub async fn serve(listener: TcpListener, framing: Framing) -> std::io::Result<(
     serve_with(listener, framing, limits, slots).await
 }
 
-/// [`serve`] with chosen limits, counting connections in `slots` (whose maximum applies). Raw TCP
-/// has no way to say "busy": past the cap a connection is closed at once.
+/// [`serve`] with chosen limits (`guard::Limits`, or [`EchoLimits`] for another line limit),
+/// counting connections in `slots` (whose maximum applies). Raw TCP has no way to say "busy":
+/// past the cap a connection is closed at once.
 pub async fn serve_with(
     listener: TcpListener,
     framing: Framing,
-    limits: guard::Limits,
+    limits: impl Into<EchoLimits>,
     slots: guard::Slots,
 ) -> std::io::Result<()> {
-    let limits = std::sync::Arc::new(limits);
+    let limits = std::sync::Arc::new(limits.into());
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -89,20 +110,21 @@ pub async fn serve_with(
 
 /// Echoes on one connection until the client closes its side.
 pub async fn handle(stream: TcpStream, framing: Framing) -> Result<(), Error> {
-    handle_with(stream, framing, &guard::Limits::default()).await
+    handle_with(stream, framing, &EchoLimits::default()).await
 }
 
 /// [`handle`] within `limits`: a client that sends nothing for the idle timeout, or does not take
 /// what is sent back for the send timeout, is disconnected; a length-prefixed message may be at
-/// most `limits.max_message` bytes.
-pub async fn handle_with(stream: TcpStream, framing: Framing, limits: &guard::Limits) -> Result<(), Error> {
+/// most `limits.shared.max_message` bytes, a line at most `limits.max_line`.
+pub async fn handle_with(stream: TcpStream, framing: Framing, limits: &EchoLimits) -> Result<(), Error> {
+    let (max_line, limits) = (limits.max_line, &limits.shared);
     match framing {
         Framing::Raw => echo_raw(stream, limits).await,
         // A message the codec refuses (too long, or a line that is not UTF-8) gets one message
         // saying why, in the connection's own framing, and the connection is closed: after a
         // framing error, nobody knows where the next message starts.
         Framing::Lines => {
-            let mut framed = Framed::new(stream, lines_codec());
+            let mut framed = Framed::with_capacity(stream, lines_codec_with(max_line), limits.read_buffer);
             while let Some(line) = within(limits.idle_timeout, framed.next()).await? {
                 match line {
                     Ok(line) => within(Some(limits.send_timeout), framed.send(line)).await??,
@@ -115,7 +137,8 @@ pub async fn handle_with(stream: TcpStream, framing: Framing, limits: &guard::Li
             Ok(())
         }
         Framing::LengthPrefixed => {
-            let mut framed = Framed::new(stream, length_codec_with(limits.max_message));
+            let codec = length_codec_with(limits.max_message);
+            let mut framed = Framed::with_capacity(stream, codec, limits.read_buffer);
             while let Some(message) = within(limits.idle_timeout, framed.next()).await? {
                 match message {
                     Ok(message) => within(Some(limits.send_timeout), framed.send(message.freeze())).await??,
@@ -143,9 +166,10 @@ async fn within<F: std::future::Future>(
 }
 
 // ANCHOR: echo_raw
-/// The raw echo: whatever one `read` returned goes straight back. It never looks for messages.
+/// The raw echo: whatever one `read` returned goes straight back. It never looks for messages,
+/// so the size of its buffer (`--read-buffer`, 4 KiB by default) is not a message size.
 async fn echo_raw(mut stream: TcpStream, limits: &guard::Limits) -> Result<(), Error> {
-    let mut buf = vec![0u8; READ_BUFFER];
+    let mut buf = vec![0u8; limits.read_buffer];
     loop {
         let n = within(limits.idle_timeout, stream.read(&mut buf)).await??;
         if n == 0 {
@@ -244,6 +268,23 @@ mod tests {
         stream.read_to_string(&mut answer).await.unwrap();
         server.abort();
         assert!(answer.starts_with("error: ") && answer.ends_with('\n'), "{answer:?}");
+    }
+
+    #[tokio::test]
+    async fn the_line_limit_is_the_servers_to_choose() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let limits = EchoLimits { max_line: 16, ..EchoLimits::default() };
+        let server = tokio::spawn(serve_with(listener, Framing::Lines, limits, guard::Slots::new(4)));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        // 16 bytes and a newline: at the limit, echoed. Then 17 bytes: over it.
+        stream.write_all(b"sixteen bytes ok\nseventeen bytes!!\n").await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        server.abort();
+        let (echo, error) = answer.split_once('\n').unwrap();
+        assert_eq!(echo, "sixteen bytes ok", "a line of max_line bytes is echoed");
+        assert!(error.starts_with("error: ") && error.ends_with('\n'), "the next line is refused: {error:?}");
     }
 
     #[tokio::test]

@@ -33,7 +33,12 @@ pub const MAX_FRAME: usize = guard::limits::MAX_MESSAGE;
 
 /// The line codec, with its limit.
 pub fn lines_codec() -> LinesCodec {
-    LinesCodec::new_with_max_length(MAX_LINE)
+    lines_codec_with(MAX_LINE)
+}
+
+/// The line codec with another limit (the echo server's `--max-line`).
+pub fn lines_codec_with(max: usize) -> LinesCodec {
+    LinesCodec::new_with_max_length(max)
 }
 
 // ANCHOR: length_codec
