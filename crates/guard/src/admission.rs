@@ -15,6 +15,12 @@
 //!    set headers) or `Authorization: Bearer` (what programs send). None, or an unknown one,
 //!    is refused with `401 Unauthorized` and a `WWW-Authenticate` challenge (RFC 9110 §11.6.1).
 //!
+//! The `Origin` check alone is [`Origins`]: every WebSocket server a browser can reach applies
+//! it before its `101`, through `Limits::origins` (see `crate::upgrade::judge_origin`). Only
+//! a server with sign-in (one-port) has credentials to check, so only it uses a whole
+//! [`Admission`]; the echoes, the by-hand server and the heartbeat have no accounts, and a
+//! hijacked connection to them borrows nothing but the visitor's network position.
+//!
 //! The checks read a `wire::http::Head` and return a `wire::handshake::Rejection`, so they know
 //! nothing of tiny_http, tokio or sockets: any server in the workspace can call them.
 
@@ -120,48 +126,122 @@ pub fn cookie(head: &Head, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
+/// Which pages may open a WebSocket: the `Origin` check on its own (RFC 6455 §10.2).
+///
+/// A request without `Origin` is not from a browser page and passes. A page passes if its origin
+/// is on the allow-list, or, with [`Origins::same_host`], if it is this very server's. Any other
+/// page is refused with `403 Forbidden` and a one-line reason, before any `101` (§4.2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origins {
+    allowed: Vec<String>,
+    same_host: bool,
+}
+
+/// The servers' default: programs, and pages of the server itself ([`Origins::same_host`]).
+impl Default for Origins {
+    fn default() -> Self {
+        Origins::same_host()
+    }
+}
+
+impl Origins {
+    /// No page at all, only programs (requests without `Origin`), until [`Origins::allow`].
+    pub fn none() -> Origins {
+        Origins { allowed: Vec::new(), same_host: false }
+    }
+
+    /// Pages whose origin is this very server, as the request's `Host` names it: `Origin: http://H`
+    /// with `Host: H`. A server that serves its own pages (the book server, reached as
+    /// `127.0.0.1:3000` or as a classroom address) allows itself this way without knowing every
+    /// name it is reached by. Only the host and port are compared, so a page of the same host on
+    /// another port is still another origin (RFC 6454 §4).
+    pub fn same_host() -> Origins {
+        Origins { allowed: Vec::new(), same_host: true }
+    }
+
+    /// Also allows pages from `origin` (`scheme://host:port`, as browsers send it).
+    pub fn allow(mut self, origin: &str) -> Origins {
+        self.allowed.push(origin.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Also allows the origins a browser shows for a server on loopback port `port`: `127.0.0.1`,
+    /// `localhost` and `[::1]`, with `scheme` (`http` or `https`).
+    pub fn allow_loopback(mut self, scheme: &str, port: u16) -> Origins {
+        for host in ["127.0.0.1", "localhost", "[::1]"] {
+            self.allowed.push(format!("{scheme}://{host}:{port}"));
+        }
+        self
+    }
+
+    /// The origins on the allow-list (the server's own, with [`Origins::same_host`], come on top).
+    pub fn allowed(&self) -> &[String] {
+        &self.allowed
+    }
+
+    /// `403` unless `Origin` is absent (not a browser page), this server's own (with
+    /// [`Origins::same_host`]) or on the allow-list. `"null"`, which browsers send for sandboxed
+    /// frames and `file://` pages, is on no list.
+    pub fn check(&self, head: &Head) -> Result<Option<String>, Rejection> {
+        let Some(origin) = head.header("Origin").map(str::trim) else {
+            return Ok(None);
+        };
+        // RFC 6454 §6.2: scheme and host are ASCII and case-insensitive.
+        if self.allowed.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin)) {
+            return Ok(Some(origin.to_owned()));
+        }
+        let authority = origin.split_once("://").map(|(_, rest)| rest);
+        let host = head.header("Host").map(str::trim);
+        if self.same_host && authority.is_some_and(|a| host.is_some_and(|h| a.eq_ignore_ascii_case(h))) {
+            return Ok(Some(origin.to_owned()));
+        }
+        Err(Rejection {
+            status: 403,
+            message: format!(
+                "a page from {origin} may not open a WebSocket here: its origin is not on this \
+                 server's allow-list (Cross-Site WebSocket Hijacking, RFC 6455 §10.2)"
+            ),
+            headers: Vec::new(),
+        })
+    }
+}
+
 /// The credential and `Origin` checks. See the module docs.
 #[derive(Clone, Debug)]
 pub struct Admission {
     sessions: Sessions,
-    origins: Vec<String>,
-    same_host: bool,
+    origins: Origins,
 }
 
 impl Admission {
     /// Checks credentials against `sessions`; no origin is allowed until [`Admission::allow_origin`].
     pub fn new(sessions: Sessions) -> Admission {
-        Admission { sessions, origins: Vec::new(), same_host: false }
+        Admission { sessions, origins: Origins::none() }
     }
 
     /// Allows pages from `origin` (`scheme://host:port`, as browsers send it) to connect.
     pub fn allow_origin(mut self, origin: &str) -> Admission {
-        self.origins.push(origin.trim_end_matches('/').to_owned());
+        self.origins = self.origins.allow(origin);
         self
     }
 
     /// Allows the origins a browser shows for a server on loopback port `port`: `127.0.0.1`,
     /// `localhost` and `[::1]`, with `scheme` (`http` or `https`).
     pub fn allow_loopback(mut self, scheme: &str, port: u16) -> Admission {
-        for host in ["127.0.0.1", "localhost", "[::1]"] {
-            self.origins.push(format!("{scheme}://{host}:{port}"));
-        }
+        self.origins = self.origins.allow_loopback(scheme, port);
         self
     }
 
-    /// Also allows a page whose origin is this very server, as the request's `Host` names it:
-    /// `Origin: http://H` with `Host: H`. A server that serves its own pages (the book server,
-    /// reached as `127.0.0.1:3000` or as a classroom address) allows itself this way without
-    /// knowing every name it is reached by. Only the host and port are compared, so a page of
-    /// the same host on another port is still another origin (RFC 6454 §4).
+    /// Also allows a page whose origin is this very server, as the request's `Host` names it
+    /// (see [`Origins::same_host`]).
     pub fn allow_same_host(mut self) -> Admission {
-        self.same_host = true;
+        self.origins.same_host = true;
         self
     }
 
     /// The origins allowed so far.
     pub fn origins(&self) -> &[String] {
-        &self.origins
+        self.origins.allowed()
     }
 
     /// The sessions credentials are checked against.
@@ -179,27 +259,9 @@ impl Admission {
     }
     // ANCHOR_END: admit
 
-    /// `403` unless `Origin` is absent (not a browser page) or on the allow-list. `"null"`, which
-    /// browsers send for sandboxed frames and `file://` pages, is not on any list.
+    /// `403` unless `Origin` is absent (not a browser page) or allowed: [`Origins::check`].
     pub fn check_origin(&self, head: &Head) -> Result<Option<String>, Rejection> {
-        let Some(origin) = head.header("Origin").map(str::trim) else {
-            return Ok(None);
-        };
-        if self.origins.iter().any(|allowed| allowed.eq_ignore_ascii_case(origin)) {
-            return Ok(Some(origin.to_owned()));
-        }
-        let authority = origin.split_once("://").map(|(_, rest)| rest);
-        if self.same_host && authority.is_some() && authority == head.header("Host").map(str::trim) {
-            return Ok(Some(origin.to_owned()));
-        }
-        Err(Rejection {
-            status: 403,
-            message: format!(
-                "a page from {origin} may not open a WebSocket here: its origin is not on this \
-                 server's allow-list (Cross-Site WebSocket Hijacking, RFC 6455 §10.2)"
-            ),
-            headers: Vec::new(),
-        })
+        self.origins.check(head)
     }
 
     /// The signed-in user, or `401` with a challenge.
@@ -278,6 +340,23 @@ mod tests {
         assert_eq!(admission.check_origin(&other).unwrap_err().status, 403, "another port is another origin");
         let evil = head(&[("Origin", "http://evil.example")]);
         assert_eq!(admission.check_origin(&evil).unwrap_err().status, 403);
+    }
+
+    #[test]
+    fn by_default_programs_and_the_servers_own_pages_are_let_in_and_other_pages_get_403() {
+        let origins = Origins::default();
+        assert_eq!(origins.check(&head(&[])), Ok(None), "no Origin: a program, not a page");
+        let own = head(&[("Origin", "http://127.0.0.1:3001")]);
+        assert!(origins.check(&own).is_ok(), "Origin names the Host, 127.0.0.1:3001");
+        for other in ["http://evil.example", "http://127.0.0.1:3000", "https://127.0.0.1:3001.evil.example", "null"] {
+            let refused = origins.check(&head(&[("Origin", other)])).unwrap_err();
+            assert_eq!(refused.status, 403, "{other}");
+            assert!(refused.message.contains(other), "the reason names the origin: {}", refused.message);
+        }
+        let allowed = Origins::default().allow("http://evil.example/");
+        assert!(allowed.check(&head(&[("Origin", "http://evil.example")])).is_ok(), "on the allow-list");
+        let none = Origins::none();
+        assert_eq!(none.check(&own).unwrap_err().status, 403, "Origins::none lets no page in");
     }
 
     #[test]

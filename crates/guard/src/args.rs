@@ -3,10 +3,12 @@
 //!
 //! A server that speaks no HTTP (the TCP echoes) flattens [`ConnectionArgs`] instead: only the
 //! limits that apply to any connection, so its `--help` offers no flag it would ignore (a raw TCP
-//! echo reads no request head and has no close handshake to wait for).
+//! echo reads no request head and has no close handshake to wait for). A WebSocket server
+//! without sign-in flattens [`OriginArgs`] too, for `--allow-origin`.
 
 use std::time::Duration;
 
+use crate::admission::Origins;
 use crate::limits::{self, Limits};
 
 /// The heading the limits get in `--help`, for a binary's own limit flags to join them.
@@ -133,6 +135,45 @@ impl LimitArgs {
     }
 }
 
+/// Which pages may open a WebSocket, as command-line flags: `--allow-origin`, repeatable.
+#[derive(Clone, Debug, Default, clap::Args)]
+#[command(next_help_heading = "Who may connect (Cross-Site WebSocket Hijacking, RFC 6455 §10.2)")]
+pub struct OriginArgs {
+    /// Also let pages from ORIGIN open a WebSocket, as a browser sends it: scheme://host[:port],
+    /// e.g. http://127.0.0.1:3000. Without it, programs (which send no Origin) and pages of this
+    /// very server (Origin naming the Host they connect to) are let in, and a page of any other
+    /// origin gets `403 Forbidden` before any upgrade. Repeat for more.
+    #[arg(long, value_name = "ORIGIN", value_parser = origin)]
+    pub allow_origin: Vec<String>,
+}
+
+impl OriginArgs {
+    /// The server's own pages, and the origins these flags allow.
+    pub fn origins(&self) -> Origins {
+        self.allow_origin.iter().fold(Origins::same_host(), |origins, origin| origins.allow(origin))
+    }
+}
+
+/// An origin as a browser sends it (RFC 6454 §6.2): `scheme://host` or `scheme://host:port`, no
+/// path. A mistyped one would silently allow nothing, so it is refused when parsing.
+fn origin(text: &str) -> Result<String, String> {
+    let origin = text.trim().trim_end_matches('/');
+    let valid = origin.split_once("://").is_some_and(|(scheme, authority)| {
+        !scheme.is_empty()
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            && !authority.is_empty()
+            && !authority.contains(['/', '?', '#', '@', ' '])
+    });
+    if valid {
+        Ok(origin.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not an origin: write it as a browser sends it in `Origin`, \
+             scheme://host[:port] with no path, e.g. http://127.0.0.1:3000"
+        ))
+    }
+}
+
 /// A number of seconds: finite, not negative.
 fn seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text.trim().parse().map_err(|e| format!("{text:?} is not a number of seconds: {e}"))?;
@@ -164,6 +205,30 @@ mod tests {
         assert_eq!(cli.limits.limits(), Limits { max_message: 10, read_buffer: 512, ..Limits::default() });
         for flag in ["--max-head", "--max-body", "--handshake-timeout", "--close-timeout"] {
             assert!(NoHttp::try_parse_from(["tcp", flag, "1"]).is_err(), "{flag} means nothing without HTTP");
+        }
+    }
+
+    #[derive(Parser)]
+    struct WithOrigins {
+        #[command(flatten)]
+        origins: OriginArgs,
+    }
+
+    #[test]
+    fn allow_origin_adds_to_the_servers_own_pages_and_a_mistyped_origin_is_refused() {
+        let cli = WithOrigins::try_parse_from([
+            "server",
+            "--allow-origin",
+            "http://127.0.0.1:3000/",
+            "--allow-origin",
+            "https://example.org",
+        ])
+        .unwrap();
+        let expected = Origins::same_host().allow("http://127.0.0.1:3000").allow("https://example.org");
+        assert_eq!(cli.origins.origins(), expected);
+        assert_eq!(WithOrigins::try_parse_from(["server"]).unwrap().origins.origins(), Origins::default());
+        for wrong in ["127.0.0.1:3000", "http://", "http://127.0.0.1:3000/page", "://x"] {
+            assert!(WithOrigins::try_parse_from(["server", "--allow-origin", wrong]).is_err(), "{wrong:?}");
         }
     }
 

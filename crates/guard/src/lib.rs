@@ -10,12 +10,13 @@
 //! tungstenite side (its configuration, its errors as close codes) is in `ws_echo::limits`.
 //!
 //! # Layout
-//! - [`admission`]: who may open a WebSocket: the `Origin` allow-list (against Cross-Site
-//!   WebSocket Hijacking) and the credential check, for every server a browser reaches.
+//! - [`admission`]: who may open a WebSocket: the `Origin` check (against Cross-Site WebSocket
+//!   Hijacking; every WebSocket server applies it, through `Limits::origins`) and, for a server
+//!   with sign-in, the credential check.
 //! - [`limits`]: the named limits, each with the reason for its default and the answer a client
 //!   gets past it (1009, 431, 413, 408, 1013, 503, …).
 //! - [`args`]: the same `--max-message`, `--max-connections`, … flags for every server binary
-//!   ([`ConnectionArgs`] alone for a server without HTTP).
+//!   ([`ConnectionArgs`] alone for a server without HTTP; [`OriginArgs`] for `--allow-origin`).
 //! - [`head`]: reading a request head within the size and time limits, async or blocking.
 //! - [`refuse`]: answering with an HTTP error and shutting down, async or blocking.
 //! - [`upgrade`]: judging an upgrade request and answering `101` or the error.
@@ -33,7 +34,7 @@ pub mod slots;
 pub mod tiny;
 pub mod upgrade;
 
-pub use args::{ConnectionArgs, LimitArgs};
+pub use args::{ConnectionArgs, LimitArgs, OriginArgs};
 pub use limits::Limits;
 pub use refuse::HandshakeError;
 pub use slots::{Slot, Slots};

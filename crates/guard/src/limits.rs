@@ -12,6 +12,7 @@
 //! | [`CLOSE_TIMEOUT`] | 5 s | after our close frame, TCP is closed without waiting longer for the answer |
 //! | [`MAX_CONNECTIONS`] | 1,024 | `503 Service Unavailable` before any upgrade |
 //! | [`READ_BUFFER`] | 4 KiB | (not a limit: how much one `read` takes from a socket) |
+//! | [`Limits::origins`] | the server's own pages | `403 Forbidden` before any upgrade, for a page of another origin |
 //!
 //! What a limit protects is always the same thing: the other clients. A server has one memory,
 //! one set of threads or tasks and one table of file descriptors for everybody; a limit is the
@@ -20,6 +21,8 @@
 use std::time::Duration;
 
 use wire::CloseCode;
+
+use crate::admission::Origins;
 
 // ANCHOR: constants
 /// Largest message accepted, fragments added up, and so also the largest frame. Chat lines and
@@ -115,6 +118,11 @@ pub struct Limits {
     pub max_connections: usize,
     /// See [`READ_BUFFER`].
     pub read_buffer: usize,
+    /// Which pages may open a WebSocket (RFC 6455 §10.2): not a size or a time, but a bound all
+    /// the same, on *who* may take a connection. By default programs (no `Origin`) and pages of
+    /// the server itself; `--allow-origin` adds others (see [`crate::args::OriginArgs`]). A
+    /// server with sign-in checks credentials too, with a whole `admission::Admission`.
+    pub origins: Origins,
 }
 
 impl Default for Limits {
@@ -129,6 +137,7 @@ impl Default for Limits {
             close_timeout: CLOSE_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             read_buffer: READ_BUFFER,
+            origins: Origins::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use wire::handshake::{Accepted, Rejection, check_upgrade};
 use wire::http::{Head, StartLine};
 
 use crate::Limits;
+use crate::admission::Origins;
 use crate::head::read_request;
 use crate::refuse::{HandshakeError, send_rejection};
 
@@ -25,8 +26,20 @@ pub fn judge(head: &Head, path: &str) -> Result<Accepted, Rejection> {
     check_upgrade(method, *minor, headers)
 }
 
-/// Reads an upgrade request for `path` and answers it. On success `101 Switching Protocols` has
-/// been written, and the result holds any bytes the client sent after its head (frames it did
+// ANCHOR: judge_origin
+/// [`judge`], then `Origin` (RFC 6455 §10.2): a page of an origin `origins` does not allow gets
+/// `403 Forbidden`, before any `101`. Every WebSocket server without accounts answers with this
+/// (the echoes, the by-hand server, the heartbeat); one with sign-in adds a credential check
+/// (`crate::admission::Admission`).
+pub fn judge_origin(head: &Head, path: &str, origins: &Origins) -> Result<Accepted, Rejection> {
+    let accepted = judge(head, path)?;
+    origins.check(head)?;
+    Ok(accepted)
+}
+// ANCHOR_END: judge_origin
+
+/// Reads an upgrade request for `path` and answers it ([`judge_origin`], with `limits.origins`).
+/// On success `101 Switching Protocols` has been written, and the result holds any bytes the client sent after its head (frames it did
 /// not wait to send). On failure the HTTP error has been written.
 pub async fn handshake<S>(
     stream: &mut S,
@@ -37,7 +50,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (head, leftover) = read_request(stream, limits).await?;
-    let accepted = match judge(&head, path) {
+    let accepted = match judge_origin(&head, path, &limits.origins) {
         Ok(accepted) => accepted,
         Err(rejection) => return send_rejection(stream, rejection).await,
     };

@@ -11,7 +11,7 @@ use wire::handshake::Accepted;
 
 pub use guard::HandshakeError;
 pub use guard::refuse::refuse;
-pub use guard::upgrade::judge;
+pub use guard::upgrade::{judge, judge_origin};
 
 use crate::Limits;
 
@@ -29,8 +29,9 @@ where
     // Until the empty line that ends the head, within `limits.max_head` bytes (431 past it) and
     // `limits.handshake_timeout` (408 past it); bytes that are not HTTP get 400.
     let (head, leftover) = guard::head::read_request(stream, limits).await?;
-    // RFC 6455 §4.2.1: GET, HTTP/1.1, Upgrade, Connection, Host, a 16-byte key, version 13.
-    let accepted = match judge(&head, path) {
+    // RFC 6455 §4.2.1: GET, HTTP/1.1, Upgrade, Connection, Host, a 16-byte key, version 13;
+    // then §10.2: a page of another origin than this server's (or `--allow-origin`'s) gets 403.
+    let accepted = match judge_origin(&head, path, &limits.origins) {
         Ok(accepted) => accepted,
         Err(rejection) => return guard::refuse::send_rejection(stream, rejection).await,
     };

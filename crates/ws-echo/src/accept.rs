@@ -14,7 +14,7 @@ use wire::handshake::Accepted;
 
 pub use guard::HandshakeError as AcceptError;
 pub use guard::refuse::refuse;
-pub use guard::upgrade::judge;
+pub use guard::upgrade::{judge, judge_origin};
 
 use crate::Limits;
 use crate::limits::TungsteniteConfig;

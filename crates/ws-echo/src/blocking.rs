@@ -19,7 +19,7 @@ use tungstenite::protocol::{CloseFrame, Role, WebSocket};
 use tungstenite::{Message, WebSocket as Ws};
 use wire::CloseCode;
 
-use crate::accept::judge;
+use crate::accept::judge_origin;
 use crate::server::{Ending, short_reason};
 use crate::{Limits, PATH, TungsteniteConfig};
 
@@ -55,7 +55,8 @@ pub fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) ->
 pub fn handle(mut stream: TcpStream, limits: &Limits) -> Option<Ending> {
     let _ = stream.set_nodelay(true);
     let (head, leftover) = guard::head::read_request_blocking(&mut stream, limits).ok()?;
-    match judge(&head, PATH) {
+    // RFC 6455 §4.2.1, then §10.2: a page of another origin gets 403 (`limits.origins`).
+    match judge_origin(&head, PATH, &limits.origins) {
         Ok(accepted) => {
             stream.write_all(accepted.response().as_bytes()).ok()?;
             let config = Some(limits.websocket_config());

@@ -34,6 +34,8 @@ struct Args {
     missed: u32,
     #[command(flatten)]
     limits: guard::LimitArgs,
+    #[command(flatten)]
+    origins: guard::OriginArgs,
 }
 
 #[tokio::main]
@@ -48,7 +50,8 @@ async fn main() -> anyhow::Result<()> {
     let seconds =
         |s: f64, what: &str| Duration::try_from_secs_f64(s).map_err(|e| anyhow::anyhow!("--{what} {s}: {e}"));
     let heartbeat = Heartbeat::new(seconds(args.interval, "interval")?, args.missed);
-    let settings = Settings { heartbeat, limits: args.limits.limits() };
+    let limits = guard::Limits { origins: args.origins.origins(), ..args.limits.limits() };
+    let settings = Settings { heartbeat, limits };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await

@@ -6,11 +6,12 @@ use ws_by_hand::{PATH, server};
 
 /// A WebSocket echo server written without a WebSocket library: a TCP stream and the wire codec.
 ///
-/// It listens at ws://HOST:PORT/ws/echo and speaks plain RFC 6455, so any client works: a
-/// browser's console (`new WebSocket("ws://127.0.0.1:9002/ws/echo")`), `ws-echo-client
-/// ws://127.0.0.1:9002/ws/echo hello`, or Python's `python3 -m websockets`. Put the Tap in front
-/// (`just tap 127.0.0.1:9003 127.0.0.1:9002`) to see every byte, and break a rule to see its
-/// close code.
+/// It listens at ws://HOST:PORT/ws/echo and speaks plain RFC 6455, so any client works:
+/// `ws-echo-client ws://127.0.0.1:9002/ws/echo hello`, Python's `python3 -m websockets`, or a
+/// browser's console (`new WebSocket("ws://127.0.0.1:9002/ws/echo")`) on a page the server lets
+/// in: this book under `cargo run` with `--allow-origin http://127.0.0.1:3000`. Put the Tap in
+/// front (`just tap 127.0.0.1:9003 127.0.0.1:9002`) to see every byte, and break a rule to see
+/// its close code.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -22,6 +23,8 @@ struct Args {
     port: u16,
     #[command(flatten)]
     limits: guard::LimitArgs,
+    #[command(flatten)]
+    origins: guard::OriginArgs,
 }
 
 #[tokio::main]
@@ -33,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = args.limits.limits();
+    let limits = guard::Limits { origins: args.origins.origins(), ..args.limits.limits() };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await

@@ -5,8 +5,9 @@ use tokio::net::TcpListener;
 
 /// A WebSocket echo server: every text or binary message comes straight back.
 ///
-/// It listens at ws://HOST:PORT/ws/echo. Try it with `ws-echo-client`, a browser's console
-/// (`new WebSocket("ws://127.0.0.1:9001/ws/echo")`), or put the Tap in front of it
+/// It listens at ws://HOST:PORT/ws/echo. Try it with `ws-echo-client`, a browser's console on a
+/// page it lets in (`new WebSocket("ws://127.0.0.1:9001/ws/echo")` on this book under `cargo
+/// run`, with `--allow-origin http://127.0.0.1:3000`), or put the Tap in front of it
 /// (`just tap 127.0.0.1:9002 127.0.0.1:9001`) to see every byte. A plain
 /// `curl -i http://127.0.0.1:9001/ws/echo` shows how it answers a request that is not an upgrade.
 #[derive(Parser)]
@@ -28,6 +29,8 @@ struct Args {
     blocking: bool,
     #[command(flatten)]
     limits: guard::LimitArgs,
+    #[command(flatten)]
+    origins: guard::OriginArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let limits = args.limits.limits();
+    let limits = guard::Limits { origins: args.origins.origins(), ..args.limits.limits() };
     let address = format!("{}:{}", args.host, args.port);
     if args.blocking {
         let listener = std::net::TcpListener::bind(&address)
