@@ -252,33 +252,83 @@ fn the_request_response_live_page_carries_the_feed_widget_and_its_script() {
     );
 }
 
-/// Every `fn name` in the Rust sources of the workspace (crates, tests and the vendored tiny_http).
-fn function_names() -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
+/// What a `fn` in the workspace's sources is, judged by the attributes just above it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FnKind {
+    /// Not a test: a helper, a library function, a `main`.
+    Plain,
+    /// `#[test]` or `#[tokio::test]` with `#[ignore]`: it does not run in `cargo test`.
+    IgnoredTest,
+    /// A test that `cargo test --workspace` runs.
+    Test,
+}
+
+/// Every `fn` in the Rust sources of the workspace (crates, tests and the vendored tiny_http),
+/// each with the kinds it has (one name may be a helper in one file and a test in another).
+///
+/// A test is a `fn` whose attributes, the lines between it and the code before it, include
+/// `#[test]` or `#[tokio::test…]`. The functions inside `proptest! { … }` carry `#[test]` too
+/// (the macro copies their attributes), so they count as tests the same way.
+fn functions() -> BTreeMap<String, BTreeSet<FnKind>> {
+    let mut functions: BTreeMap<String, BTreeSet<FnKind>> = BTreeMap::new();
     for dir in ["crates", "tests", "vendor"] {
         for file in files(&root().join(dir), "rs") {
             let text = std::fs::read_to_string(&file).unwrap();
-            for rest in text.split("fn ").skip(1) {
-                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                names.insert(name);
+            // The attributes seen since the last line of code; an attribute may span lines.
+            let mut attributes = String::new();
+            let mut open_attribute = false;
+            for line in text.lines().map(str::trim) {
+                if open_attribute || line.starts_with("#[") {
+                    attributes.push_str(line);
+                    open_attribute = attributes.matches('[').count() > attributes.matches(']').count();
+                    continue;
+                }
+                if line.is_empty() || line.starts_with("//") {
+                    continue;
+                }
+                let mut declaration = line;
+                while let Some(rest) = ["pub ", "pub(crate) ", "pub(super) ", "async ", "const ", "unsafe "]
+                    .iter()
+                    .find_map(|qualifier| declaration.strip_prefix(qualifier))
+                {
+                    declaration = rest;
+                }
+                if let Some(rest) = declaration.strip_prefix("fn ") {
+                    let name: String =
+                        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let test = attributes.contains("#[test]") || attributes.contains("#[tokio::test");
+                    let ignored = attributes.contains("#[ignore") || attributes.contains(", ignore)");
+                    let kind = match (test, ignored) {
+                        (false, _) => FnKind::Plain,
+                        (true, true) => FnKind::IgnoredTest,
+                        (true, false) => FnKind::Test,
+                    };
+                    functions.entry(name).or_default().insert(kind);
+                }
+                attributes.clear();
             }
         }
     }
-    names
+    functions
 }
 
 #[test]
 fn every_test_named_in_the_misbehaving_table_exists() {
     let table = std::fs::read_to_string(book_dir().join("src/misbehaving/table.md")).unwrap();
-    let names = function_names();
+    let functions = functions();
     let mut checked = 0;
     for row in table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| bad input")) {
         let Some(tests) = row.trim_end_matches('|').rsplit('|').next() else { continue };
         for name in tests.split('`').skip(1).step_by(2) {
-            assert!(
-                names.contains(name),
-                "the table in book/src/misbehaving/table.md names the test `{name}`, which no longer exists"
-            );
+            let place = "the table in book/src/misbehaving/table.md names the test";
+            match functions.get(name).and_then(|kinds| kinds.last()) {
+                None => panic!("{place} `{name}`, which no longer exists"),
+                Some(FnKind::Plain) => panic!("{place} `{name}`, which is a function but not a test"),
+                Some(FnKind::IgnoredTest) => {
+                    panic!("{place} `{name}`, which is #[ignore]d: `cargo test` would never run it")
+                }
+                Some(FnKind::Test) => {}
+            }
             checked += 1;
         }
     }
