@@ -348,7 +348,9 @@ mod tests {
         assert_eq!(origins.check(&head(&[])), Ok(None), "no Origin: a program, not a page");
         let own = head(&[("Origin", "http://127.0.0.1:3001")]);
         assert!(origins.check(&own).is_ok(), "Origin names the Host, 127.0.0.1:3001");
-        for other in ["http://evil.example", "http://127.0.0.1:3000", "https://127.0.0.1:3001.evil.example", "null"] {
+        for other in
+            ["http://evil.example", "http://127.0.0.1:3000", "https://127.0.0.1:3001.evil.example", "null"]
+        {
             let refused = origins.check(&head(&[("Origin", other)])).unwrap_err();
             assert_eq!(refused.status, 403, "{other}");
             assert!(refused.message.contains(other), "the reason names the origin: {}", refused.message);
