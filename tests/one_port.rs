@@ -118,8 +118,21 @@ async fn wss_shows_opaque_records_outside_tls_and_the_same_websocket_inside() {
     assert_eq!(recording.outside.heads().count(), 0, "outside TLS there is no HTTP to see:\n{outside}");
     assert_eq!(recording.outside.frames().count(), 0, "and no WebSocket frame:\n{outside}");
     assert!(
-        outside.contains("C→S TLS handshake: hello messages, in the clear"),
-        "the ClientHello is in the clear:\n{outside}"
+        outside.contains("C→S TLS record: handshake, in the clear: ClientHello\n")
+            && outside.contains("S→C TLS record: handshake, in the clear: ServerHello\n"),
+        "the hellos are in the clear (RFC 8446 §4.1.2, §4.1.3):\n{outside}"
+    );
+    assert!(outside.contains("the server chose TLS 1.3"), "{outside}");
+    // RFC 6455 §7.1.1: the server closes TCP first; the client closes after it has seen that, and
+    // says TLS's goodbye (close_notify, encrypted) before its own FIN (RFC 8446 §6.1).
+    assert!(
+        outside.ends_with(
+            "S→C the server closed its side of the TCP connection (FIN)\n\
+             C→S TLS record: application_data, encrypted: opaque to the Tap\n\
+             C→S the client closed its side of the TCP connection (FIN)\n\
+             ─── the connection is over\n"
+        ),
+        "the ending, in the order RFC 6455 §7.1.1 asks for:\n{outside}"
     );
     let inside = recording.inside.render(&Render::snapshot());
     assert_eq!(recording.inside.heads().count(), 2, "inside: the upgrade request and the 101:\n{inside}");

@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tungstenite::Message;
 use wire::http::Head;
 use wire::tap::Observer;
-use wire::{Direction, Event, EventKind, Render, Tap, Transcript};
+use wire::{EventKind, Render, Tap, Transcript};
 use ws_echo::client::RFC_KEY;
 
 use crate::admission::{Admission, Sessions};
@@ -200,7 +200,8 @@ pub async fn wss(outside: Option<Observer>, inside: Option<Observer>) -> Result<
     tcp.set_nodelay(true)?;
     let outside_connection = outside_tap.accept().await?;
     let inside_connection = tokio::spawn(async move { inside_tap.accept().await });
-    // The client checks the server's certificate against the one it was given, by name.
+    // The client checks the server's certificate against the one it was given, by name, and at
+    // the end hangs up only after the server has (`tls::ClientStream`).
     let tls = tls::connect(tcp, cert.client_config()?).await?;
     let host = format!("{}:{}", tls::SERVER_NAME, outside_tap.local_addr().port());
     let (name, value) = bearer();
@@ -230,44 +231,32 @@ async fn tap(upstream: SocketAddr, observer: Option<Observer>) -> std::io::Resul
 
 /// A transcript of TLS records, in a form that is the same on every run.
 ///
-/// The sizes of the server's first records change from run to run (an ECDSA signature is usually 70 to
-/// 72 bytes long, depending on its random nonce), and whether two quick writes travel as one
-/// record or two depends on timing. So this view merges each run of records of one kind in one
-/// direction into a line and leaves sizes and counts out; `just wss` shows them live.
+/// Each record is rendered by the Tap's own renderer, without its size: the sizes of the server's
+/// first records change from run to run (an ECDSA signature is usually 70 to 72 bytes long,
+/// depending on its random nonce), and whether two quick writes travel as one record or two
+/// depends on timing. So a run of records that read the same is shown as one line; `just wss`
+/// shows every record with its size.
 pub fn tls_view(transcript: &Transcript) -> String {
-    let style = Render::snapshot();
+    let style = Render::snapshot().without_tls_sizes();
     let mut out = String::new();
-    let mut run: Option<(Direction, u8)> = None;
+    let mut last_record: Option<String> = None;
     for event in &transcript.events {
-        match (&event.kind, event.dir) {
-            (EventKind::TlsRecord { content_type, .. }, Some(dir)) => {
-                if run != Some((dir, *content_type)) {
-                    out.push_str(&format!("{} TLS {}\n", dir.arrow(), tls_kind(*content_type)));
-                    run = Some((dir, *content_type));
-                }
+        let text = match &event.kind {
+            // Its byte counts depend on the record sizes too.
+            EventKind::Note(text) if event.dir.is_none() && text.starts_with("the connection is over") => {
+                "─── the connection is over\n".to_owned()
             }
-            (EventKind::Note(text), None) if text.starts_with("the connection is over") => {
-                run = None;
-                out.push_str("─── the connection is over\n");
+            _ => event.render(&style),
+        };
+        if matches!(event.kind, EventKind::TlsRecord(_)) {
+            if last_record.as_deref() == Some(text.as_str()) {
+                continue;
             }
-            _ => {
-                run = None;
-                out.push_str(&Event::render(event, &style));
-            }
+            last_record = Some(text.clone());
+        } else {
+            last_record = None;
         }
+        out.push_str(&text);
     }
     out
-}
-
-/// RFC 8446 §5.1: a record's content type, which with its length is all that travels in the
-/// clear. In TLS 1.3 everything after the ServerHello, the rest of the handshake and every alert
-/// included, travels as encrypted "application_data".
-fn tls_kind(content_type: u8) -> &'static str {
-    match content_type {
-        20 => "change_cipher_spec: one byte, a no-op kept for old middleboxes (RFC 8446 §D.4)",
-        21 => "alert",
-        22 => "handshake: hello messages, in the clear (the Tap does not decode them)",
-        23 => "application_data: encrypted, opaque to the Tap",
-        _ => "record of an unknown type",
-    }
 }

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 
 use crate::frame::{FrameDecoder, FrameError, OpCode};
 use crate::http::{BodyKind, Head};
+use crate::tls::{Header as TlsHeader, TlsReader};
 use crate::transcript::{Closure, Direction, Event, EventKind, FrameEvent, PAYLOAD_KEPT};
 
 /// The largest head the decoder waits for before calling the bytes undecodable.
@@ -90,6 +91,8 @@ pub struct ConnectionDecoder {
     upgraded: bool,
     /// An HTTP message has been seen, so failures are errors rather than another protocol.
     seen_http: bool,
+    /// What the TLS records have told so far, for a connection that speaks TLS.
+    tls: TlsReader,
 }
 
 impl ConnectionDecoder {
@@ -101,6 +104,7 @@ impl ConnectionDecoder {
             methods: VecDeque::new(),
             upgraded: false,
             seen_http: false,
+            tls: TlsReader::new(),
         }
     }
 
@@ -141,6 +145,7 @@ impl ConnectionDecoder {
             Phase::Body { kept, len, .. } => events.push(truncated(&format!("a body of {len} bytes"), kept)),
             Phase::Chunked(_) => events.push(truncated("a chunked body", leftover)),
             Phase::Head if !leftover.is_empty() => events.push(truncated("an HTTP head", leftover)),
+            Phase::Tls if !leftover.is_empty() => events.push(truncated("a TLS record", leftover)),
             _ if !leftover.is_empty() => {
                 let len = leftover.len();
                 events.push(Event::new(Some(dir), EventKind::Data(leftover)).with_wire_len(len));
@@ -181,10 +186,19 @@ impl ConnectionDecoder {
             return;
         }
         if matches!(self.side(dir).phase, Phase::Start) {
-            // A TLS record starts with its content type; 22 is handshake (the ClientHello).
-            let tls = self.side(dir).buf[0] == 0x16;
+            // A TLS record starts with its content type, 22 for handshake (the ClientHello), then
+            // the major version, 3.
+            let buf = &self.side(dir).buf;
+            if buf == &[0x16] {
+                return; // One byte more decides.
+            }
+            let tls = buf.starts_with(&[0x16, 0x03]);
             if tls {
-                events.push(Event::note("the client starts a TLS handshake: what follows is encrypted"));
+                events.push(Event::note(
+                    "the client starts a TLS handshake: from here on the Tap sees TLS records, each \
+                     with its type and length in the clear (RFC 8446 §5.1), its content only until \
+                     the two sides have agreed on keys",
+                ));
             }
             for side in [&mut self.client, &mut self.server] {
                 if matches!(side.phase, Phase::Start) {
@@ -193,9 +207,18 @@ impl ConnectionDecoder {
             }
             return;
         }
+        if matches!(self.side(dir).phase, Phase::Tls) {
+            // Field by field, so the side's buffer and the connection's TLS state can both be used.
+            let side = match dir {
+                Direction::ClientToServer => &mut self.client,
+                Direction::ServerToClient => &mut self.server,
+            };
+            step_tls(dir, side, &mut self.tls, events);
+            return;
+        }
         let side = self.side(dir);
         match &mut side.phase {
-            Phase::Start => {}
+            Phase::Start | Phase::Tls => {}
             Phase::Head if upgraded && dir == Direction::ClientToServer => {
                 side.phase = new_frames();
             }
@@ -316,20 +339,6 @@ impl ConnectionDecoder {
                     }
                 }
             }
-            Phase::Tls => {
-                while side.buf.len() >= 5 {
-                    let len = u16::from_be_bytes([side.buf[3], side.buf[4]]);
-                    if side.buf.len() < 5 + usize::from(len) {
-                        break;
-                    }
-                    let content_type = side.buf[0];
-                    side.buf.drain(..5 + usize::from(len));
-                    events.push(
-                        Event::new(Some(dir), EventKind::TlsRecord { content_type, len })
-                            .with_wire_len(5 + usize::from(len)),
-                    );
-                }
-            }
             Phase::Raw => {
                 let data = std::mem::take(&mut side.buf);
                 let len = data.len();
@@ -375,6 +384,34 @@ impl ConnectionDecoder {
         self.side(dir).phase = phase;
         if self.upgraded && dir == Direction::ServerToClient && !self.client.buf.is_empty() {
             self.process(Direction::ClientToServer, events);
+        }
+    }
+}
+
+/// Turns every whole TLS record buffered for `dir` into events.
+fn step_tls(dir: Direction, side: &mut Side, tls: &mut TlsReader, events: &mut Vec<Event>) {
+    loop {
+        match crate::tls::header(&side.buf) {
+            TlsHeader::Record { content_type, len } => {
+                events.extend(tls.record(dir, content_type, &side.buf[5..5 + len]));
+                side.buf.drain(..5 + len);
+            }
+            TlsHeader::Incomplete => return,
+            TlsHeader::Invalid(reason) if !tls.spoke(dir) => {
+                // Such as a plain HTTP server answering a TLS hello with `400`: show what it said.
+                side.phase = Phase::Raw;
+                events.push(Event::note(format!(
+                    "the {} does not speak TLS: {reason}; showing raw bytes",
+                    dir.sender()
+                )));
+                return;
+            }
+            TlsHeader::Invalid(reason) => {
+                let data = std::mem::take(&mut side.buf);
+                side.phase = Phase::Raw;
+                events.push(undecodable(dir, data, reason));
+                return;
+            }
         }
     }
 }
@@ -592,8 +629,38 @@ mod tests {
     }
 
     #[test]
-    fn tls_records_are_shown_as_opaque() {
-        let t = run(Mode::Auto, &[(C, &[0x16, 0x03, 0x01, 0x00, 0x02, 0xaa, 0xbb])]);
-        assert!(render(&t).contains("TLS record: handshake, 2 bytes"), "{}", render(&t));
+    fn a_connection_that_starts_with_a_handshake_record_is_shown_as_tls_records() {
+        let hello = [0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0xaa, 0xbb];
+        let t = run(Mode::Auto, &[(C, &hello), (S, &[0x17, 0x03, 0x03, 0x00, 0x01, 0x00])]);
+        let text = render(&t);
+        assert!(text.contains("─── the client starts a TLS handshake"), "{text}");
+        assert!(text.contains("C→S TLS record: handshake, 8 bytes, in the clear: ClientHello"), "{text}");
+        assert!(text.contains("S→C TLS record: application_data, 1 byte, encrypted"), "{text}");
+        assert_eq!(t.wire_bytes(C), hello.len(), "each record counts its 5-byte header");
+    }
+
+    #[test]
+    fn a_first_byte_of_22_that_is_not_tls_is_shown_raw_not_waited_for() {
+        let t = run(Mode::Auto, &[(C, b"\x16"), (C, b"GET / HTTP/1.1\r\n\r\n")]);
+        let text = render(&t);
+        assert!(!text.contains("TLS"), "the second byte is not TLS's major version, 3: {text}");
+        assert!(text.contains("C→S 19 bytes: \"\\u{16}GET / HTTP/1.1"), "{text}");
+    }
+
+    #[test]
+    fn a_plain_http_answer_to_a_tls_hello_is_shown_and_the_cut_hello_said_so() {
+        let hello_start = [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03];
+        let t = run(Mode::Auto, &[(C, &hello_start), (S, b"HTTP/1.1 400 Bad Request\r\n\r\n")]);
+        let text = render(&t);
+        assert!(text.contains("─── the server does not speak TLS"), "{text}");
+        assert!(text.contains("S→C 28 bytes: \"HTTP/1.1 400 Bad Request"), "{text}");
+        assert!(text.contains("C→S ⚠ the client stopped in the middle of a TLS record"), "{text}");
+    }
+
+    #[test]
+    fn garbage_after_tls_records_is_undecodable() {
+        let t = run(Mode::Auto, &[(C, &[0x16, 0x03, 0x01, 0x00, 0x01, 0x01]), (C, b"GET / HTTP/1.1\r\n")]);
+        let text = render(&t);
+        assert!(text.contains("C→S ⚠ 16 bytes the Tap could not decode: its second byte is 0x45"), "{text}");
     }
 }

@@ -18,6 +18,8 @@
 //! - [`close`]: close codes and the close payload (RFC 6455 §5.5.1, §7.4).
 //! - [`http`]: HTTP/1.1 heads and how their bodies are delimited (RFC 9112).
 //! - [`decode`]: both directions of a connection into events, following HTTP → WebSocket.
+//! - [`tls`]: TLS records seen from outside: which are in the clear, which encrypted
+//!   (RFC 8446 §5).
 //! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
 //! - [`tap`]: the recording proxy (tokio), over TCP or over in-memory pipes, with switches to
 //!   blackhole or cut a connection.
@@ -28,10 +30,11 @@ pub mod frame;
 pub mod handshake;
 pub mod http;
 pub mod tap;
+pub mod tls;
 pub mod transcript;
 
 pub use close::{CloseCode, ClosePayload};
 pub use decode::{ConnectionDecoder, Mode};
 pub use frame::{Frame, FrameDecoder, FrameHeader, OpCode};
 pub use tap::{MemoryTap, PipeEnd, Tap, TapConnection, TapControl};
-pub use transcript::{Closure, Direction, Event, EventKind, Render, Transcript};
+pub use transcript::{Closure, Direction, Event, EventKind, Render, TlsContent, TlsRecord, Transcript};

@@ -99,13 +99,8 @@ pub enum EventKind {
     },
     /// A WebSocket frame.
     Frame(FrameEvent),
-    /// A TLS record: its content is encrypted, so only the record layer can be read.
-    TlsRecord {
-        /// The record's content type: 20 change_cipher_spec, 21 alert, 22 handshake, 23 data.
-        content_type: u8,
-        /// The record's payload length.
-        len: u16,
-    },
+    /// A TLS record: its header, and what could be read of its content (see [`crate::tls`]).
+    TlsRecord(TlsRecord),
     /// Bytes of a stream that is not HTTP or WebSocket, shown as they were read.
     Data(Vec<u8>),
     /// Bytes that could not be decoded as what the connection was speaking.
@@ -126,6 +121,45 @@ pub enum EventKind {
     Closed(Closure),
     /// An annotation: what an event means, or something the Tap did.
     Note(String),
+}
+
+/// A TLS record as the Tap saw it (RFC 8446 §5.1): the header is always in the clear, the
+/// content only until keys are agreed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsRecord {
+    /// The record's content type: 20 change_cipher_spec, 21 alert, 22 handshake, 23
+    /// application_data.
+    pub content_type: u8,
+    /// The record's payload length (the 5-byte header not counted).
+    pub len: u16,
+    /// What the Tap could read of the payload.
+    pub content: TlsContent,
+}
+
+/// What the Tap could read of a TLS record's payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsContent {
+    /// Handshake messages in the clear, named as the RFCs spell them (`ClientHello`,
+    /// `ServerHello`, …), in order; "the rest of …" for one that began in an earlier record.
+    Handshake(Vec<String>),
+    /// An alert in the clear (RFC 8446 §6): its level (1 warning, 2 fatal) and description.
+    Alert {
+        /// 1 warning, 2 fatal.
+        level: u8,
+        /// What went wrong, such as 40 handshake_failure.
+        description: u8,
+    },
+    /// A change_cipher_spec: one byte, never encrypted. `tls13` tells what it means once the
+    /// server has chosen a version: in TLS 1.3 a no-op for old middleboxes (RFC 8446 §D.4), in
+    /// TLS 1.2 the moment its sender starts encrypting (RFC 5246 §7.1).
+    ChangeCipherSpec {
+        /// Whether the server chose TLS 1.3; `None` before its ServerHello.
+        tls13: Option<bool>,
+    },
+    /// Encrypted: only the record's type and length can be read.
+    Encrypted,
+    /// A type TLS does not define, or an alert too short to read.
+    Unknown,
 }
 
 /// One thing that happened on a connection.
@@ -229,17 +263,26 @@ pub struct Render {
     pub redact_headers: Vec<String>,
     /// How many bytes of a body or payload to show before eliding the rest.
     pub preview: usize,
+    /// Show each TLS record's size. A view that merges records leaves sizes out: how a TLS
+    /// library cuts its writes into records, and some of their sizes, change from run to run.
+    pub tls_sizes: bool,
 }
 
 impl Render {
     /// Everything, as it happened: for people watching a demo.
     pub fn live() -> Render {
-        Render { hex: true, redact: false, redact_headers: Vec::new(), preview: PREVIEW }
+        Render { hex: true, redact: false, redact_headers: Vec::new(), preview: PREVIEW, tls_sizes: true }
     }
 
     /// Deterministic: ports, dates and masks hidden, for snapshots and the book.
     pub fn snapshot() -> Render {
-        Render { hex: true, redact: true, redact_headers: vec!["Date".to_owned()], preview: PREVIEW }
+        Render {
+            hex: true,
+            redact: true,
+            redact_headers: vec!["Date".to_owned()],
+            preview: PREVIEW,
+            tls_sizes: true,
+        }
     }
 
     /// The same style, also hiding the values of header `name` (when redacting).
@@ -251,6 +294,12 @@ impl Render {
     /// The same style without hex lines.
     pub fn without_hex(mut self) -> Render {
         self.hex = false;
+        self
+    }
+
+    /// The same style without the sizes of TLS records.
+    pub fn without_tls_sizes(mut self) -> Render {
+        self.tls_sizes = false;
         self
     }
 }
@@ -309,16 +358,7 @@ fn render_event(event: &Event, style: &Render, out: &mut String) {
             let _ = writeln!(out, "{p} {what}: {}", preview(data, *len, style));
         }
         EventKind::Frame(frame) => render_frame(p, frame, event.wire_len, style, out),
-        EventKind::TlsRecord { content_type, len } => {
-            let kind = match content_type {
-                20 => "change_cipher_spec",
-                21 => "alert",
-                22 => "handshake",
-                23 => "application_data",
-                _ => "unknown",
-            };
-            let _ = writeln!(out, "{p} TLS record: {kind}, {len} bytes (encrypted; opaque to the Tap)");
-        }
+        EventKind::TlsRecord(record) => render_tls(p, record, style, out),
         EventKind::Data(data) => {
             let _ = writeln!(out, "{p} {} bytes: {}", data.len(), preview(data, data.len() as u64, style));
             if style.hex {
@@ -345,6 +385,41 @@ fn render_event(event: &Event, style: &Render, out: &mut String) {
             let _ = writeln!(out, "{p} {text}");
         }
     }
+}
+
+/// `C→S TLS record: handshake, 231 bytes, in the clear: ClientHello`.
+fn render_tls(p: &str, record: &TlsRecord, style: &Render, out: &mut String) {
+    let kind = match record.content_type {
+        20 => "change_cipher_spec".to_owned(),
+        21 => "alert".to_owned(),
+        22 => "handshake".to_owned(),
+        23 => "application_data".to_owned(),
+        other => format!("type {other}"),
+    };
+    let size =
+        if style.tls_sizes { format!(", {}", plural(u64::from(record.len), "byte")) } else { String::new() };
+    let what = match &record.content {
+        TlsContent::Handshake(names) if names.is_empty() => "in the clear".to_owned(),
+        TlsContent::Handshake(names) => format!("in the clear: {}", names.join(", ")),
+        TlsContent::Alert { level, description } => {
+            let level = match level {
+                1 => "warning".to_owned(),
+                2 => "fatal".to_owned(),
+                other => format!("level {other}"),
+            };
+            format!("in the clear: {level} {} ({description})", crate::tls::alert_name(*description))
+        }
+        TlsContent::ChangeCipherSpec { tls13: Some(true) } => {
+            "in the clear: a no-op in TLS 1.3, kept for old middleboxes (RFC 8446 §D.4)".to_owned()
+        }
+        TlsContent::ChangeCipherSpec { tls13: Some(false) } => {
+            "in the clear: from here on its sender encrypts (RFC 5246 §7.1)".to_owned()
+        }
+        TlsContent::ChangeCipherSpec { tls13: None } => "in the clear".to_owned(),
+        TlsContent::Encrypted => "encrypted: opaque to the Tap".to_owned(),
+        TlsContent::Unknown => "the Tap cannot make sense of it".to_owned(),
+    };
+    let _ = writeln!(out, "{p} TLS record: {kind}{size}, {what}");
 }
 
 fn render_frame(p: &str, frame: &FrameEvent, wire_len: usize, style: &Render, out: &mut String) {

@@ -18,6 +18,27 @@ fn prefixed(prefix: &'static [u8]) -> impl Strategy<Value = Vec<(bool, Vec<u8>)>
     })
 }
 
+/// TLS records with real headers and arbitrary payloads, some of them handshake messages with a
+/// real header, so the fuzzing reaches the reader of hellos and alerts.
+fn tls_records() -> impl Strategy<Value = Vec<(bool, Vec<u8>)>> {
+    let record =
+        (any::<bool>(), 19u8..=24, any::<bool>(), 0u8..=24, prop::collection::vec(any::<u8>(), 0..64));
+    prop::collection::vec(record, 0..16).prop_map(|records| {
+        let mut chunks = vec![(true, vec![0x16, 0x03, 0x01, 0x00, 0x00])];
+        for (from_client, content_type, as_message, kind, body) in records {
+            let mut payload = Vec::new();
+            if as_message {
+                payload.extend_from_slice(&[kind, 0, 0, body.len() as u8]);
+            }
+            payload.extend_from_slice(&body);
+            let mut bytes = vec![content_type, 0x03, 0x03, 0, payload.len() as u8];
+            bytes.extend_from_slice(&payload);
+            chunks.push((from_client, bytes));
+        }
+        chunks
+    })
+}
+
 fn run(mode: Mode, chunks: &[(bool, Vec<u8>)]) -> String {
     let mut decoder = ConnectionDecoder::new(mode);
     let mut transcript = Transcript::new();
@@ -38,6 +59,12 @@ proptest! {
         for mode in [Mode::Auto, Mode::WebSocket, Mode::Raw] {
             run(mode, &chunks);
         }
+    }
+
+    #[test]
+    fn arbitrary_tls_records_never_panic(chunks in tls_records()) {
+        let text = run(Mode::Auto, &chunks);
+        prop_assert!(!text.contains("could not decode"), "every record here has a valid header:\n{text}");
     }
 
     #[test]
