@@ -417,3 +417,118 @@ async fn a_browser_tab_that_goes_away_closes_with_1001() {
     });
     server.stop();
 }
+
+/// The page of the by-hand test: it opens a WebSocket to `url`, sends a text and a binary
+/// message as soon as it is open, and lists what happens, for the test to wait on.
+fn by_hand_page(url: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<meta charset="utf-8">
+<title>A browser against the by-hand server</title>
+<ol id="log"></ol>
+<script>
+const log = (kind, text) => {{
+  const li = document.createElement("li");
+  li.dataset.kind = kind;
+  li.textContent = text;
+  document.getElementById("log").append(li);
+}};
+const hex = (data) => Array.from(new Uint8Array(data), (b) => b.toString(16).padStart(2, "0")).join(" ");
+const socket = new WebSocket("{url}");
+socket.binaryType = "arraybuffer";
+socket.onopen = () => {{
+  log("open", "open");
+  socket.send("Hello from Chromium");
+  socket.send(new Uint8Array([0x48, 0x69]));
+}};
+socket.onmessage = (event) =>
+  log("in", typeof event.data === "string" ? `text ${{event.data}}` : `binary ${{hex(event.data)}}`);
+socket.onclose = (event) => log("close", `close ${{event.code}} ${{event.reason}} clean=${{event.wasClean}}`);
+window.bySocket = socket;
+</script>
+"#
+    )
+}
+
+/// Serves `page` at `/` (and 404 for anything else, such as the favicon) until the test ends.
+async fn serve_page(listener: tokio::net::TcpListener, page: String) {
+    use tokio::io::AsyncWriteExt;
+    let limits = guard::Limits::default();
+    while let Ok((mut stream, _)) = listener.accept().await {
+        let page = page.clone();
+        let limits = limits.clone();
+        tokio::spawn(async move {
+            let Ok((head, _)) = guard::head::read_request(&mut stream, &limits).await else { return };
+            let root = matches!(&head.start, wire::http::StartLine::Request { target, .. } if target == "/");
+            let (status, body) =
+                if root { ("200 OK", page) } else { ("404 Not Found", "not here\n".to_owned()) };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}
+
+/// The socket chapter's promise, "a browser and tungstenite's client both work against it":
+/// headless Chromium opens a WebSocket to the by-hand server from a page of another port (an
+/// origin the server allows, as `--allow-origin` does), sends text and binary, reads both echoes
+/// from the page, closes with 4000, and the by-hand server reports that close code as the
+/// connection's outcome (the value its log line "WebSocket closed" prints).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromedriver: run `just test-browser`"]
+async fn a_browser_talks_to_the_by_hand_server_and_its_close_code_reaches_the_server() {
+    use ws_by_hand::server::Outcome;
+    use ws_by_hand::session::Ending as ByHandEnding;
+
+    let pages = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page_origin = format!("http://127.0.0.1:{}", pages.local_addr().unwrap().port());
+    let by_hand = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ws_url = format!("ws://{}{}", by_hand.local_addr().unwrap(), ws_by_hand::PATH);
+    let page_server = tokio::spawn(serve_page(pages, by_hand_page(&ws_url)));
+
+    // The by-hand server's own handshake and echo (`server::run`, what `serve` runs for each
+    // connection), allowing the page's origin; each connection's outcome comes back here.
+    let origins = guard::admission::Origins::default().allow(&page_origin);
+    let limits = ws_by_hand::Limits { origins, ..ws_by_hand::Limits::default() };
+    let (outcomes, mut outcome) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = by_hand.accept().await {
+            let (limits, outcomes) = (limits.clone(), outcomes.clone());
+            tokio::spawn(async move {
+                let _ =
+                    outcomes.send(ws_by_hand::server::run(stream, &limits).await.map_err(|e| e.to_string()));
+            });
+        }
+    });
+
+    let browser = Browser::start().await;
+    browser.goto(&format!("{page_origin}/")).await;
+    browser.wait_for("//ol[@id='log']/li[@data-kind='open']").await;
+    browser.wait_for("//ol[@id='log']/li[@data-kind='in' and .='text Hello from Chromium']").await;
+    browser.wait_for("//ol[@id='log']/li[@data-kind='in' and .='binary 48 69']").await;
+
+    // A page may close with 1000 or 3000–4999 (WebSocket API); 4000 is for applications.
+    browser.client.execute("window.bySocket.close(4000, 'done by hand')", vec![]).await.unwrap();
+    let closed = browser.wait_for("//ol[@id='log']/li[@data-kind='close']").await.text().await.unwrap();
+    assert_eq!(
+        closed, "close 4000 done by hand clean=true",
+        "the server answers the close with the same code and reason (RFC 6455 §5.5.1), cleanly"
+    );
+    let seen = tokio::time::timeout(PATIENCE, outcome.recv())
+        .await
+        .expect("the by-hand server finishes the connection")
+        .expect("one connection");
+    assert_eq!(
+        seen,
+        Ok(Outcome::Closed(ByHandEnding::PeerClosed(Some(wire::CloseCode(4000))))),
+        "the by-hand server saw the browser's close code"
+    );
+
+    browser.close().await;
+    server.abort();
+    page_server.abort();
+}
