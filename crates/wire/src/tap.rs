@@ -645,17 +645,136 @@ mod tests {
         assert!(text.contains("S→C the server closed its side of the TCP connection (FIN)"), "{text}");
     }
 
-    #[tokio::test]
-    async fn garbage_and_a_client_that_vanishes_mid_frame_are_recorded_not_fatal() {
-        let server = one_shot_server(b"").await;
-        let tap = Tap::bind("127.0.0.1:0", server).await.unwrap().mode(Mode::WebSocket);
-        let mut client = TcpStream::connect(tap.local_addr()).await.unwrap();
+    /// A server for many connections: `200 hi` to `GET /healthy`, `101` to a WebSocket upgrade,
+    /// and for anything else it reads until the client has closed, then closes too. Reading to
+    /// the end before closing matters: a socket closed with bytes unread sends a reset (RST).
+    async fn forgiving_server() -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    let mut answered = false;
+                    while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                        seen.extend_from_slice(&buf[..n]);
+                        if answered || !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                            continue;
+                        }
+                        if seen.starts_with(b"GET /healthy ") {
+                            let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi";
+                            stream.write_all(ok).await.unwrap();
+                            break;
+                        }
+                        if seen.windows(18).any(|w| w == b"Upgrade: websocket") {
+                            let switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                                           Connection: Upgrade\r\n\r\n";
+                            stream.write_all(switch).await.unwrap();
+                        }
+                        answered = true;
+                    }
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// Connects a client through `tap`, lets `script` talk, and returns the transcript.
+    async fn through<F, Fut>(tap: &Tap, script: F) -> String
+    where
+        F: FnOnce(TcpStream) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let client = TcpStream::connect(tap.local_addr()).await.unwrap();
         let connection = tap.accept().await.unwrap();
-        let frame = Frame::text("hello").masked([1, 2, 3, 4]).encode();
-        client.write_all(&frame[..5]).await.unwrap();
-        drop(client);
-        let text = connection.transcript().await.render(&Render::snapshot());
-        assert!(text.contains("stopped in the middle of a WebSocket frame"), "{text}");
+        script(client).await;
+        connection.transcript().await.render(&Render::snapshot())
+    }
+
+    /// Writes `bytes`, closes the sending side and reads until the server has closed.
+    async fn say_and_leave(mut client: TcpStream, bytes: &[u8]) -> Vec<u8> {
+        client.write_all(bytes).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        answer
+    }
+
+    #[tokio::test]
+    async fn garbage_and_a_client_that_vanishes_mid_frame_are_recorded_and_the_tap_carries_on() {
+        let tap = Tap::bind("127.0.0.1:0", forgiving_server().await).await.unwrap();
+
+        // Bytes that are not HTTP at all.
+        let text = through(&tap, |c| async move {
+            say_and_leave(c, b"\x00\x01\xfe\xffhello").await;
+        })
+        .await;
+        assert!(text.contains("─── the client did not start with HTTP"), "{text}");
+        assert!(text.contains("C→S 9 bytes: 00 01 fe ff 68 65 6c 6c 6f (not UTF-8)"), "{text}");
+        assert!(text.contains("S→C the server closed its side of the TCP connection (FIN)"), "{text}");
+
+        // A good request head, then junk where the next request should start.
+        let text = through(&tap, |c| async move {
+            say_and_leave(c, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\xff\xfe junk\r\n\r\n").await;
+        })
+        .await;
+        assert!(text.contains("C→S GET / HTTP/1.1\n    Host: x\n"), "the head is decoded: {text}");
+        assert!(
+            text.contains("C→S ⚠ 11 bytes the Tap could not decode"),
+            "the junk is shown, not fatal: {text}"
+        );
+        assert!(text.contains("    ff fe 20 6a 75 6e 6b 0d 0a 0d 0a"), "{text}");
+
+        // An upgrade, then a client that vanishes in the middle of its first frame.
+        let text = through(&tap, |mut c| async move {
+            c.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                .await
+                .unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                c.read_exact(&mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            let frame = Frame::text("hello").masked([1, 2, 3, 4]).encode();
+            c.write_all(&frame[..5]).await.unwrap();
+            drop(c);
+        })
+        .await;
+        assert!(text.contains("─── 101 Switching Protocols"), "{text}");
+        assert!(text.contains("C→S ⚠ the client stopped in the middle of a WebSocket frame"), "{text}");
+        assert!(text.contains("    5 bytes never completed: 81 85 01 02 03"), "{text}");
+
+        // The same Tap still relays a healthy exchange, byte for byte, and records it whole. The
+        // client closes only after the server has, so the transcript's order is fixed.
+        let mut answer = Vec::new();
+        let text = through(&tap, |mut c| {
+            let answer = &mut answer;
+            async move {
+                c.write_all(b"GET /healthy HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+                c.read_to_end(answer).await.unwrap();
+            }
+        })
+        .await;
+        assert_eq!(answer, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+        assert_eq!(
+            text,
+            "─── TCP connection opened: client 127.0.0.1:‹port› → server 127.0.0.1:‹port›\n\
+             C→S GET /healthy HTTP/1.1\n\
+             \x20   Host: x\n\
+             \x20   · 34 bytes of head\n\
+             S→C HTTP/1.1 200 OK\n\
+             \x20   Content-Length: 2\n\
+             \x20   Connection: close\n\
+             \x20   · 57 bytes of head\n\
+             S→C body, 2 bytes: \"hi\"\n\
+             S→C the server closed its side of the TCP connection (FIN)\n\
+             C→S the client closed its side of the TCP connection (FIN)\n\
+             ─── the connection is over: the client sent 34 bytes, the server 59\n",
+            "after the garbage, a healthy connection is relayed and recorded in full"
+        );
     }
 
     #[tokio::test]
