@@ -76,6 +76,27 @@ fn malformed_http_gets_400() {
     server.stop();
 }
 
+#[test]
+fn an_offer_to_upgrade_to_another_protocol_is_ignored_and_the_request_answered_at_once() {
+    let server = start();
+    let addr = server.addr();
+    // `curl --http2` offers h2c (RFC 9110 §7.8: the server may ignore the offer). Unpatched,
+    // tiny_http took everything after such a head for its body: the feed's publish, which reads
+    // the body, waited for the read timeout and answered 400.
+    let offer =
+        "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n";
+    let page = exchange(addr, &format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{offer}\r\n"));
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page:.200}");
+    let publish = format!(
+        "POST {}/messages HTTP/1.1\r\nHost: {addr}\r\n{offer}Content-Length: 5\r\n\r\nhello",
+        http_polling::BOOK_PREFIX
+    );
+    let published = exchange(addr, &publish);
+    assert!(published.starts_with("HTTP/1.1 200 OK\r\n"), "{published:.300}");
+    assert!(published.contains("\"text\":\"hello\""), "the body was read by its Content-Length: {published}");
+    server.stop();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_echo_answers_on_the_same_port_as_the_pages() {
     let server = start();

@@ -167,3 +167,32 @@ fn the_koa_comparison_in_the_book_is_valid_javascript() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_offer_to_upgrade_to_another_protocol_is_ignored_and_the_request_answered_at_once() {
+    use std::io::{Read, Write};
+    let server = demo::start_server(Guard::Checked).unwrap();
+    let addr = server.addr();
+    // What `curl --http2 http://…/` and `curl --http2 -d name=ada http://…/login` send: an offer
+    // of h2c (RFC 9110 §7.8 lets a server ignore it). Unpatched, tiny_http took everything after
+    // such a head for its body, and reading the body waited for the read timeout: 400 after 10 s.
+    let offer =
+        "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n";
+    for (request, status) in [
+        (format!("GET / HTTP/1.1\r\nHost: {addr}\r\n{offer}\r\n"), "HTTP/1.1 200 OK\r\n"),
+        (
+            format!("POST /login HTTP/1.1\r\nHost: {addr}\r\n{offer}Content-Length: 8\r\n\r\nname=ada"),
+            "HTTP/1.1 303 See Other\r\n",
+        ),
+    ] {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        // tiny_http reads no further request after `Connection: Upgrade`, so it closes after this.
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with(status), "{request:?} should get {status:?} as plain HTTP/1.1: {answer}");
+    }
+    server.stop();
+}

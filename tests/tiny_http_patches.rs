@@ -277,3 +277,85 @@ fn a_client_that_pipelines_without_reading_holds_one_request_not_the_whole_serve
     );
     drop(deaf);
 }
+
+/// Answers with the request's body as the server read it, or the read's error.
+fn body_back(mut request: tiny_http::Request) {
+    let mut body = String::new();
+    let answer = match request.as_reader().read_to_string(&mut body) {
+        Ok(_) => format!("body={body:?} end"),
+        Err(e) => format!("{:?} end", e.kind()),
+    };
+    let _ = request.respond(Response::from_string(answer));
+}
+
+/// Unpatched, the body of a request with `Connection: Upgrade` was the whole rest of the stream,
+/// so reading it waited for the client to close (or, with patch 2, for the read timeout: a
+/// 10-minute one here, so the client's 20 s patience runs out first and the test fails).
+fn ignoring_the_upgrade_offer() -> SocketAddr {
+    let limits = Limits { read_timeout: Some(Duration::from_secs(600)), ..Limits::default() };
+    serve(limits, body_back)
+}
+
+#[test]
+fn a_request_that_offers_an_upgrade_the_server_ignores_has_no_body_without_content_length() {
+    let addr = ignoring_the_upgrade_offer();
+    let mut stream = connect(addr);
+    // What `curl --http2 http://…/` sends (RFC 9113 §3.1 dropped h2c; curl still offers it).
+    stream
+        .write_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\
+              HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n",
+        )
+        .unwrap();
+    let answer = read_until(&mut stream, " end");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("body=\"\" end"), "no Content-Length, no chunks: no body: {answer}");
+}
+
+#[test]
+fn a_request_that_offers_an_upgrade_the_server_ignores_has_its_body_by_content_length_or_chunks() {
+    let addr = ignoring_the_upgrade_offer();
+    for (framing, body) in
+        [("Content-Length: 5\r\n", "hello"), ("Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\n\r\n")]
+    {
+        let mut stream = connect(addr);
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n{framing}\r\n{body}"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let answer = read_until(&mut stream, " end");
+        assert!(answer.contains("body=\"hello\" end"), "{framing}: {answer}");
+    }
+}
+
+#[test]
+fn an_upgraded_stream_starts_after_the_requests_body_and_keeps_the_bytes_sent_behind_the_head() {
+    /// Upgrades, and sends back the first 5 bytes of the new protocol.
+    fn upgrade(request: tiny_http::Request) {
+        let mut stream = request.upgrade("echo", Response::empty(101));
+        let mut first = [0u8; 5];
+        let answer = match stream.read_exact(&mut first) {
+            Ok(()) => String::from_utf8_lossy(&first).into_owned(),
+            Err(e) => format!("{:?}", e.kind()),
+        };
+        let _ = write!(stream, "first={answer:?} end");
+        let _ = stream.flush();
+    }
+    let addr = serve(Limits::default(), upgrade);
+    for (framing, body) in [
+        ("", ""),
+        ("Content-Length: 4\r\n", "body"),
+        ("Transfer-Encoding: chunked\r\n", "4\r\nbody\r\n0\r\n\r\n"),
+    ] {
+        let mut stream = connect(addr);
+        // The new protocol's first bytes travel with the head, as a WebSocket client's first
+        // frame may.
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n{framing}\r\n{body}after"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let answer = read_until(&mut stream, " end");
+        assert!(answer.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{answer}");
+        assert!(answer.contains("first=\"after\" end"), "{framing:?}: {answer}");
+    }
+}

@@ -77,6 +77,20 @@ pub struct Request {
 
     // DUPLEX PATCH (PATCHES.md, 2, 7): the connection's timeouts, and its socket.
     timing: Option<std::sync::Arc<crate::limits::Timing>>,
+
+    // DUPLEX PATCH (PATCHES.md, 11): for a request that offers an upgrade, the stream behind its
+    // body, for `upgrade`.
+    upgrade_source: Option<Box<dyn Read + Send + 'static>>,
+}
+
+/// DUPLEX PATCH (PATCHES.md, 11): one stream read through two handles, the body reader of a
+/// request that offers an upgrade and, behind the body, the stream `Request::upgrade` hands over.
+struct SharedReader(std::sync::Arc<std::sync::Mutex<Box<dyn Read + Send + 'static>>>);
+
+impl Read for SharedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).read(buf)
+    }
 }
 
 struct NotifyOnDrop<R> {
@@ -187,12 +201,23 @@ where
         }
     };
 
+    // DUPLEX PATCH (PATCHES.md, 11): upstream made the whole rest of the stream the body of a
+    // request with `Connection: upgrade`, so an application that ignored the offer (RFC 9110
+    // §7.8 lets it) and read the body waited for the client to close. Now the body is framed as
+    // in every request (Content-Length, chunked, or none), and `upgrade` gets what follows it.
+    let (mut source_data, upgrade_source): (Box<dyn Read + Send + 'static>, _) = if connection_upgrade {
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(
+            Box::new(source_data) as Box<dyn Read + Send + 'static>
+        ));
+        let upgrade_source = Box::new(SharedReader(shared.clone())) as Box<dyn Read + Send + 'static>;
+        (Box::new(SharedReader(shared)), Some(upgrade_source))
+    } else {
+        (Box::new(source_data), None)
+    };
+
     // we wrap `source_data` around a reading whose nature depends on the transfer-encoding and
     // content-length headers
-    let reader = if connection_upgrade {
-        // if we have a `Connection: upgrade`, always keeping the whole reader
-        Box::new(source_data) as Box<dyn Read + Send + 'static>
-    } else if let Some(content_length) = content_length {
+    let reader = if let Some(content_length) = content_length {
         if content_length == 0 {
             Box::new(io::empty()) as Box<dyn Read + Send + 'static>
         } else if content_length <= 1024 && !expects_continue {
@@ -251,6 +276,7 @@ where
         must_send_continue: expects_continue,
         notify_when_responded: None,
         timing,
+        upgrade_source,
     })
 }
 
@@ -349,7 +375,20 @@ impl Request {
 
         self.response_writer.as_mut().unwrap().flush().ok(); // TODO: unused result
 
-        let stream = CustomStream::new(self.extract_reader_impl(), self.extract_writer_impl());
+        // DUPLEX PATCH (PATCHES.md, 11): the new protocol starts after the request's body: what
+        // the application did not read of it is read and dropped first (at most `max_drain`
+        // bytes, as when a request is dropped; a larger rest closes the connection).
+        let reader = match self.upgrade_source.take() {
+            Some(source) => {
+                let max_drain = self.timing.as_ref().map_or(64 * 1024, |t| t.limits().max_drain);
+                if let Some(body) = self.data_reader.take() {
+                    let _ = io::copy(&mut body.take(max_drain as u64), &mut io::sink());
+                }
+                source
+            }
+            None => self.extract_reader_impl(),
+        };
+        let stream = CustomStream::new(reader, self.extract_writer_impl());
         if let Some(sender) = self.notify_when_responded.take() {
             let stream = NotifyOnDrop {
                 sender,
