@@ -12,6 +12,7 @@
 //! | [`CLOSE_TIMEOUT`] | 5 s | after our close frame, the TCP connection is closed without the peer's answer |
 //! | [`MAX_CONNECTIONS`] | 1,024 | `503 Service Unavailable` before the upgrade |
 //! | [`READ_BUFFER`] | 4 KiB | (not a limit: how much one `read` takes from the socket) |
+//! | `Limits::origins` | programs and the server's own pages | `403 Forbidden` for a page of another origin, before the upgrade |
 
 pub use guard::Limits;
 pub use guard::limits::{
