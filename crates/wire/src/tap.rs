@@ -26,7 +26,9 @@
 //!
 //! Each connection has a [`TapControl`] with two switches that break it on purpose: a
 //! *blackhole* (stop passing bytes on, close nothing: a half-open connection) and a *cut* (hang
-//! up on both sides at once, with no WebSocket close frame).
+//! up on both sides at once, with no WebSocket close frame). [`Tap::blackhole_after`] throws the
+//! first switch on every connection some time after it opened, for a Tap run from the command
+//! line (`duplex tap --blackhole-after SECONDS`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -56,11 +58,13 @@ struct Settings {
     clock: bool,
     /// Where the clock counts from; `None`: from each connection's start.
     epoch: Option<Instant>,
+    /// Turn each connection into a blackhole this long after it opened.
+    blackhole_after: Option<Duration>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { mode: Mode::Auto, observer: None, clock: false, epoch: None }
+        Settings { mode: Mode::Auto, observer: None, clock: false, epoch: None, blackhole_after: None }
     }
 }
 
@@ -127,6 +131,13 @@ impl Tap {
         self
     }
 
+    /// Makes every connection a blackhole ([`TapControl::set_blackhole`]) `after` this long from
+    /// its start: a path that dies under a live connection, for watching who notices.
+    pub fn blackhole_after(mut self, after: Duration) -> Tap {
+        self.settings.blackhole_after = Some(after);
+        self
+    }
+
     /// The address clients should connect to.
     pub fn local_addr(&self) -> SocketAddr {
         // A bound listener always has an address; fall back to the upstream's for the type's sake.
@@ -144,7 +155,9 @@ impl Tap {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let control = Arc::new(TapControl::default());
         let recorder = Recorder::new(id, &self.settings);
-        let task = tokio::spawn(relay_tcp(client, self.upstream, recorder, control.clone()));
+        let relay = relay_tcp(client, self.upstream, recorder.clone(), control.clone());
+        let task =
+            tokio::spawn(blackhole_later(self.settings.blackhole_after, relay, recorder, control.clone()));
         Ok(TapConnection { id, task, control })
     }
 
@@ -211,6 +224,13 @@ impl MemoryTap {
         self
     }
 
+    /// Makes every connection a blackhole `after` this long from its start; see
+    /// [`Tap::blackhole_after`].
+    pub fn blackhole_after(mut self, after: Duration) -> MemoryTap {
+        self.settings.blackhole_after = Some(after);
+        self
+    }
+
     /// Starts relaying between `client` (the Tap's end of the client's stream) and `server` (the
     /// Tap's end of the server's stream).
     pub fn relay<C, S>(&self, client: C, server: S) -> TapConnection
@@ -221,7 +241,9 @@ impl MemoryTap {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let control = Arc::new(TapControl::default());
         let recorder = Recorder::new(id, &self.settings);
-        let task = tokio::spawn(relay_streams(client, server, recorder, control.clone()));
+        let relay = relay_streams(client, server, recorder.clone(), control.clone());
+        let task =
+            tokio::spawn(blackhole_later(self.settings.blackhole_after, relay, recorder, control.clone()));
         TapConnection { id, task, control }
     }
 
@@ -435,6 +457,30 @@ impl Recorder {
 fn clock_text(millis: u128) -> String {
     let d = Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX));
     format!("{}.{:03} s", d.as_secs(), d.subsec_millis())
+}
+
+/// Runs `relay` and, if `after` is set, switches the blackhole on that long after the start. The
+/// timer lives only as long as the connection does.
+async fn blackhole_later(
+    after: Option<Duration>,
+    relay: impl std::future::Future<Output = Transcript>,
+    recorder: Arc<Recorder>,
+    control: Arc<TapControl>,
+) -> Transcript {
+    let Some(after) = after else {
+        return relay.await;
+    };
+    let mut relay = std::pin::pin!(relay);
+    tokio::select! {
+        transcript = &mut relay => return transcript,
+        () = tokio::time::sleep(after) => {}
+    }
+    control.set_blackhole(true);
+    recorder.push(Event::note(format!(
+        "⚫ {} in, the Tap becomes a blackhole: it passes nothing more on, and closes nothing",
+        clock_text(after.as_millis())
+    )));
+    relay.await
 }
 
 async fn relay_tcp(
@@ -852,6 +898,35 @@ mod tests {
         let text = connection.transcript().await.render(&Render::snapshot());
         assert!(text.contains("C→S 6 bytes: \"hello?\""), "{text}");
         assert!(text.contains("⚫ blackhole: these 6 bytes never reach the server"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn blackhole_after_passes_bytes_on_until_its_time_and_none_after() {
+        let tap = MemoryTap::new().mode(Mode::Raw).blackhole_after(Duration::from_millis(2500));
+        let (mut client, mut server, connection) = tap.pipe();
+        client.write_all(b"early").await.unwrap();
+        let mut buf = [0u8; 16];
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"early", "before its time, the Tap relays as usual");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(connection.control().blackholed(), "2.5 s in, the blackhole is on");
+        client.write_all(b"late").await.unwrap();
+        server.write_all(b"answer").await.unwrap();
+        // Nothing here waits on the operating system, so the paused clock moves only once every
+        // task is idle: by then the Tap has read and dropped the bytes.
+        let nothing = tokio::time::timeout(Duration::from_secs(60), server.read(&mut buf)).await;
+        assert!(nothing.is_err(), "the server must get nothing after the blackhole: {nothing:?}");
+        let nothing = tokio::time::timeout(Duration::from_secs(60), client.read(&mut buf)).await;
+        assert!(nothing.is_err(), "nor the client: {nothing:?}");
+        drop(client);
+        drop(server);
+        let text = connection.transcript().await.render(&Render::snapshot());
+        assert!(text.contains("⚫ 2.500 s in, the Tap becomes a blackhole"), "{text}");
+        assert!(
+            text.contains("C→S 4 bytes: \"late\"\n    6c 61 74 65\nC→S ⚫ blackhole: these 4 bytes"),
+            "{text}"
+        );
+        assert!(text.contains("S→C ⚫ blackhole: these 6 bytes never reach the client"), "{text}");
     }
 
     #[tokio::test]
