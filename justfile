@@ -110,9 +110,9 @@ robustness:
 refusals:
     cargo test -q -p duplex-tests --test misbehaving --test tiny_http_patches
 
-# Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000`
-tap LISTEN UPSTREAM:
-    cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}}
+# Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000` (add `--blackhole-after 5` to kill the path 5 s into each connection)
+tap LISTEN UPSTREAM *ARGS:
+    cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}} {{ARGS}}
 
 # Everything CI runs: formatting, lints and every test
 ci:

@@ -64,7 +64,19 @@ enum Command {
         listen: String,
         /// The server it forwards to, host:port.
         upstream: String,
+        /// Make each connection a blackhole this many seconds after it opened: the Tap still
+        /// shows what each side sends, but passes nothing on and closes nothing, like a pulled
+        /// cable. Try it in front of `heartbeat-server` to watch who notices a dead peer.
+        #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+        blackhole_after: Option<std::time::Duration>,
     },
+}
+
+/// `2.5` → 2.5 s, for `--blackhole-after`.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{text:?}: the seconds must be zero or more, and not endless"))
 }
 
 /// What is logged unless `RUST_LOG` says otherwise: requests and WebSockets, but not mdbook's
@@ -98,8 +110,8 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Runtime::new()?.block_on(demos::run(&name, demos::Options { blackhole }))?;
             Ok(())
         }
-        Command::Tap { listen, upstream } => {
-            tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream))
+        Command::Tap { listen, upstream, blackhole_after } => {
+            tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream, blackhole_after))
         }
     }
 }
@@ -137,7 +149,11 @@ fn lan_address() -> Option<std::net::IpAddr> {
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
-async fn tap(listen: &str, upstream: &str) -> anyhow::Result<()> {
+async fn tap(
+    listen: &str,
+    upstream: &str,
+    blackhole_after: Option<std::time::Duration>,
+) -> anyhow::Result<()> {
     let upstream_addr = tokio::net::lookup_host(upstream)
         .await?
         .next()
@@ -151,6 +167,39 @@ async fn tap(listen: &str, upstream: &str) -> anyhow::Result<()> {
         "The Tap listens on {} and forwards to {upstream}; each line starts with its connection's number.",
         tap.local_addr()
     );
+    let tap = match blackhole_after {
+        Some(after) => {
+            println!(
+                "Each connection becomes a blackhole {} s after it opens: nothing more passes, nothing closes.",
+                after.as_secs_f64()
+            );
+            tap.blackhole_after(after)
+        }
+        None => tap,
+    };
     tap.run().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("duplex").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn tap_takes_blackhole_after_in_seconds_and_refuses_what_is_not_a_duration() {
+        let cli = parse(&["tap", "127.0.0.1:9005", "127.0.0.1:9004", "--blackhole-after", "2.5"]).unwrap();
+        let Some(Command::Tap { blackhole_after, .. }) = cli.command else { panic!("not the tap command") };
+        assert_eq!(blackhole_after, Some(Duration::from_millis(2500)));
+        let cli = parse(&["tap", "127.0.0.1:9005", "127.0.0.1:9004"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Tap { blackhole_after: None, .. })), "off unless asked");
+        for bad in ["-1", "soon", "inf"] {
+            let err = parse(&["tap", "a:1", "b:2", "--blackhole-after", bad]).err().expect(bad).to_string();
+            assert!(err.contains(bad), "the error should quote {bad:?}: {err}");
+        }
+    }
 }
