@@ -130,6 +130,8 @@ How to read this: each line is one thing the Tap saw on the wire, in order.
   C→S  the client sent it to the server      S→C  the server sent it to the client
   ───  about the connection as a whole, or what the demo did meanwhile (a publish happens
        inside the server: the Tap cannot see it, so the demo says when)
+  TCP connection opened: client … → server …   the real client and server: the client dialled
+       the Tap, which dialled the server, so the request's Host: names the Tap's port
   GET /messages?since=0 HTTP/1.1 + header lines   an HTTP request head; · N bytes of head
   body, N bytes / chunk of N bytes   what follows a head: a body of known length, or one chunk
        of a chunked body (an event stream sends one chunk per event)
@@ -180,6 +182,8 @@ pub const LEGEND: &str = "\
 How to read this: each line is one thing the Tap saw on the wire, in order.
   C→S  the client sent it to the server      S→C  the server sent it to the client
   ───  about the connection as a whole (opened, switched protocols, over)
+  TCP connection opened: client … → server …   the real client and server: the client dialled
+        the Tap, which dialled the server, so the request's Host: names the Tap's port
   frame FIN text masked len=5   one WebSocket frame (RFC 6455 §5.2): FIN = last frame of its
         message; the opcode (text, binary, ping, pong, close); masked = XORed with a 4-byte key,
         which every client frame must be (§5.3); len = payload bytes
