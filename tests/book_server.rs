@@ -165,3 +165,122 @@ async fn the_feed_is_mounted_under_feed_with_every_mode_on_the_same_port() {
     // Stopping ends the open event stream and the WebSocket feed instead of waiting for them.
     server.stop();
 }
+
+/// Every line the servers in this test binary log, for the tests that wait for one: the book
+/// server reports how each WebSocket ended only in its log.
+struct Log {
+    lines: std::sync::Mutex<Vec<String>>,
+    grew: std::sync::Condvar,
+}
+
+impl Log {
+    /// The log, installed as this test binary's subscriber the first time it is asked for.
+    fn get() -> &'static Log {
+        static LOG: std::sync::OnceLock<&'static Log> = std::sync::OnceLock::new();
+        LOG.get_or_init(|| {
+            let log: &'static Log =
+                Box::leak(Box::new(Log { lines: Default::default(), grew: Default::default() }));
+            let _ = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(false)
+                .with_writer(move || LogLine(log, Vec::new()))
+                .try_init();
+            log
+        })
+    }
+
+    /// Waits until a line matches `want` and returns it, or gives up after `patience`.
+    fn wait_for(&self, want: impl Fn(&str) -> bool, patience: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + patience;
+        let mut lines = self.lines.lock().unwrap();
+        loop {
+            if let Some(line) = lines.iter().find(|l| want(l)) {
+                return Some(line.clone());
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            lines = self.grew.wait_timeout(lines, left).unwrap().0;
+        }
+    }
+}
+
+/// One event's text, added to the [`Log`] when tracing is done writing it.
+struct LogLine(&'static Log, Vec<u8>);
+
+impl Write for LogLine {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.1.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.1);
+        self.0.lines.lock().unwrap().extend(text.lines().map(str::to_owned));
+        self.0.grew.notify_all();
+    }
+}
+
+#[test]
+fn an_echo_client_that_stops_reading_is_closed_with_1013_and_the_log_says_so() {
+    let log = Log::get();
+    // Short send and close timeouts: the server runs in real time, so the test waits for the
+    // log line, not for a clock.
+    let limits = ws_echo::Limits {
+        send_timeout: Duration::from_millis(200),
+        close_timeout: Duration::from_millis(200),
+        ..ws_echo::Limits::default()
+    };
+    let config = Config { site: rendered_book().to_path_buf(), limits };
+    let server = server::start("127.0.0.1", 0, config).unwrap();
+    let stream = TcpStream::connect(server.addr()).unwrap();
+    let me = stream.local_addr().unwrap();
+    stream.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    let url = format!("ws://{}{}", server.addr(), ws_echo::PATH);
+    let (mut ws, _) = tungstenite::client(url, stream).unwrap();
+    // Never reads: the echoes pile up until the server's writes wait.
+    let pusher = std::thread::spawn(move || {
+        let message = Message::binary(vec![7u8; 60_000]);
+        while ws.send(message.clone()).is_ok() {}
+    });
+    let closed = |line: &str| line.contains("WebSocket closed") && line.contains(&format!("peer={me}"));
+    let line = log
+        .wait_for(closed, Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("no \"WebSocket closed\" line for {me} within 30 s"));
+    assert!(line.contains("WeClosed(CloseCode(1013)"), "the ending is logged with its code: {line}");
+    pusher.join().unwrap();
+    server.stop();
+}
+
+#[test]
+fn an_echo_message_over_the_limit_gets_1009_and_the_log_says_how_it_ended() {
+    let log = Log::get();
+    let server = start();
+    let stream = TcpStream::connect(server.addr()).unwrap();
+    let me = stream.local_addr().unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let url = format!("ws://{}{}", server.addr(), ws_echo::PATH);
+    let (mut ws, _) = tungstenite::client(url, stream).unwrap();
+    ws.send(Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).unwrap();
+    match ws.read().unwrap() {
+        Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Size, "RFC 6455 §7.4.1: 1009"),
+        other => panic!("expected a close frame with 1009, got {other:?}"),
+    }
+    // The close handshake completes and the server closes TCP.
+    assert!(matches!(ws.read(), Err(tungstenite::Error::ConnectionClosed)));
+    drop(ws);
+    // Its thread lived to tell: a panic there (as tungstenite's debug assertion once caused)
+    // would leave no line.
+    let closed = |line: &str| line.contains("WebSocket closed") && line.contains(&format!("peer={me}"));
+    let line = log
+        .wait_for(closed, Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("no \"WebSocket closed\" line for {me} within 30 s"));
+    assert!(line.contains("WeClosed(CloseCode(1009)"), "{line}");
+    server.stop();
+}

@@ -196,3 +196,85 @@ fn an_offer_to_upgrade_to_another_protocol_is_ignored_and_the_request_answered_a
     }
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_client_that_stops_reading_is_closed_with_1013_and_the_journal_says_so() {
+    use one_port::admission::{Admission, Sessions};
+    use one_port::journal::Entry;
+    use std::time::Duration;
+    use tungstenite::client::IntoClientRequest;
+    let listener = one_port::server::bind("127.0.0.1", 0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sessions = Sessions::new();
+    sessions.insert(demo::DEMO_TOKEN, DEMO_USER);
+    let admission = Admission::new(sessions).allow_loopback("http", addr.port());
+    // Short send and close timeouts: this is a blocking server in real time, so the test waits
+    // for the journal's entry, not for a clock.
+    let limits = ws_echo::Limits {
+        send_timeout: Duration::from_millis(200),
+        close_timeout: Duration::from_millis(200),
+        ..ws_echo::Limits::default()
+    };
+    let config = one_port::server::Config { limits, ..one_port::server::Config::new(admission) };
+    let server = one_port::server::start(listener, config).unwrap();
+    let pusher = std::thread::spawn(move || {
+        let mut request = format!("ws://{addr}{}", ws_echo::PATH).into_client_request().unwrap();
+        let bearer = format!("Bearer {}", demo::DEMO_TOKEN);
+        request.headers_mut().insert("Authorization", bearer.parse().unwrap());
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+        let (mut ws, _) = tungstenite::client(request, stream).unwrap();
+        // Never reads: the greeting and the echoes pile up until the server's writes wait.
+        let message = tungstenite::Message::binary(vec![7u8; 60_000]);
+        while ws.send(message.clone()).is_ok() {}
+    });
+    let slow_reader = |entry: &Entry| {
+        matches!(entry, Entry::Closed { ending: ws_echo::server::Ending::WeClosed(code, _), .. }
+            if *code == guard::limits::SLOW_READER_CODE)
+    };
+    let entry = tokio::time::timeout(Duration::from_secs(30), server.journal().wait_for(slow_reader))
+        .await
+        .unwrap_or_else(|_| panic!("no 1013 in the journal within 30 s: {:#?}", server.journal().lines()));
+    assert!(entry.render().contains("1013"), "{}", entry.render());
+    tokio::task::spawn_blocking(move || pusher.join().unwrap()).await.unwrap();
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_message_over_the_limit_gets_1009_and_the_journal_records_the_ending() {
+    use one_port::journal::Entry;
+    use std::time::Duration;
+    use tungstenite::client::IntoClientRequest;
+    let server = demo::start_server(Guard::Checked).unwrap();
+    let addr = server.addr();
+    let client = tokio::task::spawn_blocking(move || {
+        let mut request = format!("ws://{addr}{}", ws_echo::PATH).into_client_request().unwrap();
+        let bearer = format!("Bearer {}", demo::DEMO_TOKEN);
+        request.headers_mut().insert("Authorization", bearer.parse().unwrap());
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let (mut ws, _) = tungstenite::client(request, stream).unwrap();
+        let greeting = ws.read().unwrap();
+        ws.send(tungstenite::Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).unwrap();
+        let close = ws.read().unwrap();
+        // The close handshake completes and the server closes TCP.
+        let end = ws.read();
+        (greeting, close, end)
+    });
+    let (greeting, close, end) = client.await.unwrap();
+    assert_eq!(greeting, tungstenite::Message::text(format!("hello, {DEMO_USER}")));
+    let tungstenite::Message::Close(Some(frame)) = close else {
+        panic!("expected a close frame, got {close:?}")
+    };
+    assert_eq!(u16::from(frame.code), 1009, "RFC 6455 §7.4.1: a message too big to process");
+    assert!(matches!(end, Err(tungstenite::Error::ConnectionClosed)), "{end:?}");
+    // The connection's thread lived to record how it ended (a panic there would leave nothing).
+    let too_big = |entry: &Entry| {
+        matches!(entry, Entry::Closed { ending: ws_echo::server::Ending::WeClosed(code, _), .. }
+            if *code == wire::CloseCode::TOO_BIG)
+    };
+    tokio::time::timeout(Duration::from_secs(30), server.journal().wait_for(too_big)).await.unwrap_or_else(
+        |_| panic!("no 1009 ending in the journal within 30 s: {:#?}", server.journal().lines()),
+    );
+    server.stop();
+}

@@ -128,6 +128,16 @@ fn a_client_that_stops_reading_is_closed_with_1013_after_the_send_timeout() {
     pusher.join().unwrap();
 }
 
+/// A child process that is killed when the test ends, passed or failed.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn the_blocking_server_logs_the_1013_that_ends_a_client_that_stopped_reading() {
     let mut server = Command::new(env!("CARGO_BIN_EXE_ws-echo-server"))
@@ -137,12 +147,13 @@ fn the_blocking_server_logs_the_1013_that_ends_a_client_that_stopped_reading() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(Killed)
         .unwrap();
     let mut banner = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut banner).unwrap();
+    BufReader::new(server.0.stdout.take().unwrap()).read_line(&mut banner).unwrap();
     let url = banner.split_whitespace().last().unwrap().to_owned();
     let (tx, lines) = mpsc::channel();
-    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let stderr = BufReader::new(server.0.stderr.take().unwrap());
     std::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             let _ = tx.send(line);
@@ -157,8 +168,7 @@ fn the_blocking_server_logs_the_1013_that_ends_a_client_that_stopped_reading() {
             Err(_) => panic!("no \"WebSocket closed\" line in {PATIENCE:?}; the server logged: {seen:#?}"),
         }
     };
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     pusher.join().unwrap();
     assert!(found.contains("WeClosed(CloseCode(1013)"), "the ending is logged with its code: {found}");
     assert!(seen.iter().any(|l| l.contains("WebSocket open")), "the opening is logged too: {seen:#?}");
