@@ -55,6 +55,21 @@ fn an_unknown_path_gets_404_and_a_path_outside_the_book_is_not_served() {
 }
 
 #[test]
+fn a_chapter_folder_named_without_its_slash_is_redirected_to_the_form_with_one() {
+    let server = start();
+    // From `/echo` the page's relative links (`code.html`) would point to `/code.html`.
+    for (target, location) in [("/echo", "/echo/"), ("/echo?from=toc", "/echo/?from=toc")] {
+        let answer = get(server.addr(), target);
+        assert!(answer.starts_with("HTTP/1.1 308 Permanent Redirect\r\n"), "{target}: {answer:.300}");
+        assert!(answer.contains(&format!("\r\nLocation: {location}\r\n")), "{target}: {answer:.300}");
+    }
+    let page = get(server.addr(), "/echo/");
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page:.200}");
+    assert!(page.contains("href=\"code.html\""), "the folder's page links relatively: {page:.200}");
+    server.stop();
+}
+
+#[test]
 fn writing_to_the_book_gets_405_with_the_methods_it_allows() {
     let server = start();
     let answer = exchange(

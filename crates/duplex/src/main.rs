@@ -58,7 +58,7 @@ enum Command {
     },
     /// Put the Tap in front of any server: connect a client to LISTEN and see what it says to
     /// UPSTREAM and back. Example: `duplex tap 127.0.0.1:3001 127.0.0.1:3000`, then open
-    /// http://127.0.0.1:3001/echo/ in a browser.
+    /// http://127.0.0.1:3001/echo/live.html in a browser and watch the echo's bytes.
     Tap {
         /// Where the Tap listens, host:port.
         listen: String,
@@ -117,9 +117,11 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn serve(args: &ServeArgs, limits: guard::Limits) -> anyhow::Result<()> {
+    // The port first: if another server has it, say so before rendering over the files it serves.
+    let listener = server::bind(&args.host, args.port)?;
     let site = book::render(&args.book, &args.out)?;
     let config = server::Config { site, limits };
-    let running = server::start(&args.host, args.port, config)?;
+    let running = server::start_on(listener, config)?;
     let addr = running.addr();
     let shown =
         if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };

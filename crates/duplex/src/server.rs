@@ -118,13 +118,24 @@ impl Running {
 
 /// Binds `host:port` (port 0: any free port) and starts serving in the background.
 pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeError> {
-    let listener = TcpListener::bind((host, port)).map_err(|source| {
+    start_on(bind(host, port)?, config)
+}
+
+/// Binds `host:port` (port 0: any free port), with an error that says what to do. `cargo run`
+/// binds before it renders the book, so a second `cargo run` stops at once, before it writes a
+/// single file under the one that is serving.
+pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
+    TcpListener::bind((host, port)).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
             ServeError::PortInUse { host: host.to_owned(), port }
         } else {
             ServeError::Bind { host: host.to_owned(), port, source }
         }
-    })?;
+    })
+}
+
+/// Starts serving on `listener` in the background.
+pub fn start_on(listener: TcpListener, config: Config) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
     // tiny_http, patched (vendor/tiny_http/PATCHES.md): the shared limits on heads, reads,
     // writes and connections.
@@ -185,6 +196,19 @@ impl Shared {
                 Response::from_string(format!("{method} is not allowed here: the book is read with GET\n"))
                     .with_status_code(405)
                     .with_header(header("Allow", "GET, HEAD"));
+            respond(request, response);
+            return;
+        }
+        // `/echo` is the folder `/echo/`: its page's relative links (`code.html`) only work from
+        // the form with the slash, so send the browser there (RFC 9110 §15.4.9: 308 keeps the
+        // method). The location is the client's own target plus a slash, which tiny_http
+        // already checked is a clean ASCII line.
+        if let Some(location) = site::with_slash(&self.config.site, request.url())
+            && let Ok(location) = Header::from_bytes(&b"Location"[..], location.as_bytes())
+        {
+            let response = Response::from_string(format!("the page is at {}\n", location.value))
+                .with_status_code(308)
+                .with_header(location);
             respond(request, response);
             return;
         }

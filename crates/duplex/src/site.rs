@@ -2,7 +2,8 @@
 //!
 //! The rule that matters is the safe one: a path is percent-decoded, split on `/`, and any `..`,
 //! backslash or NUL refuses it, so no request can read a file outside the book's folder. A folder
-//! serves its `index.html`, the way mdbook's links expect.
+//! serves its `index.html`, the way mdbook's links expect, at its name with a slash: a folder
+//! named without one ([`with_slash`]) is redirected there, so that relative links resolve.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,28 @@ use std::path::{Path, PathBuf};
 /// `target` is the request target as sent (`/echo/index.html?x=1#top`); the query and fragment
 /// are ignored.
 pub fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
+    let mut file = locate(root, target)?;
+    if file.is_dir() {
+        file.push("index.html");
+    }
+    file.is_file().then_some(file)
+}
+
+/// Where to send a request for a folder named without its trailing slash (`/echo?x=1` →
+/// `/echo/?x=1`), or `None` when `target` is anything else. A browser resolves the page's
+/// relative links (`code.html`) against the URL it asked for: from `/echo` they would point
+/// to `/code.html`, from `/echo/` to `/echo/code.html`.
+pub fn with_slash(root: &Path, target: &str) -> Option<String> {
+    let end = target.find(['?', '#']).unwrap_or(target.len());
+    let (path, rest) = target.split_at(end);
+    if path.ends_with('/') || !locate(root, target)?.is_dir() {
+        return None;
+    }
+    Some(format!("{path}/{rest}"))
+}
+
+/// The file or folder a URL path names inside `root`, found by the safe rule of the module's doc.
+fn locate(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next().unwrap_or_default();
     let decoded = percent_decode(path)?;
     let mut file = root.to_path_buf();
@@ -22,10 +45,7 @@ pub fn resolve(root: &Path, target: &str) -> Option<PathBuf> {
             part => file.push(part),
         }
     }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    file.is_file().then_some(file)
+    Some(file)
 }
 
 /// `%20` → space. `None` for a broken escape or bytes that are not UTF-8.
@@ -79,6 +99,20 @@ mod tests {
         assert_eq!(resolve(root.path(), "/echo/?x=1"), Some(root.path().join("echo/index.html")));
         assert_eq!(resolve(root.path(), "/a%20b.txt"), Some(root.path().join("a b.txt")));
         assert_eq!(resolve(root.path(), "/missing.html"), None);
+    }
+
+    #[test]
+    fn a_folder_named_without_its_slash_is_sent_to_the_name_with_one() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("echo")).unwrap();
+        std::fs::write(root.path().join("echo/index.html"), "echo").unwrap();
+        std::fs::write(root.path().join("index.html"), "home").unwrap();
+        assert_eq!(with_slash(root.path(), "/echo").as_deref(), Some("/echo/"));
+        assert_eq!(with_slash(root.path(), "/echo?x=1").as_deref(), Some("/echo/?x=1"));
+        assert_eq!(with_slash(root.path(), "/%65cho").as_deref(), Some("/%65cho/"));
+        for target in ["/echo/", "/", "/index.html", "/missing", "/../echo", "/echo/index.html"] {
+            assert_eq!(with_slash(root.path(), target), None, "{target} is not a folder without its slash");
+        }
     }
 
     #[test]

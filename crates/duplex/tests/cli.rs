@@ -151,3 +151,26 @@ fn demo_sse_prints_the_stream_its_end_and_the_resume() {
         assert!(text.contains(needle), "the demo's output should contain {needle:?}:\n{text}");
     }
 }
+
+#[test]
+fn a_port_in_use_is_reported_before_the_book_is_rendered() {
+    // Another program (a first `cargo run`) has the port.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out_dir = tempfile::tempdir().unwrap();
+    let book = out_dir.path().join("book");
+    let out = duplex().args(["--port", &port, "--out"]).arg(&book).env("RUST_LOG", "warn").output().unwrap();
+    assert!(!out.status.success(), "a second server on the same port must not start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already in use") && err.contains("--port"), "{err}");
+    assert!(!book.exists(), "nothing may be rendered under a running server before the port is checked");
+}
+
+#[test]
+fn tap_help_sends_the_browser_to_the_page_with_the_echo_widget() {
+    let out = duplex().args(["tap", "--help"]).output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("http://127.0.0.1:3001/echo/live.html"), "{help}");
+    // `/echo/` is the chapter's first page, which has no widget to try.
+    assert!(!help.contains("3001/echo/ "), "{help}");
+}
