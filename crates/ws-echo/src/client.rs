@@ -53,6 +53,27 @@ pub async fn connect(url: &str, key: Option<&str>) -> Result<WebSocketStream<Tcp
     connect_over(stream, &authority, &path, key).await
 }
 
+/// Longest refusal reason [`refusal`] shows: a line of a terminal, not a whole page.
+pub const MAX_REFUSAL_REASON: usize = 200;
+
+/// The server's answer to a refused handshake in one line, its status and the first line of its
+/// body (where every Duplex server says why, RFC 6455 §4.2.2), or `None` for any other error.
+/// tungstenite keeps the body bytes that arrived with the head: usually all of a short refusal.
+pub fn refusal(error: &Error) -> Option<String> {
+    let Error::WebSocket(tungstenite::Error::Http(response)) = error else { return None };
+    let status = response.status();
+    let body = response.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+    let first = body.lines().next().unwrap_or_default().trim();
+    let mut cut = first.len().min(MAX_REFUSAL_REASON);
+    while !first.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(match &first[..cut] {
+        "" => format!("the server refused the upgrade: {status}"),
+        reason => format!("the server refused the upgrade: {status}: {reason}"),
+    })
+}
+
 /// `ws://127.0.0.1:3000/ws/echo` → (`127.0.0.1:3000`, `/ws/echo`).
 pub fn split_ws_url(url: &str) -> Result<(String, String), Error> {
     let bad = |why: &str| Error::Url { url: url.to_owned(), why: why.to_owned() };

@@ -4,7 +4,7 @@ use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tungstenite::Message;
-use ws_echo::client::{connect, describe};
+use ws_echo::client::{connect, describe, refusal};
 
 /// Connects to a WebSocket echo, sends messages, and prints what comes back.
 ///
@@ -29,7 +29,14 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut ws = connect(&args.url, args.key.as_deref()).await?;
+    let mut ws = match connect(&args.url, args.key.as_deref()).await {
+        Ok(ws) => ws,
+        // A refused handshake: say what the server said, not only its status.
+        Err(e) => match refusal(&e) {
+            Some(line) => anyhow::bail!("{line}"),
+            None => return Err(e.into()),
+        },
+    };
     println!("connected to {}", args.url);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut given = args.messages.into_iter();
