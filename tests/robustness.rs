@@ -8,11 +8,17 @@
 //! the suite reads its `VmRSS` (memory in use now) and `VmHWM` (the most it ever used) from
 //! `/proc/PID/status`. The bound is generous and explained at [`BUDGET_PER_CONNECTION`]: it
 //! catches a server that holds what a client *claims* (a 1 TiB frame, a 99999999999999-byte
-//! body) or queues without end for a client that never reads, not a few kilobytes of noise.
+//! body) or queues without end for a client that never reads (see [`DEAF_BYTES`] for why the
+//! deaf clients make that show), not a few kilobytes of noise. One check is not about memory:
+//! a message over the 64 KiB limit but under tungstenite's own 64 MiB default must be answered
+//! with close 1009 ([`too_big`]), so a server that never set its limit fails.
 //!
-//! Nothing here sleeps to let things happen: every wait is for a condition (an echo, an answer,
-//! a would-block) with a generous upper bound ([`PATIENCE`]), so a slow machine is slower, not
-//! red. Each server takes about a second or two; the whole suite is well under a minute.
+//! Nothing here sleeps to let things happen: every wait is for a condition (an echo, an answer)
+//! with a generous upper bound ([`PATIENCE`]), so a slow machine is slower, not red. The one
+//! short timeout, [`DEAF_STALL`], only decides when a deaf client stops pushing; no honest
+//! server's result depends on it. Each server takes a few seconds (the deaf clients push up
+//! to about 100 MiB into the kernel's buffers before the server stops reading them); the whole
+//! suite, about 40 s on two cores.
 
 #![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
 
@@ -42,17 +48,39 @@ const ROUNDS: usize = 5;
 /// when a server is stuck, and then the test fails with a message instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Most bytes a client that never reads pushes at the server before it stops: past what the
-/// kernel's buffers hold on loopback, so the server's writes to it really do block.
-const DEAF_BYTES: usize = 8 * 1024 * 1024;
+/// Most bytes a client that never reads pushes at the server: 16 MiB. A server that stops
+/// reading from a client once its writes to that client block, as it should, takes only what
+/// the kernel's buffers on the path hold, and the push stalls there. With the client's buffers
+/// made small ([`DEAF_SOCKET_BUFFER`]) that is mostly the server's own send buffer, which Linux
+/// grows to 4 MiB (`net.ipv4.tcp_wmem`): measured, 3–4 MiB per deaf client. A server that went
+/// on reading and queued its answers would hold the rest in its own memory: 30 deaf clients ×
+/// at least 12 MiB is 360 MiB, well past the memory bound. (Checked against an echo that
+/// queues without bound: its peak went from 23 MiB to more than 420 MiB, as a TCP echo and as
+/// a WebSocket echo. With the kernel's default buffers and a push that stopped at the first full
+/// buffer, the same echo grew by 17 MiB and passed.)
+const DEAF_BYTES: usize = 16 * 1024 * 1024;
+
+/// A deaf client's own socket buffers (`SO_RCVBUF`, `SO_SNDBUF`), set before it connects; Linux
+/// doubles the value. Left alone, loopback's buffers grow by themselves to megabytes per
+/// connection, so the kernel would hold most of what a queueing server queued and hide it from
+/// the memory bound (measured: 30 deaf clients, a server with an unbounded queue, 2.5–6 MiB
+/// queued in all). Small buffers leave the kernel almost nothing to hide.
+const DEAF_SOCKET_BUFFER: u32 = 4 * 1024;
+
+/// How long a deaf client's write may make no progress before the client stops pushing: the
+/// server has stopped reading from it, which is what it should do. This is not a guess at how
+/// long anything takes: an honest server passes whatever the value, and a server that pauses
+/// longer only ends the push early. Half a second, once per server, keeps the suite quick.
+const DEAF_STALL: Duration = Duration::from_millis(500);
 
 /// Memory a server may add per connection in this storm, over its resting size: 256 KiB. What
 /// the limits allow one connection to make the server hold is, at most, one message being
 /// received (`MAX_MESSAGE`, 64 KiB), one being sent back (64 KiB), a read buffer (4 KiB), and
 /// for a thread-per-connection server the pages of its stack it touched (tens of KiB). Twice
 /// the largest of those sums, rounded up, leaves room for the allocator's slack. A server that
-/// believed a claimed length or queued for a deaf client would pass it by orders of magnitude:
-/// 30 deaf clients pushing 8 MiB each is 240 MiB; one honoured 1 TiB frame header, all of it.
+/// queued for a deaf client would pass it: the 30 deaf clients would make it hold at least
+/// 360 MiB (see [`DEAF_BYTES`]), against a bound of 125 MiB. One honoured 1 TiB frame header
+/// would pass it by far.
 const BUDGET_PER_CONNECTION: u64 = 256 * 1024;
 
 /// One of the servers, running alone in a child process.
@@ -152,6 +180,17 @@ async fn within<T>(what: &str, future: impl Future<Output = Result<T, String>>) 
 
 async fn connect(addr: SocketAddr) -> Result<TcpStream, String> {
     let stream = TcpStream::connect(addr).await.map_err(fail("connect"))?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Connects with [`DEAF_SOCKET_BUFFER`]-sized socket buffers: a receive buffer must be set
+/// before the connection opens, because the window it allows is announced in the handshake.
+async fn connect_with_small_buffers(addr: SocketAddr) -> Result<TcpStream, String> {
+    let socket = tokio::net::TcpSocket::new_v4().map_err(fail("socket"))?;
+    socket.set_recv_buffer_size(DEAF_SOCKET_BUFFER).map_err(fail("SO_RCVBUF"))?;
+    socket.set_send_buffer_size(DEAF_SOCKET_BUFFER).map_err(fail("SO_SNDBUF"))?;
+    let stream = socket.connect(addr).await.map_err(fail("connect"))?;
     let _ = stream.set_nodelay(true);
     Ok(stream)
 }
@@ -349,7 +388,16 @@ async fn websocket_with(
     path: &str,
     extra: &[(&str, &str)],
 ) -> Result<(TcpStream, Vec<u8>), String> {
-    let mut stream = connect(addr).await?;
+    upgrade(connect(addr).await?, addr, path, extra).await
+}
+
+/// The upgrade request and its `101` on a stream already connected.
+async fn upgrade(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> Result<(TcpStream, Vec<u8>), String> {
     let mut request = wire::handshake::client_request(&addr.to_string(), path, ws_by_hand::RFC_KEY);
     request.truncate(request.len() - 2);
     for (name, value) in extra {
@@ -440,6 +488,62 @@ async fn garbage(addr: SocketAddr, proto: Proto, id: usize) -> Outcome {
     hear_something(&mut stream).await
 }
 
+/// The size of the one message a too-big client sends: over `MAX_MESSAGE` (64 KiB), far under
+/// tungstenite's own default limit of 64 MiB. A server that forgot to pass its limit on to
+/// tungstenite would take this message and echo it; the 1 TiB claim above cannot tell, since
+/// 64 MiB refuses that too.
+const TOO_BIG: usize = 1024 * 1024;
+
+/// Whether the server speaks WebSocket, and so owes a too-big message a close 1009.
+fn speaks_websocket(proto: Proto) -> bool {
+    matches!(proto, Proto::WebSocket(_) | Proto::Book | Proto::OnePort)
+}
+
+/// Too big: one whole binary message of [`TOO_BIG`] bytes, answered with close 1009 "message too
+/// big" (RFC 6455 §7.4.1), or this fails. It reads while it writes: a server that refuses the
+/// message stops reading it, and a client that only wrote would never see the answer.
+async fn too_big(addr: SocketAddr, proto: Proto) -> Outcome {
+    let mut stream = websocket(addr, ws_path(proto)).await?;
+    let mut message = header(0x2, TOO_BIG as u64);
+    message.resize(message.len() + TOO_BIG, 0x5a);
+    let (mut reader, mut writer) = stream.split();
+    let write = writer.write_all(&message);
+    tokio::pin!(write);
+    let mut written = false;
+    let mut decoder = wire::FrameDecoder::new(2 * TOO_BIG as u64);
+    let mut chunk = [0u8; 4096];
+    loop {
+        while let Some((frame, _)) = decoder.next_frame().map_err(fail("frame"))? {
+            match frame.opcode {
+                OpCode::Close => {
+                    let close = wire::ClosePayload::parse(&frame.payload).map_err(fail("close payload"))?;
+                    return match close {
+                        Some(close) if close.code == wire::CloseCode::TOO_BIG => Ok(()),
+                        other => Err(format!(
+                            "a {TOO_BIG}-byte message was answered with close {other:?}, not 1009"
+                        )),
+                    };
+                }
+                OpCode::Binary => {
+                    return Err(format!(
+                        "a {TOO_BIG}-byte message, over MAX_MESSAGE, was echoed: the server's limit is not set"
+                    ));
+                }
+                // One-port's greeting, the heartbeat's pings.
+                _ => {}
+            }
+        }
+        tokio::select! {
+            // Once the server has refused the message, the rest of it may fail to go: fine.
+            _ = &mut write, if !written => written = true,
+            read = reader.read(&mut chunk) => match read {
+                Ok(n) if n > 0 => decoder.push(&chunk[..n]),
+                _ => return Err(format!("a {TOO_BIG}-byte message: the connection ended without close 1009")),
+            },
+        }
+    }
+}
+
 /// Stalls: half a head, or half a frame, and then nothing, holding the connection.
 async fn stalled(addr: SocketAddr, proto: Proto, id: usize) -> Result<TcpStream, String> {
     use tcp_socket::echo::Framing;
@@ -483,48 +587,50 @@ async fn vanishing(addr: SocketAddr, proto: Proto, id: usize) -> Outcome {
     Ok(())
 }
 
-/// Never reads: pushes messages until the kernel will take no more, then holds the connection.
-/// The server's answers pile up in the buffers until its writes block.
-async fn deaf(addr: SocketAddr, proto: Proto, id: usize) -> Result<TcpStream, String> {
+/// Never reads: pushes messages, each of which asks for an answer, until the server stops
+/// taking them or [`DEAF_BYTES`] have gone, then holds the connection. With its small socket
+/// buffers, the server's answers have almost nowhere to go: an honest server's write blocks,
+/// it stops reading, and the push stalls; a server that queued its answers would hold them.
+/// Returns the stream, to be held, and how many bytes the server took.
+async fn deaf(addr: SocketAddr, proto: Proto, id: usize) -> Result<(TcpStream, usize), String> {
     use tcp_socket::echo::Framing;
-    let (stream, message): (TcpStream, Vec<u8>) = match proto {
-        Proto::Tcp(Framing::Raw) => (connect(addr).await?, vec![b'r'; 16 * 1024]),
-        Proto::Tcp(Framing::Lines) => (connect(addr).await?, [vec![b'l'; 8000], vec![b'\n']].concat()),
+    let small = connect_with_small_buffers;
+    let (mut stream, message): (TcpStream, Vec<u8>) = match proto {
+        Proto::Tcp(Framing::Raw) => (small(addr).await?, vec![b'r'; 16 * 1024]),
+        Proto::Tcp(Framing::Lines) => (small(addr).await?, [vec![b'l'; 8000], vec![b'\n']].concat()),
         Proto::Tcp(Framing::LengthPrefixed) => {
-            (connect(addr).await?, [16_000u32.to_be_bytes().to_vec(), vec![b'p'; 16_000]].concat())
+            (small(addr).await?, [16_000u32.to_be_bytes().to_vec(), vec![b'p'; 16_000]].concat())
         }
         Proto::Feed if id.is_multiple_of(2) => {
-            let mut stream = connect(addr).await?;
-            stream.write_all(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n").await.map_err(fail("events"))?;
-            return Ok(stream);
+            let mut stream = small(addr).await?;
+            let request = b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+            stream.write_all(request).await.map_err(fail("events"))?;
+            return Ok((stream, request.len()));
         }
         // Requests pipelined without ever reading the answers.
         Proto::Feed | Proto::Book | Proto::OnePort => {
-            (connect(addr).await?, b"GET /messages?since=0 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(50))
+            (small(addr).await?, b"GET /messages?since=0 HTTP/1.1\r\nHost: x\r\n\r\n".repeat(50))
         }
         Proto::WebSocket(_) => {
-            let stream = websocket(addr, ws_path(proto)).await?;
+            let bearer = format!("Bearer {ONE_PORT_TOKEN}");
+            let (stream, _) =
+                upgrade(small(addr).await?, addr, ws_path(proto), &[("Authorization", &bearer)]).await?;
             let mut frame = header(0x2, 16 * 1024);
             frame.extend(std::iter::repeat_n(0u8, 16 * 1024));
             (stream, frame)
         }
     };
     let mut sent = 0;
-    // Write while the kernel takes it, without waiting: the first "would block" is the point.
     while sent < DEAF_BYTES {
-        match stream.try_write(&message) {
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                // One wait for room: if the server still reads, go on; if not, this is full.
-                match tokio::time::timeout(Duration::from_millis(0), stream.writable()).await {
-                    Ok(Ok(())) => continue,
-                    _ => break,
-                }
-            }
-            Err(_) => break,
+        // Go on from where the last write stopped, so the stream stays whole messages.
+        let at = sent % message.len();
+        match tokio::time::timeout(DEAF_STALL, stream.write(&message[at..])).await {
+            Ok(Ok(n)) if n > 0 => sent += n,
+            // No progress: the server has stopped reading from us. Or it closed: also fine.
+            _ => break,
         }
     }
-    Ok(stream)
+    Ok((stream, sent))
 }
 
 // ---------------------------------------------------------------- the storm
@@ -547,9 +653,15 @@ async fn survive(name: &'static str, proto: Proto) {
 
     let mut good_clients = JoinSet::new();
     let mut holders = JoinSet::new();
+    let mut deafs = JoinSet::new();
     let mut others = JoinSet::new();
+    let mut judged = JoinSet::new();
     for id in 0..CLIENTS {
         match id {
+            // One in eight of the garbage, where the server speaks WebSocket: a message too big.
+            _ if id < GARBAGE && id % 8 == 7 && speaks_websocket(proto) => {
+                judged.spawn(async move { (id, within("too big", too_big(addr, proto)).await) });
+            }
             _ if id < GARBAGE => {
                 others.spawn(async move { within("garbage", garbage(addr, proto, id)).await });
             }
@@ -560,7 +672,7 @@ async fn survive(name: &'static str, proto: Proto) {
                 others.spawn(async move { within("vanish", vanishing(addr, proto, id)).await });
             }
             _ if id < GARBAGE + STALLED + VANISHING + DEAF => {
-                holders.spawn(async move { within("deaf", deaf(addr, proto, id)).await });
+                deafs.spawn(async move { within("deaf", deaf(addr, proto, id)).await });
             }
             _ => {
                 good_clients.spawn(async move { (id, within("echo", good(addr, proto, id)).await) });
@@ -576,8 +688,15 @@ async fn survive(name: &'static str, proto: Proto) {
         served += 1;
     }
     assert_eq!(served, GOOD);
-    // The misbehaving ones only must not hang: what each is answered is checked by the chapter's
-    // own tests. They may fail (a reset, a refused write); that is their business.
+    // A message over the limit must be refused with 1009 even in the crowd.
+    while let Some(joined) = judged.join_next().await {
+        let (id, outcome) = joined.unwrap();
+        if let Err(e) = outcome {
+            panic!("{name}: client {id}: {e}");
+        }
+    }
+    // The other misbehaving ones only must not hang: what each is answered is checked by the
+    // chapter's own tests. They may fail (a reset, a refused write); that is their business.
     while let Some(joined) = others.join_next().await {
         joined.unwrap().ok();
     }
@@ -585,6 +704,13 @@ async fn survive(name: &'static str, proto: Proto) {
     while let Some(joined) = holders.join_next().await {
         if let Ok(stream) = joined.unwrap() {
             held.push(stream);
+        }
+    }
+    let mut pushed = 0;
+    while let Some(joined) = deafs.join_next().await {
+        if let Ok((stream, sent)) = joined.unwrap() {
+            held.push(stream);
+            pushed += sent;
         }
     }
 
@@ -599,14 +725,17 @@ async fn survive(name: &'static str, proto: Proto) {
     let now = server.memory_kib("VmRSS");
     let peak = server.memory_kib("VmHWM");
     let bound_kib = CLIENTS as u64 * BUDGET_PER_CONNECTION / 1024;
+    let pushed_kib = pushed / 1024;
     eprintln!(
-        "{name}: {GOOD} well-behaved clients served among {CLIENTS}; memory resting {resting} KiB, \
-         peak {peak} KiB, now {now} KiB; bound resting + {bound_kib} KiB"
+        "{name}: {GOOD} well-behaved clients served among {CLIENTS}; {DEAF} deaf clients pushed \
+         {pushed_kib} KiB before the server stopped reading; memory resting {resting} KiB, peak \
+         {peak} KiB, now {now} KiB; bound resting + {bound_kib} KiB"
     );
     assert!(
         peak <= resting + bound_kib,
         "{name}: memory grew from {resting} KiB to a peak of {peak} KiB, more than {CLIENTS} connections × \
-         {} KiB: something holds what a client claimed or queues for a client that does not read",
+         {} KiB: something holds what a client claimed, or queues for a client that does not read \
+         (the {DEAF} deaf clients pushed {pushed_kib} KiB)",
         BUDGET_PER_CONNECTION / 1024
     );
     drop(held);
