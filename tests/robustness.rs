@@ -18,7 +18,7 @@
 //! short timeout, [`DEAF_STALL`], only decides when a deaf client stops pushing; no honest
 //! server's result depends on it. Each server takes a few seconds (the deaf clients push up
 //! to about 100 MiB into the kernel's buffers before the server stops reading them); the whole
-//! suite, about 40 s on two cores.
+//! suite takes about 40 s on two cores.
 
 #![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
 
