@@ -245,15 +245,30 @@ where
     }
 }
 
-/// Closes with the code an error deserves and waits (a bounded time) for the peer's answer.
-async fn fail<S>(ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
+/// Closes with the code an error deserves, lingeringly, for at most the close timeout: after an
+/// error tokio-tungstenite reads no more frames (the stream has ended), so the close frame goes
+/// out, then our half of TCP is closed and what the peer still sends (the rest of a message too
+/// large, its close frame) is read and dropped until it closes its half. [`crate::blocking`]
+/// does the same, and its doc says why: unread bytes at the close would mean a reset.
+async fn fail<S>(mut ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match crate::limits::close_code_for(error) {
-        Some(code) => close(ws, code, short_reason(error), limits).await,
-        None => Ending::Dropped(error.to_string()),
-    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(code) = crate::limits::close_code_for(error) else {
+        return Ending::Dropped(error.to_string());
+    };
+    let reason = short_reason(error);
+    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
+    let linger = async {
+        let _ = ws.close(Some(frame)).await;
+        let stream = ws.get_mut();
+        let _ = stream.shutdown().await;
+        let mut discard = [0u8; 1024];
+        while let Ok(1..) = stream.read(&mut discard).await {}
+    };
+    let _ = tokio::time::timeout(limits.close_timeout, linger).await;
+    Ending::WeClosed(code, reason)
 }
 
 /// Sends a close frame and reads what the peer still sends until its close frame or the end,

@@ -48,3 +48,22 @@ async fn a_client_that_stops_reading_is_closed_with_1013_after_the_send_timeout(
         "{ending:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_message_over_the_limit_gets_1009_and_the_server_reads_on_until_the_client_closes() {
+    // A pipe smaller than the message: the client's send only completes if the server goes on
+    // reading (and throwing away) the message it refused, instead of dropping the connection
+    // with the rest unread, which on TCP is a reset that can destroy the close frame.
+    let (mut client, server) = open(16 * 1024).await;
+    client.send(Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).await.unwrap();
+    let close = client.next().await.unwrap().unwrap();
+    let Message::Close(Some(frame)) = close else { panic!("expected a close frame, got {close:?}") };
+    assert_eq!(u16::from(frame.code), 1009);
+    // tungstenite answers the close; the server then ends its half and the stream ends cleanly.
+    while let Some(next) = client.next().await {
+        next.unwrap();
+    }
+    drop(client);
+    let ending = server.await.unwrap();
+    assert!(matches!(ending, Ending::WeClosed(wire::CloseCode::TOO_BIG, _)), "{ending:?}");
+}
