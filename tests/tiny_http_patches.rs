@@ -359,3 +359,55 @@ fn an_upgraded_stream_starts_after_the_requests_body_and_keeps_the_bytes_sent_be
         assert!(answer.contains("first=\"after\" end"), "{framing:?}: {answer}");
     }
 }
+
+/// Patch 12. After `Connection: close` no request follows, and tiny_http is done reading the
+/// connection while the application still holds its last request. A look at the socket must
+/// still say "nothing to read yet" while the client waits, and "end of stream" only once the
+/// client has closed its side.
+#[test]
+fn the_last_request_of_a_connection_can_still_tell_a_waiting_client_from_one_that_left() {
+    // One connection at a time: a second client is let in only once the first connection's
+    // thread is over, which is when the connection's reading half is dropped.
+    let limits = Limits { max_connections: 1, ..Limits::default() };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Arc::new(Server::from_listener_with_limits(listener, None, limits).unwrap());
+    let mut waiting = connect(addr);
+    waiting.write_all(b"GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let request = server.recv_timeout(PATIENCE).unwrap().expect("the request arrives");
+    let socket = request.socket().expect("a TCP connection has a socket");
+    {
+        let server = server.clone();
+        std::thread::spawn(move || {
+            while let Ok(request) = server.recv() {
+                ok(request);
+            }
+        });
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let mut other = connect(addr);
+        other.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let answer = read_to_end(&mut other);
+        if answer.starts_with("HTTP/1.1 200 ") {
+            break;
+        }
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        assert!(std::time::Instant::now() < deadline, "the first connection's thread never ended");
+        std::thread::yield_now();
+    }
+    // The first connection's reading half is gone; its client is still waiting.
+    let mut byte = [0u8; 1];
+    socket.set_nonblocking(true).unwrap();
+    let peek = socket.peek(&mut byte);
+    socket.set_nonblocking(false).unwrap();
+    assert!(
+        matches!(&peek, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a waiting client must not look like one that closed its side: {peek:?}"
+    );
+    waiting.shutdown(std::net::Shutdown::Write).unwrap();
+    socket.set_read_timeout(Some(PATIENCE)).unwrap();
+    assert_eq!(socket.peek(&mut byte).unwrap(), 0, "the client's FIN is the end of the stream");
+    ok(request);
+    assert!(read_to_end(&mut waiting).starts_with("HTTP/1.1 200 "), "and the answer still goes out");
+}

@@ -134,9 +134,14 @@ impl RefinedTcpStream {
 
 impl Drop for RefinedTcpStream {
     fn drop(&mut self) {
-        if self.close_read {
-            self.stream.shutdown(Shutdown::Read).ok();
-        }
+        // DUPLEX PATCH (PATCHES.md, 12): upstream shut the socket down for reading here. The
+        // reading half is dropped as soon as no request will follow (after `Connection: close`,
+        // or HTTP/1.0), while the application may still hold that last request; from then on
+        // every read of the socket said "end of stream", so an application that looks at its
+        // socket (`Request::socket`) could no longer tell a client that has gone from one that
+        // waits for its answer. The socket is closed when its last handle is dropped; shutting
+        // its reading side down earlier sent nothing on the wire and protected nothing.
+        let _ = self.close_read;
 
         if self.close_write {
             self.stream.shutdown(Shutdown::Write).ok();
