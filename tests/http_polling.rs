@@ -66,6 +66,16 @@ async fn sse_stream_drop_and_resume_with_last_event_id() {
         .filter(|d| !d.is_empty())
         .collect();
     assert_eq!(data, ["one", "two", "three", "four", "five"], "every message once, in order, none lost");
+    assert!(
+        recording.steps.iter().any(|s| s.starts_with("the stream broke off")),
+        "the first stream breaks off, without its last chunk: {:?}",
+        recording.steps
+    );
+    let first = recording.transcripts[0].render(&Render::snapshot());
+    assert!(first.contains("the Tap cut the connection"), "{first}");
+    assert!(!first.contains("last chunk: size 0"), "a drop, not an end: {first}");
+    let second = recording.transcripts[1].render(&Render::snapshot());
+    assert!(second.contains("Last-Event-ID: 3") && second.contains("last chunk: size 0"), "{second}");
     snapshot("sse_resume", &recording);
 }
 

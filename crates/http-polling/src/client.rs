@@ -28,6 +28,11 @@ pub enum Error {
     /// The server said something this client did not expect.
     #[error("unexpected answer: {0}")]
     Unexpected(String),
+    /// The connection ended before what the client was reading was complete: the server (or
+    /// something in between) dropped it. For an event stream, this is a drop, not an end: the
+    /// last chunk never came.
+    #[error("the connection ended before {0}")]
+    Closed(String),
     /// The WebSocket library reported an error.
     #[error("WebSocket error: {0}")]
     WebSocket(#[from] tungstenite::Error),
@@ -145,8 +150,14 @@ impl Connection {
     /// Sends a request and reads its whole response.
     pub fn exchange(&mut self, request: &Request) -> Result<Response, Error> {
         self.send(request)?;
+        self.read_response(&request.method)
+    }
+
+    /// Reads the next whole response, the answer to a request with `method` sent before (with
+    /// [`Connection::send`]: several requests may be sent before their answers are read).
+    pub fn read_response(&mut self, method: &str) -> Result<Response, Error> {
         let head = self.read_head()?;
-        let body = match head.body(Some(&request.method)) {
+        let body = match head.body(Some(method)) {
             BodyKind::None | BodyKind::SwitchProtocols => Vec::new(),
             BodyKind::Length(n) => self.read_exact(usize::try_from(n).unwrap_or(usize::MAX))?,
             BodyKind::Chunked => {
@@ -221,7 +232,7 @@ impl Connection {
         let mut chunk = [0u8; 4096];
         let n = self.stream.read(&mut chunk)?;
         if n == 0 {
-            return Err(Error::Unexpected(format!("the server closed the connection before {waiting_for}")));
+            return Err(Error::Closed(waiting_for.to_owned()));
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
@@ -344,7 +355,9 @@ impl EventStream {
         Ok(EventStream { connection, parser: sse::Parser::new(), pending, chunked, ended: false })
     }
 
-    /// The next event (including the `retry:` one), or `None` when the server ended the stream.
+    /// The next event (including the first, with `retry:` and the instance), or `None` when the
+    /// server ended the stream. A stream that is cut off, without its last chunk, is
+    /// [`Error::Closed`].
     pub fn next_event(&mut self) -> Result<Option<sse::Event>, Error> {
         while self.pending.is_empty() && !self.ended {
             let bytes = if self.chunked {

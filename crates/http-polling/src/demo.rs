@@ -11,10 +11,10 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use wire::tap::Observer;
+use wire::tap::{Observer, TapControl};
 use wire::{Event, Render, Tap, Transcript};
 
 use crate::client::{self, Connection, EventStream, Request};
@@ -134,9 +134,11 @@ impl Notes {
 
     fn apply(&self, id: usize, transcript: &mut Transcript) {
         let inner = self.lock();
+        // Inserted from the last to the first, each at its place in the transcript as recorded
+        // (its length before any note), so that notes at the same place keep their order.
+        let recorded = transcript.events.len();
         for (_, at, text) in inner.notes.iter().filter(|(c, _, _)| *c == id).rev() {
-            let at = (*at).min(transcript.events.len());
-            transcript.events.insert(at, Event::note(text.clone()));
+            transcript.events.insert((*at).min(recorded), Event::note(text.clone()));
         }
     }
 }
@@ -149,6 +151,30 @@ pub struct Stage {
     pub service: Service,
     /// Where the script writes down what it does.
     pub notes: Notes,
+    /// The Tap's switches for each connection, in the order they were opened.
+    controls: Controls,
+}
+
+/// The Tap's switches for each connection so far, and a signal when one is added.
+#[derive(Clone, Default)]
+struct Controls(Arc<(Mutex<Vec<Arc<TapControl>>>, Condvar)>);
+
+impl Controls {
+    fn push(&self, control: Arc<TapControl>) {
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner).push(control);
+        self.0.1.notify_all();
+    }
+
+    /// The switches of connection `n` (from 1), once the Tap has accepted it.
+    fn get(&self, n: usize) -> Option<Arc<TapControl>> {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let mut controls = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
+        while controls.len() < n {
+            let left = deadline.checked_duration_since(std::time::Instant::now())?;
+            controls = self.0.1.wait_timeout(controls, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        controls.get(n.checked_sub(1)?).cloned()
+    }
 }
 
 impl Stage {
@@ -168,6 +194,24 @@ impl Stage {
             Err(Error::Stuck(format!("{n} waiting requests")))
         }
     }
+
+    /// Waits until `n` requests hold one of the server's waiting slots.
+    pub fn wait_for_open_waits(&self, n: usize) -> Result<(), Error> {
+        if self.service.wait_for_open_waits(n, PATIENCE) {
+            Ok(())
+        } else {
+            Err(Error::Stuck(format!("{n} requests holding a slot")))
+        }
+    }
+
+    /// Has the Tap cut TCP connection `n` (from 1): both sides' streams end at once, with
+    /// nothing more passed on, as when a proxy restarts or a network changes.
+    pub fn cut(&self, n: usize) -> Result<(), Error> {
+        let control =
+            self.controls.get(n).ok_or_else(|| Error::Stuck(format!("connection {n} at the Tap")))?;
+        control.cut();
+        Ok(())
+    }
 }
 
 /// Runs `script` against a fresh feed server behind a Tap and records `connections` TCP
@@ -184,11 +228,18 @@ where
     let server = start_local(limits)?;
     let notes = Notes::new(observer);
     let tap = Tap::bind("127.0.0.1:0", server.addr()).await?.observe(notes.tap_observer());
-    let stage = Stage { addr: tap.local_addr(), service: server.service().clone(), notes: notes.clone() };
+    let controls = Controls::default();
+    let stage = Stage {
+        addr: tap.local_addr(),
+        service: server.service().clone(),
+        notes: notes.clone(),
+        controls: controls.clone(),
+    };
     let recorder = tokio::spawn(async move {
         let mut transcripts = Vec::new();
         for _ in 0..connections {
             let connection = tap.accept().await?;
+            controls.push(connection.control());
             let id = connection.id;
             transcripts.push((id, connection.transcript().await));
         }
@@ -295,29 +346,28 @@ pub async fn long_poll_timeout(observer: Option<Observer>) -> Result<Recording, 
 }
 
 // ANCHOR: sse_demo
-/// An event stream of three events; the server ends it (as before a restart); a message is
-/// published meanwhile; the client reconnects with `Last-Event-ID` and gets exactly what it
-/// missed, then the next live one.
+/// An event stream of three events; the Tap cuts the connection (a drop: no last chunk); a
+/// message is published meanwhile; the client reconnects with `Last-Event-ID` and gets exactly
+/// what it missed, then the next live one; then the server ends the stream properly (as before a
+/// restart), with the last chunk.
 pub async fn sse(observer: Option<Observer>) -> Result<Recording, Error> {
     record(Limits::default().quiet(), observer, 2, |stage| {
         let mut steps = Vec::new();
         let feed = stage.service.feed();
         let mut last = None;
-        for (resume, live) in [(None, &["one", "two", "three"][..]), (Some(3), &["five"][..])] {
+        for (connection, resume, live) in
+            [(1, None, &["one", "two", "three"][..]), (2, Some(3), &["five"][..])]
+        {
             let request = EventStream::request(&stage.addr.to_string(), "", resume);
             let mut stream = EventStream::open(Connection::open(stage.addr)?, &request)?;
             let mut expect = |stream: &mut EventStream, steps: &mut Vec<String>| -> Result<(), Error> {
                 let event = stream.next_event()?.ok_or_else(|| Error::Stuck("the stream ended".into()))?;
                 last = event.id.clone().or(last.take());
-                steps.push(format!(
-                    "event id={} data={:?} retry={:?}",
-                    event.id.as_deref().unwrap_or("-"),
-                    event.data,
-                    event.retry
-                ));
+                steps.push(describe(&event));
                 Ok(())
             };
-            // The `retry:` line comes first: once it is here, the server is streaming.
+            // The first event (`retry:` and the feed's instance): once it is here, the server
+            // is streaming.
             expect(&mut stream, &mut steps)?;
             if resume.is_some() {
                 // What was published while the client was away comes from the history.
@@ -327,15 +377,36 @@ pub async fn sse(observer: Option<Observer>) -> Result<Recording, Error> {
                 stage.publish(text, "");
                 expect(&mut stream, &mut steps)?;
             }
-            stage.notes.note("the server ends every stream, as it does before a restart");
-            feed.end_streams();
-            if stream.next_event()?.is_some() {
-                return Err(Error::Stuck("the stream went on after end_streams".into()));
-            }
-            stream.into_connection().close()?;
             if resume.is_none() {
+                // A drop: the Tap hangs up on both sides, and the client's stream stops in the
+                // middle of the body, without the zero-size chunk that would end it.
+                stage.cut(connection)?;
+                match stream.next_event() {
+                    Err(e @ client::Error::Closed(_)) => {
+                        let last = last.as_deref().unwrap_or("0");
+                        steps.push(format!(
+                            "the stream broke off ({e}): reconnect with Last-Event-ID: {last}"
+                        ));
+                    }
+                    other => {
+                        return Err(Error::Stuck(format!("the cut did not reach the client: {other:?}")));
+                    }
+                }
+                stage
+                    .notes
+                    .note_between("the client's stream stopped without its last chunk: a drop, not an end");
+                // The server finds its client gone by looking at the socket, and frees the slot.
+                stage.wait_for_open_waits(0)?;
                 stage.notes.note_between("message 4 \"four\" is published while no stream is open");
                 feed.publish("four");
+            } else {
+                stage.notes.note("the server ends every stream, as it does before a restart");
+                feed.end_streams();
+                if stream.next_event()?.is_some() {
+                    return Err(Error::Stuck("the stream went on after end_streams".into()));
+                }
+                steps.push("the server ended the stream (the last chunk)".into());
+                stream.into_connection().close()?;
             }
         }
         steps.push(format!("last id seen: {}", last.unwrap_or_default()));
@@ -344,6 +415,18 @@ pub async fn sse(observer: Option<Observer>) -> Result<Recording, Error> {
     .await
 }
 // ANCHOR_END: sse_demo
+
+/// One event as a step of the SSE demo.
+fn describe(event: &crate::sse::Event) -> String {
+    match (&event.event, &event.id) {
+        (Some(kind), _) => format!(
+            "event {kind}={} (retry: {} ms)",
+            event.data,
+            event.retry.map_or("-".into(), |ms| ms.to_string())
+        ),
+        (None, id) => format!("event id={} data={:?}", id.as_deref().unwrap_or("-"), event.data),
+    }
+}
 
 /// The same three messages over a WebSocket: one handshake, then a small frame each.
 pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {

@@ -5,6 +5,13 @@
 //! `Last-Event-ID: N`) and gets what is newer. That one number is what lets every transport resume
 //! without loss or duplicates after a dropped connection.
 //!
+//! The feed lives in the server's memory, so a restarted server starts again at id 1, and a
+//! client that saw message 10 before the restart would ask for what is newer than 10 and miss
+//! the new 1 to 10. So every feed also has an [instance](Feed::instance): a number chosen when it
+//! is created (the time, in milliseconds since 1970), which the server states with every answer
+//! (`Feed-Instance`). Ids are positions in one instance; a client that sees another instance
+//! knows its last id means nothing there and starts again from 0.
+//!
 //! Blocking waiters (long polls and event streams, each on its own thread) sleep on a
 //! [`Condvar`]; async waiters (the tokio WebSocket feed) watch a [`tokio::sync::watch`] channel.
 //! A publish wakes both.
@@ -38,6 +45,8 @@ pub enum Wait {
     TimedOut,
     /// The feed asked every open stream to end ([`Feed::end_streams`]).
     Ended,
+    /// Nobody wants the answer any more: the client has gone ([`Feed::wait_since_while`]).
+    Abandoned,
 }
 
 #[derive(Debug)]
@@ -51,9 +60,15 @@ struct State {
     epoch: u64,
 }
 
+/// The instance of the feeds in the recorded demos and tests, so that their transcripts are the
+/// same on every run: 14 November 2023, 22:13:20 UTC, in milliseconds since 1970.
+pub const FIXED_INSTANCE: u64 = 1_700_000_000_000;
+
 /// The message feed. Share it with `Arc`.
 #[derive(Debug)]
 pub struct Feed {
+    /// Which life of the feed this is: see the module docs.
+    instance: u64,
     state: Mutex<State>,
     /// Signalled on every publish, every `end_streams`, and every change in `waiting`.
     changed: Condvar,
@@ -62,9 +77,18 @@ pub struct Feed {
 }
 
 impl Feed {
-    /// An empty feed that remembers the last `history` messages.
+    /// An empty feed that remembers the last `history` messages, its instance the time now.
     pub fn new(history: usize) -> Feed {
+        // Milliseconds: a server restarted by hand cannot come back within the same one. A clock
+        // before 1970 (a broken one) still gives a number; instances only need to differ.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Feed::with_instance(history, u64::try_from(now.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// An empty feed with a chosen instance ([`FIXED_INSTANCE`] in the demos and tests).
+    pub fn with_instance(history: usize, instance: u64) -> Feed {
         Feed {
+            instance,
             state: Mutex::new(State {
                 messages: VecDeque::new(),
                 newest: 0,
@@ -107,6 +131,11 @@ impl Feed {
         newer(&self.lock(), since, max)
     }
 
+    /// Which life of the feed this is: ids count from 1 in each instance (see the module docs).
+    pub fn instance(&self) -> u64 {
+        self.instance
+    }
+
     /// The newest id (0 before the first message).
     pub fn newest(&self) -> u64 {
         self.lock().newest
@@ -121,27 +150,68 @@ impl Feed {
     /// Waits until there is a message newer than `since`, until `timeout` has passed, or until
     /// the feed leaves `epoch` (see [`Feed::end_streams`]), whichever comes first.
     pub fn wait_since(&self, since: u64, max: usize, timeout: Duration, epoch: u64) -> Wait {
-        let deadline = Instant::now() + timeout;
+        self.wait_since_while(since, max, timeout, epoch, None, &mut || true)
+    }
+
+    /// [`Feed::wait_since`] that also asks `still_wanted` every `check` whether anyone still
+    /// wants the answer (is the client still connected?), and gives up with [`Wait::Abandoned`]
+    /// when it says no. `check: None` never asks.
+    pub fn wait_since_while(
+        &self,
+        since: u64,
+        max: usize,
+        timeout: Duration,
+        epoch: u64,
+        check: Option<Duration>,
+        still_wanted: &mut dyn FnMut() -> bool,
+    ) -> Wait {
+        let start = Instant::now();
+        let deadline = start + timeout;
+        // A zero period would ask without pause; a millisecond is the least that makes sense.
+        let check = check.map(|c| c.max(Duration::from_millis(1)));
+        let mut next_check = check.and_then(|c| start.checked_add(c));
         let mut state = self.lock();
-        loop {
+        let mut counted = false;
+        let ended = loop {
             if state.epoch != epoch {
-                return Wait::Ended;
+                break Wait::Ended;
             }
             let found = newer(&state, since, max);
             if !found.is_empty() {
-                return Wait::Messages(found);
+                break Wait::Messages(found);
             }
-            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
-                return Wait::TimedOut;
+            let now = Instant::now();
+            let Some(left) = deadline.checked_duration_since(now).filter(|d| !d.is_zero()) else {
+                break Wait::TimedOut;
             };
-            // Counted under the same lock as the check above: whoever sees `waiting` go up and
-            // then publishes is sure to wake this thread.
-            state.waiting += 1;
-            self.changed.notify_all();
-            state = self.changed.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0;
+            if let Some(at) = next_check.filter(|at| *at <= now) {
+                // Asked without the lock: the question may take a system call, and a publish
+                // meanwhile is found by the check at the top of the loop.
+                drop(state);
+                let wanted = still_wanted();
+                state = self.lock();
+                if !wanted {
+                    break Wait::Abandoned;
+                }
+                next_check = check.and_then(|c| at.max(now).checked_add(c));
+                continue;
+            }
+            if !counted {
+                // Counted under the same lock as the check above: whoever sees `waiting` go up
+                // and then publishes is sure to wake this thread. Counted once per wait, not once
+                // per nap: every change wakes every waiter, and naps are frequent.
+                state.waiting += 1;
+                counted = true;
+                self.changed.notify_all();
+            }
+            let nap = next_check.map_or(left, |at| left.min(at.saturating_duration_since(now)));
+            state = self.changed.wait_timeout(state, nap).unwrap_or_else(PoisonError::into_inner).0;
+        };
+        if counted {
             state.waiting -= 1;
             self.changed.notify_all();
         }
+        ended
     }
     // ANCHOR_END: wait_since
 
@@ -229,6 +299,52 @@ mod tests {
         feed.publish("hello");
         assert_eq!(waiter.join().unwrap(), Wait::Messages(vec![Message { id: 1, text: "hello".into() }]));
         assert_eq!(feed.waiting(), 0);
+    }
+
+    #[test]
+    fn a_wait_that_is_no_longer_wanted_gives_up_and_a_publish_still_wakes_one_that_is() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let feed = Arc::new(Feed::new(10));
+        let (gone, looks) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
+        let waiter = {
+            let (feed, gone, looks) = (feed.clone(), gone.clone(), looks.clone());
+            std::thread::spawn(move || {
+                let mut wanted = || {
+                    looks.fetch_add(1, Ordering::SeqCst);
+                    !gone.load(Ordering::SeqCst)
+                };
+                feed.wait_since_while(
+                    0,
+                    10,
+                    Duration::from_secs(60),
+                    0,
+                    Some(Duration::from_millis(1)),
+                    &mut wanted,
+                )
+            })
+        };
+        assert!(feed.wait_for_waiting(1, Duration::from_secs(30)), "the waiter registers");
+        gone.store(true, Ordering::SeqCst);
+        assert_eq!(waiter.join().unwrap(), Wait::Abandoned);
+        assert!(looks.load(Ordering::SeqCst) >= 1);
+        assert_eq!(feed.waiting(), 0, "a wait that gave up is no longer counted");
+
+        let waiter = {
+            let feed = feed.clone();
+            std::thread::spawn(move || {
+                feed.wait_since_while(
+                    0,
+                    10,
+                    Duration::from_secs(60),
+                    0,
+                    Some(Duration::from_millis(1)),
+                    &mut || true,
+                )
+            })
+        };
+        assert!(feed.wait_for_waiting(1, Duration::from_secs(30)));
+        feed.publish("news");
+        assert_eq!(waiter.join().unwrap(), Wait::Messages(vec![Message { id: 1, text: "news".into() }]));
     }
 
     #[test]

@@ -10,8 +10,11 @@
 //!
 //! # Layout
 //! - [`limits`]: every limit and timing as a named constant, with the reason for its value
-//!   (how many requests may wait at once, the cap on a long poll, the heartbeat).
-//! - [`feed`]: numbered messages, a bounded history, and waiting for the next one.
+//!   (how many requests may wait at once, in all and per client, the cap on a long poll, how
+//!   often a waiting request looks for its client, the heartbeat).
+//! - [`feed`]: numbered messages, a bounded history, the feed's instance, and waiting for the
+//!   next message.
+//! - [`presence`]: is a waiting request's client still there? A look at its socket.
 //! - [`reply`]: strict query parsing (`400` with a reason) and responses written by hand.
 //! - [`sse`]: the `text/event-stream` format, the stream writer, and a client-side parser.
 //! - [`server`]: the endpoints on tiny_http; [`server::Service::handle`] answers one request, so
@@ -26,6 +29,7 @@ pub mod demo;
 pub mod feed;
 pub mod limits;
 pub mod measure;
+pub mod presence;
 pub mod reply;
 pub mod server;
 pub mod sse;

@@ -3,7 +3,9 @@
 //! | limit | default | what happens at it |
 //! | --- | --- | --- |
 //! | [`MAX_WAITERS`] | 128 | long polls, event streams and WebSockets waiting at once; one more gets `503` with `Retry-After` |
+//! | [`MAX_WAITERS_PER_CLIENT`] | 32 | the same, from one client address; one more from it gets `503` |
 //! | [`MAX_WAIT`] | 30 s | a long poll's `timeout` is cut to this; then `204 No Content` |
+//! | [`WAIT_CHECK`] | 250 ms | how often a waiting long poll or event stream looks whether its client has gone |
 //! | [`HEARTBEAT`] | 15 s | an idle event stream gets a comment line, an idle WebSocket a ping |
 //! | [`RETRY`] | 2 s | told to `EventSource` (`retry:`): how long to wait before reconnecting |
 //! | [`HISTORY`] | 1,024 | messages kept for `since` and `Last-Event-ID`; older ones are forgotten |
@@ -24,15 +26,40 @@ use std::time::Duration;
 pub const MAX_WAITERS: usize = 128;
 // ANCHOR_END: max_waiters
 
+// ANCHOR: per_client
+/// Most requests that may wait at once from one client address (its IP address, whatever the
+/// port).
+///
+/// Without it one client can take all [`MAX_WAITERS`] slots, by accident (a script in a loop) or
+/// on purpose, and every other client gets `503` for as long as its requests wait. A quarter of
+/// the slots is far more than a browser needs (it opens at most six HTTP/1.1 connections to a
+/// server, and the live page uses two waiting requests per tab), so it takes four addresses to
+/// lock everyone out. Clients on this machine (loopback: you, the Tap, a proxy in front) are not
+/// counted per address, because everything they relay would share one. Clients behind one NAT do
+/// share an address, and so this limit: raise it for such a room
+/// (`http-poll-server --max-waiters-per-client`).
+pub const MAX_WAITERS_PER_CLIENT: usize = 32;
+// ANCHOR_END: per_client
+
 /// The longest a long poll may wait. Proxies and load balancers close requests that stay silent
 /// longer than their read timeout (nginx's default is 60 s); answering `204` before that keeps the
-/// long poll ours to end. It is also how long a client that vanished mid-wait can hold its slot:
-/// tiny_http hides the socket, so a waiting request cannot notice its client leave.
+/// long poll ours to end.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+// ANCHOR: wait_check
+/// How often a waiting long poll or event stream looks at its socket to see whether its client
+/// has gone ([`presence`](crate::presence)), so that a client that vanishes frees its slot within
+/// about this long instead of holding it until the wait ends. A look is one system call that
+/// reads nothing: 128 waiting requests looking four times a second cost far less than one page
+/// load.
+pub const WAIT_CHECK: Duration = Duration::from_millis(250);
+// ANCHOR_END: wait_check
 
 /// How often an idle event stream or WebSocket feed says something anyway: an SSE comment line
 /// (`: keep-alive`) or a WebSocket ping. It keeps proxies from timing the stream out, and a write
-/// to a client that has gone fails, which is how the server learns it may free the slot.
+/// to a client that has gone fails. That is how the WebSocket feed on tiny_http learns it may free
+/// the slot: its client may send frames at any time, so bytes waiting on its socket say nothing.
+/// (An event stream also looks every [`WAIT_CHECK`].)
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// The reconnection delay sent to `EventSource` in the stream's first line (`retry: 2000`). The
@@ -60,8 +87,12 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 pub struct Limits {
     /// See [`MAX_WAITERS`].
     pub max_waiters: usize,
+    /// See [`MAX_WAITERS_PER_CLIENT`].
+    pub max_waiters_per_client: usize,
     /// See [`MAX_WAIT`].
     pub max_wait: Duration,
+    /// See [`WAIT_CHECK`].
+    pub wait_check: Duration,
     /// See [`HEARTBEAT`].
     pub heartbeat: Duration,
     /// See [`RETRY`].
@@ -80,7 +111,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_waiters: MAX_WAITERS,
+            max_waiters_per_client: MAX_WAITERS_PER_CLIENT,
             max_wait: MAX_WAIT,
+            wait_check: WAIT_CHECK,
             heartbeat: HEARTBEAT,
             retry: RETRY,
             history: HISTORY,

@@ -11,11 +11,17 @@
 //! [`Service::handle`] answers one `tiny_http::Request` for a path relative to where the feed is
 //! mounted, so the book server can put the same handlers under `/feed`. It returns quickly: a
 //! request that waits (a long poll, an event stream, a WebSocket) gets a thread of its own, at
-//! most [`Limits::max_waiters`] of them, so that page loads are never stuck behind waiting
-//! requests. One more waiting request gets `503` with `Retry-After`.
+//! most [`Limits::max_waiters`] of them and [`Limits::max_waiters_per_client`] from one client
+//! address, so that page loads are never stuck behind waiting requests. One more waiting request
+//! gets `503` with `Retry-After`. A waiting long poll or event stream looks at its socket every
+//! [`Limits::wait_check`] and ends when its client has gone ([`crate::presence`]).
+//!
+//! Every answer about the feed's messages carries `Feed-Instance` ([`INSTANCE_HEADER`]): which
+//! life of the feed the ids belong to (see [`crate::feed`]).
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,8 +30,13 @@ use tiny_http::{Method, Request};
 
 use crate::feed::{Feed, Message, Wait};
 use crate::limits::Limits;
+use crate::presence;
 use crate::reply::{QueryError, Reply, number, query, wire_head};
 use crate::sse::{self, Framing};
+
+/// The header that names the feed's instance on every answer about its messages: ids are
+/// positions in one instance, and a client that sees it change starts again from 0.
+pub const INSTANCE_HEADER: &str = "Feed-Instance";
 
 /// Threads that take requests off tiny_http's queue and hand each to a thread of its own (see
 /// [`dispatch`]).
@@ -56,25 +67,51 @@ struct Inner {
     feed: Arc<Feed>,
     limits: Limits,
     /// Requests waiting right now (long polls, streams, WebSockets), and a signal when it changes.
-    waits: Mutex<usize>,
+    waits: Mutex<Waits>,
     waits_changed: Condvar,
 }
 
+#[derive(Default)]
+struct Waits {
+    total: usize,
+    /// Per client address; an address with none is removed, so the map holds only live ones.
+    by_client: HashMap<IpAddr, usize>,
+}
+
 /// A place for one waiting request, given back when dropped.
-pub(crate) struct Slot(Arc<Inner>);
+pub(crate) struct Slot(Arc<Inner>, Option<IpAddr>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        *self.0.waits.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        let mut waits = self.0.waits.lock().unwrap_or_else(PoisonError::into_inner);
+        waits.total -= 1;
+        if let Some(client) = self.1
+            && let Some(n) = waits.by_client.get_mut(&client)
+        {
+            *n -= 1;
+            if *n == 0 {
+                waits.by_client.remove(&client);
+            }
+        }
+        drop(waits);
         self.0.waits_changed.notify_all();
     }
+}
+
+/// Why a waiting request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Busy {
+    /// [`Limits::max_waiters`] are waiting.
+    Full,
+    /// [`Limits::max_waiters_per_client`] are waiting from this address.
+    Client(IpAddr),
 }
 
 impl Service {
     /// A service for `feed` with these limits.
     pub fn new(feed: Arc<Feed>, limits: Limits) -> Service {
         Service {
-            inner: Arc::new(Inner { feed, limits, waits: Mutex::new(0), waits_changed: Condvar::new() }),
+            inner: Arc::new(Inner { feed, limits, waits: Mutex::default(), waits_changed: Condvar::new() }),
         }
     }
 
@@ -90,14 +127,14 @@ impl Service {
 
     /// How many requests are waiting right now.
     pub fn open_waits(&self) -> usize {
-        *self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner).total
     }
 
     /// Blocks until exactly `n` requests are waiting, or `limit` has passed (then `false`).
     pub fn wait_for_open_waits(&self, n: usize, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         let mut waits = self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner);
-        while *waits != n {
+        while waits.total != n {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else { return false };
             waits =
                 self.inner.waits_changed.wait_timeout(waits, left).unwrap_or_else(PoisonError::into_inner).0;
@@ -106,28 +143,51 @@ impl Service {
     }
 
     // ANCHOR: slot
-    /// A slot for a request that will wait, or `None` when [`Limits::max_waiters`] are taken.
-    pub(crate) fn take_slot(&self) -> Option<Slot> {
+    /// A slot for a request from `client` that will wait, or why there is none:
+    /// [`Limits::max_waiters`] are taken, or [`Limits::max_waiters_per_client`] by this address.
+    pub(crate) fn take_slot(&self, client: Option<IpAddr>) -> Result<Slot, Busy> {
+        let limits = &self.inner.limits;
+        // This machine's own clients (you, the Tap, a proxy in front) are not counted per
+        // address: everything they relay would share one address.
+        let client = client.filter(|ip| !ip.to_canonical().is_loopback());
         let mut waits = self.inner.waits.lock().unwrap_or_else(PoisonError::into_inner);
-        if *waits >= self.inner.limits.max_waiters {
-            return None;
+        if waits.total >= limits.max_waiters {
+            return Err(Busy::Full);
         }
-        *waits += 1;
+        if let Some(client) = client {
+            let mine = waits.by_client.entry(client).or_default();
+            if *mine >= limits.max_waiters_per_client {
+                return Err(Busy::Client(client));
+            }
+            *mine += 1;
+        }
+        waits.total += 1;
         drop(waits);
         self.inner.waits_changed.notify_all();
-        Some(Slot(self.inner.clone()))
+        Ok(Slot(self.inner.clone(), client))
     }
 
-    pub(crate) fn busy_reply(&self) -> Reply {
+    pub(crate) fn busy_reply(&self, busy: Busy) -> Reply {
         let limits = &self.inner.limits;
-        let line = format!(
-            "{} requests are already waiting, the most this server holds at once; try again in {} s",
-            limits.max_waiters,
-            limits.retry_after.as_secs()
-        );
-        Reply::text(503, &line).with("Retry-After", limits.retry_after.as_secs().to_string())
+        let retry = limits.retry_after.as_secs();
+        let line = match busy {
+            Busy::Full => format!(
+                "{} requests are already waiting, the most this server holds at once; try again in {retry} s",
+                limits.max_waiters
+            ),
+            Busy::Client(client) => format!(
+                "{} requests from {client} are already waiting, the most one client may have; try again in {retry} s",
+                limits.max_waiters_per_client
+            ),
+        };
+        Reply::text(503, &line).with("Retry-After", retry.to_string())
     }
     // ANCHOR_END: slot
+
+    /// `reply` with the feed's instance ([`INSTANCE_HEADER`]).
+    fn stating_instance(&self, reply: Reply) -> Reply {
+        reply.with(INSTANCE_HEADER, self.feed().instance().to_string())
+    }
 
     /// Answers one request for `path`, the request's path relative to where the feed is
     /// mounted (`/messages`, not `/feed/messages`). Any path that is not the feed's gets `404`.
@@ -158,7 +218,7 @@ impl Service {
             Err(e) => return bad_request(request, &e),
         };
         let messages = self.feed().since(since, self.limits().batch);
-        Reply::json(200, &list(&messages)).send(request);
+        self.stating_instance(Reply::json(200, &list(&messages))).send(request);
     }
     // ANCHOR_END: short_poll
 
@@ -177,17 +237,31 @@ impl Service {
             Ok(params) => params,
             Err(e) => return bad_request(request, &e),
         };
-        let Some(slot) = self.take_slot() else { return self.busy_reply().send(request) };
-        let feed = self.feed().clone();
+        let slot = match self.take_slot(client_ip(&request)) {
+            Ok(slot) => slot,
+            Err(busy) => return self.busy_reply(busy).send(request),
+        };
+        let service = self.clone();
         spawn_waiter("long poll", move || {
             let _slot = slot;
-            let reply = match feed.wait_since(since, limits.batch, timeout, feed.epoch()) {
+            // A handle on the connection's socket (the patched tiny_http's `Request::socket`), to
+            // look, every `wait_check`, whether the client is still there.
+            let socket = request.socket();
+            let feed = service.feed();
+            let wait = feed.wait_since_while(
+                since,
+                limits.batch,
+                timeout,
+                feed.epoch(),
+                Some(limits.wait_check),
+                &mut || presence::still_there(socket.as_ref()),
+            );
+            let reply = match wait {
                 Wait::Messages(messages) => Reply::json(200, &list(&messages)),
                 Wait::TimedOut | Wait::Ended => Reply::empty(204),
+                Wait::Abandoned => return hang_up(request, socket.as_ref()),
             };
-            // Sent even if the client has gone: tiny_http does not tell us, and the write is
-            // how the slot is freed at the latest (when the timeout ends).
-            reply.send(request);
+            service.stating_instance(reply).send(request);
         });
     }
     // ANCHOR_END: long_poll
@@ -216,17 +290,25 @@ impl Service {
                 return Reply::text(400, line).send(request);
             }
         };
-        let Some(slot) = self.take_slot() else { return self.busy_reply().send(request) };
+        let slot = match self.take_slot(client_ip(&request)) {
+            Ok(slot) => slot,
+            Err(busy) => return self.busy_reply(busy).send(request),
+        };
         let (feed, limits) = (self.feed().clone(), self.limits().clone());
         spawn_waiter("event stream", move || {
             let _slot = slot;
+            let socket = request.socket();
             // Written by hand: tiny_http's own chunked encoder buffers, and every event must
             // reach the client the moment it is written.
             let mut out = request.into_writer();
-            if out.write_all(sse::head(framing).as_bytes()).is_err() {
+            if out.write_all(sse::head(framing, feed.instance()).as_bytes()).is_err() {
                 return;
             }
-            let ending = sse::stream(&mut out, &feed, since, framing, &limits);
+            let mut still_there = || presence::still_there(socket.as_ref());
+            let ending = sse::stream(&mut out, &feed, since, framing, &limits, &mut still_there);
+            if matches!(ending, sse::Ending::ClientGone(_)) {
+                shut(socket.as_ref());
+            }
             tracing::debug!(?ending, "event stream over");
         });
     }
@@ -259,7 +341,7 @@ impl Service {
         match message_text(&body, json) {
             Ok(text) => {
                 let message = self.feed().publish(text);
-                Reply::json(200, &message.json()).send(request);
+                self.stating_instance(Reply::json(200, &message.json())).send(request);
             }
             Err(line) => Reply::text(400, &line).send(request),
         }
@@ -299,6 +381,32 @@ fn not_allowed(request: Request, allow: &str) {
     let line = format!("{} is not allowed here; use {allow}", request.method());
     Reply::text(405, &line).with("Allow", allow).send(request);
 }
+
+/// The address a request came from, for [`Limits::max_waiters_per_client`].
+pub(crate) fn client_ip(request: &Request) -> Option<IpAddr> {
+    request.remote_addr().map(SocketAddr::ip)
+}
+
+// ANCHOR: hang_up
+/// Ends a request whose client has gone, without an answer: nobody would read it.
+///
+/// The connection is shut down first. tiny_http would otherwise read on after this request: if
+/// the client had sent another request before it closed its side (pipelining), that one would be
+/// answered in this one's place, and a client that half-closed on purpose would get the answer
+/// to the wrong question.
+fn hang_up(request: Request, socket: Option<&TcpStream>) {
+    shut(socket);
+    // Taking the writer and dropping it writes nothing; dropping the request itself would make
+    // tiny_http try a `500`.
+    drop(request.into_writer());
+}
+
+fn shut(socket: Option<&TcpStream>) {
+    if let Some(socket) = socket {
+        let _ = socket.shutdown(Shutdown::Both);
+    }
+}
+// ANCHOR_END: hang_up
 
 /// Runs `work` on a thread of its own; a request that waits must not hold a worker.
 pub(crate) fn spawn_waiter(what: &str, work: impl FnOnce() + Send + 'static) {
@@ -381,15 +489,41 @@ pub fn start_with(
     Ok(Running { http, addr, workers, service })
 }
 
-/// A feed, a service and a server on `127.0.0.1:0`: what tests and demos start with.
+/// A feed, a service and a server on `127.0.0.1:0`: what tests and demos start with. The feed's
+/// instance is [`FIXED_INSTANCE`](crate::feed::FIXED_INSTANCE), so transcripts do not change.
 pub fn start_local(limits: Limits) -> std::io::Result<Running> {
-    let feed = Arc::new(Feed::new(limits.history));
+    let feed = Arc::new(Feed::with_instance(limits.history, crate::feed::FIXED_INSTANCE));
     start(TcpListener::bind("127.0.0.1:0")?, Service::new(feed, limits))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_client_address_holds_at_most_its_share_of_the_slots_and_loopback_is_not_counted() {
+        let limits = Limits { max_waiters: 4, max_waiters_per_client: 2, ..Limits::default() };
+        let service = Service::new(Arc::new(Feed::new(10)), limits);
+        let (one, other): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let held = [service.take_slot(Some(one)).unwrap(), service.take_slot(Some(one)).unwrap()];
+        let refused = service.take_slot(Some(one)).err().unwrap();
+        assert_eq!(refused, Busy::Client(one));
+        let reply = String::from_utf8(service.busy_reply(refused).to_bytes(false, false)).unwrap();
+        assert!(reply.starts_with("HTTP/1.1 503 "), "{reply}");
+        assert!(reply.contains("Retry-After: 5\r\n"), "{reply}");
+        assert!(reply.contains("2 requests from 192.0.2.1 are already waiting"), "{reply}");
+        let theirs = service.take_slot(Some(other)).unwrap();
+        let local = service.take_slot(Some("127.0.0.1".parse().unwrap())).unwrap();
+        assert_eq!(service.open_waits(), 4);
+        assert_eq!(
+            service.take_slot(Some("::1".parse().unwrap())).err(),
+            Some(Busy::Full),
+            "the total still counts"
+        );
+        drop(held);
+        assert!(service.take_slot(Some(one)).is_ok(), "a freed slot is the address's again");
+        drop((theirs, local));
+    }
 
     #[test]
     fn a_published_body_is_text_or_the_text_of_a_json_object() {

@@ -5,6 +5,8 @@
 //!
 //! ```text
 //! retry: 2000          how long to wait before reconnecting, in ms
+//! event: instance      an event of its own type (not "message"): the page listens for it
+//! data: 1700000000000  which life of the feed the ids belong to (crate::feed)
 //!
 //! id: 1                the id the browser sends back as Last-Event-ID when it reconnects
 //! data: hello          the event's data (several data: lines are joined with \n)
@@ -38,10 +40,15 @@ pub fn event(message: &Message) -> String {
     out
 }
 
-/// The stream's first event: how long `EventSource` should wait before reconnecting.
-pub fn retry(limits: &Limits) -> String {
-    format!("retry: {}\n\n", limits.retry.as_millis())
+// ANCHOR: opening
+/// The stream's first event: how long `EventSource` should wait before reconnecting, and the
+/// feed's instance. A page cannot read the response's headers from `EventSource`, so the stream
+/// says in its body what `Feed-Instance` says in the head: an event of type `instance`, which a
+/// page receives with `addEventListener("instance", …)`, not as a message.
+pub fn opening(limits: &Limits, instance: u64) -> String {
+    format!("retry: {}\nevent: instance\ndata: {instance}\n\n", limits.retry.as_millis())
 }
+// ANCHOR_END: opening
 
 /// The comment an idle stream sends every [`Limits::heartbeat`].
 pub const HEARTBEAT: &str = ": keep-alive\n\n";
@@ -63,15 +70,16 @@ pub enum Framing {
     UntilClose,
 }
 
-/// The response head of an event stream.
-pub fn head(framing: Framing) -> String {
+/// The response head of an event stream, with the feed's `instance` (`Feed-Instance`).
+pub fn head(framing: Framing, instance: u64) -> String {
     let date = httpdate::fmt_http_date(SystemTime::now());
     let framing = match framing {
         Framing::Chunked => "Transfer-Encoding: chunked\r\n",
         Framing::UntilClose => "Connection: close\r\n",
     };
+    let name = crate::server::INSTANCE_HEADER;
     format!(
-        "HTTP/1.1 200 OK\r\nDate: {date}\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n{framing}\r\n"
+        "HTTP/1.1 200 OK\r\nDate: {date}\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n{name}: {instance}\r\n{framing}\r\n"
     )
 }
 
@@ -83,14 +91,22 @@ pub enum Ending {
         /// The last id sent.
         last: u64,
     },
-    /// A write failed: the client is gone.
+    /// The client is gone: a write failed, or a look at the socket found it closed.
     ClientGone(String),
 }
 
 // ANCHOR: stream
-/// Writes an event stream to `out`, starting after message `since`, until the feed ends streams
-/// or a write fails. Every event is written and flushed on its own.
-pub fn stream(out: &mut dyn Write, feed: &Feed, since: u64, framing: Framing, limits: &Limits) -> Ending {
+/// Writes an event stream to `out`, starting after message `since`, until the feed ends streams,
+/// a write fails, or `still_there` (asked every [`Limits::wait_check`] while the stream is idle)
+/// says the client has gone. Every event is written and flushed on its own.
+pub fn stream(
+    out: &mut dyn Write,
+    feed: &Feed,
+    since: u64,
+    framing: Framing,
+    limits: &Limits,
+    still_there: &mut dyn FnMut() -> bool,
+) -> Ending {
     let epoch = feed.epoch();
     let mut last = since;
     let mut send = |text: &str| -> std::io::Result<()> {
@@ -100,19 +116,23 @@ pub fn stream(out: &mut dyn Write, feed: &Feed, since: u64, framing: Framing, li
         }
         out.flush()
     };
-    if let Err(e) = send(&retry(limits)) {
+    if let Err(e) = send(&opening(limits, feed.instance())) {
         return Ending::ClientGone(e.to_string());
     }
     loop {
-        let written = match feed.wait_since(last, limits.batch, limits.heartbeat, epoch) {
-            Wait::Messages(messages) => messages.iter().try_for_each(|m| {
-                last = m.id;
-                send(&event(m))
-            }),
-            // Nothing for a while: a comment, which also finds out whether the client is there.
-            Wait::TimedOut => send(HEARTBEAT),
-            Wait::Ended => break,
-        };
+        let check = Some(limits.wait_check);
+        let written =
+            match feed.wait_since_while(last, limits.batch, limits.heartbeat, epoch, check, still_there) {
+                Wait::Messages(messages) => messages.iter().try_for_each(|m| {
+                    last = m.id;
+                    send(&event(m))
+                }),
+                // Nothing for a while: a comment, which also finds out whether the client is there.
+                Wait::TimedOut => send(HEARTBEAT),
+                Wait::Ended => break,
+                // No final chunk: nobody would read it.
+                Wait::Abandoned => return Ending::ClientGone("the client closed the connection".into()),
+            };
         if let Err(e) = written {
             return Ending::ClientGone(e.to_string());
         }
@@ -128,6 +148,9 @@ pub fn stream(out: &mut dyn Write, feed: &Feed, since: u64, framing: Framing, li
 /// An event as a client receives it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Event {
+    /// The `event:` field, if the event had one: its type (a browser dispatches an event
+    /// without one as `message`).
+    pub event: Option<String>,
     /// The `id:` field, if the event had one.
     pub id: Option<String>,
     /// The `data:` lines, joined with `\n`.
@@ -173,6 +196,7 @@ impl Parser {
             let (field, value) = line.split_once(':').unwrap_or((line, ""));
             let value = value.strip_prefix(' ').unwrap_or(value);
             match field {
+                "event" => self.event.event = Some(value.to_owned()),
                 "id" => self.event.id = Some(value.to_owned()),
                 "data" => {
                     if self.has_data {
@@ -209,7 +233,7 @@ mod tests {
     fn the_parser_reads_what_the_server_writes_in_any_pieces() {
         let text = format!(
             "{}{}{HEARTBEAT}{}",
-            retry(&Limits::default()),
+            opening(&Limits::default(), 42),
             event(&Message { id: 1, text: "a\nb".into() }),
             event(&Message { id: 2, text: "c".into() })
         );
@@ -220,6 +244,8 @@ mod tests {
         }
         assert_eq!(events.len(), 3, "{events:?}");
         assert_eq!(events[0].retry, Some(2000));
+        assert_eq!((events[0].event.as_deref(), events[0].data.as_str()), (Some("instance"), "42"));
+        assert_eq!(events[1].event, None, "a message is an event without a type");
         assert_eq!((events[1].id.as_deref(), events[1].data.as_str()), (Some("1"), "a\nb"));
         assert_eq!((events[2].id.as_deref(), events[2].data.as_str()), (Some("2"), "c"));
     }

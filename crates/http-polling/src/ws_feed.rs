@@ -4,7 +4,7 @@
 //! - [`serve`] (tokio-tungstenite) reads and writes at the same time: it sends each message the
 //!   moment it is published and answers the client's pings and close frame. The chapter's
 //!   transcript and the measurement use it.
-//! - [`upgrade`] serves `GET /ws` on tiny_http, as the book server does for its live widget.
+//! - `upgrade` serves `GET /ws` on tiny_http, as the book server does for its live widget.
 //!   tiny_http hands an upgraded connection over as one blocking stream that cannot be split into
 //!   a reading half and a writing half, so a thread that waits for the next message cannot also
 //!   be reading. This feed therefore only speaks: messages, and a ping every heartbeat, whose
@@ -115,7 +115,10 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
             return;
         }
     };
-    let Some(slot) = service.take_slot() else { return service.busy_reply().send(request) };
+    let slot = match service.take_slot(crate::server::client_ip(&request)) {
+        Ok(slot) => slot,
+        Err(busy) => return service.busy_reply(busy).send(request),
+    };
     let (feed, limits) = (service.feed().clone(), service.limits().clone());
     // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
     let accept = tiny_http::Header::from_bytes("Sec-WebSocket-Accept", accepted.accept.as_bytes());
@@ -161,6 +164,9 @@ pub fn speak_only<S: std::io::Read + std::io::Write>(
                 let _ = ws.flush();
                 return;
             }
+            // Not asked here (`wait_since` never gives up): see the module docs for why this feed
+            // learns of a vanished client from a failed write instead.
+            Wait::Abandoned => return,
         };
         if sent.is_err() {
             return;

@@ -146,17 +146,19 @@ fn too_many_waiting_clients_get_503_with_retry_after() {
 
 // ANCHOR: vanished
 #[test]
-fn a_client_that_vanishes_mid_long_poll_frees_its_slot_when_its_timeout_ends() {
-    let limits = Limits { max_waiters: 1, ..Limits::default().quiet() };
+fn a_client_that_vanishes_mid_long_poll_frees_its_slot_long_before_its_timeout() {
+    // The long poll may wait an hour here, far beyond PATIENCE: a slot that came back only when
+    // the wait ends would fail this test, not pass it late.
+    let limits = Limits { max_waiters: 1, max_wait: Duration::from_secs(3600), ..Limits::default().quiet() };
     let s = server(limits);
-    let request = Request::get(&s.addr().to_string(), "/messages/wait?since=0&timeout=1");
+    let request = Request::get(&s.addr().to_string(), "/messages/wait?since=0&timeout=3600");
     let mut gone = Connection::open(s.addr()).unwrap();
     gone.send(&request).unwrap();
     assert!(s.service().wait_for_open_waits(1, PATIENCE), "the long poll waits");
     drop(gone);
-    // tiny_http does not tell the waiting thread that its client left; the slot comes back
-    // when the timeout ends (here 1 s; at most MAX_WAIT), however long that takes.
-    assert!(s.service().wait_for_open_waits(0, PATIENCE), "the slot is freed");
+    // The waiting thread looks at its socket every WAIT_CHECK (250 ms), finds the end of the
+    // stream, and gives its slot back without answering.
+    assert!(s.service().wait_for_open_waits(0, PATIENCE), "the slot is freed when the client leaves");
     let answer = get(s.addr(), "/messages/wait?since=0&timeout=0");
     assert_eq!(answer.status(), 204, "the next client gets the slot: {}", body(&answer));
     s.stop();
@@ -164,8 +166,64 @@ fn a_client_that_vanishes_mid_long_poll_frees_its_slot_when_its_timeout_ends() {
 // ANCHOR_END: vanished
 
 #[test]
+fn a_request_pipelined_behind_a_long_poll_is_not_taken_for_a_departure() {
+    // A look every millisecond: the long poll's one second holds about a thousand of them.
+    let limits = Limits { wait_check: Duration::from_millis(1), ..Limits::default().quiet() };
+    let s = server(limits);
+    let host = s.addr().to_string();
+    let mut connection = Connection::open(s.addr()).unwrap();
+    connection.send(&Request::get(&host, "/messages/wait?since=0&timeout=1")).unwrap();
+    assert!(s.service().wait_for_open_waits(1, PATIENCE), "the long poll waits");
+    // Sent while the first waits, so it sits unread on the server's socket: bytes to read, not
+    // the end of the stream.
+    connection.send(&Request::get(&host, "/messages?since=0")).unwrap();
+    let first = connection.read_response("GET").unwrap();
+    assert_eq!(first.status(), 204, "the long poll runs its course: {}", body(&first));
+    let second = connection.read_response("GET").unwrap();
+    assert_eq!((second.status(), body(&second).as_str()), (200, "[]"), "then the pipelined one is answered");
+    s.stop();
+}
+
+#[test]
+fn a_long_poll_on_a_connection_that_closes_after_it_is_still_answered() {
+    // tiny_http stops reading a connection once its last request is in (`Connection: close`,
+    // HTTP/1.0); the look at the socket must not take that for the client leaving (the patched
+    // tiny_http, PATCHES.md patch 12). A look every millisecond, for the long poll's one second.
+    let limits = Limits { wait_check: Duration::from_millis(1), ..Limits::default().quiet() };
+    let s = server(limits);
+    let host = s.addr().to_string();
+    for request in [
+        Request::get(&host, "/messages/wait?since=0&timeout=1").header("Connection", "close"),
+        Request::get(&host, "/messages/wait?since=0&timeout=1").http_1_0(),
+    ] {
+        let answer = Connection::open(s.addr()).unwrap().exchange(&request).unwrap();
+        assert_eq!(answer.status(), 204, "HTTP/1.{}: {}", request.minor, body(&answer));
+    }
+    s.stop();
+}
+
+#[test]
+fn an_event_stream_whose_client_vanishes_frees_its_slot_without_waiting_for_a_heartbeat() {
+    // `quiet`: the heartbeat would come after a day; the look at the socket finds the client gone.
+    let s = server(Limits { max_waiters: 1, ..Limits::default().quiet() });
+    let request = EventStream::request(&s.addr().to_string(), "", None);
+    let mut stream = EventStream::open(Connection::open(s.addr()).unwrap(), &request).unwrap();
+    assert!(stream.next_event().unwrap().is_some(), "the stream is open");
+    assert!(s.service().wait_for_open_waits(1, PATIENCE));
+    drop(stream);
+    assert!(s.service().wait_for_open_waits(0, PATIENCE), "the slot is freed when the client leaves");
+    s.stop();
+}
+
+#[test]
 fn the_heartbeat_finds_a_vanished_event_stream_client_and_frees_its_slot() {
-    let limits = Limits { max_waiters: 1, heartbeat: Duration::from_millis(20), ..Limits::default() };
+    // No looks at the socket (as on a system without MSG_DONTWAIT): the heartbeat's write fails.
+    let limits = Limits {
+        max_waiters: 1,
+        heartbeat: Duration::from_millis(20),
+        wait_check: Duration::from_secs(24 * 3600),
+        ..Limits::default()
+    };
     let s = server(limits);
     let request = EventStream::request(&s.addr().to_string(), "", None);
     let stream = EventStream::open(Connection::open(s.addr()).unwrap(), &request).unwrap();
@@ -173,6 +231,65 @@ fn the_heartbeat_finds_a_vanished_event_stream_client_and_frees_its_slot() {
     drop(stream);
     assert!(s.service().wait_for_open_waits(0, PATIENCE), "a heartbeat write fails and ends the stream");
     s.stop();
+}
+
+#[test]
+fn clients_on_this_machine_are_not_limited_per_address_only_in_all() {
+    // Everything through the Tap (a classroom watched on the projector) comes from 127.0.0.1:
+    // a cap per address would shut most of the room out.
+    let limits = Limits { max_waiters: 3, max_waiters_per_client: 1, ..Limits::default().quiet() };
+    let s = server(limits);
+    let host = s.addr().to_string();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut connection = Connection::open(s.addr()).unwrap();
+        connection.send(&Request::get(&host, "/messages/wait?since=0")).unwrap();
+        held.push(connection);
+    }
+    assert!(s.service().wait_for_open_waits(3, PATIENCE), "three long polls from 127.0.0.1 wait");
+    assert_one_line(&get(s.addr(), "/events"), 503, "the most this server holds at once");
+    drop(held);
+    assert!(s.service().wait_for_open_waits(0, PATIENCE), "the slots come back when the clients leave");
+    s.stop();
+}
+
+#[test]
+fn every_answer_about_the_messages_names_the_feeds_instance() {
+    let s = server(Limits::default().quiet());
+    let instance = http_polling::feed::FIXED_INSTANCE.to_string();
+    let mut connection = Connection::open(s.addr()).unwrap();
+    let published =
+        connection.exchange(&Request::post_text(&s.addr().to_string(), "/messages", "hello")).unwrap();
+    for (what, answer) in [
+        ("a publish", published),
+        ("a short poll", get(s.addr(), "/messages?since=0")),
+        ("a short poll beyond the newest", get(s.addr(), "/messages?since=99")),
+        ("a long poll", get(s.addr(), "/messages/wait?since=0")),
+        ("a long poll that times out", get(s.addr(), "/messages/wait?since=1&timeout=0")),
+    ] {
+        assert_eq!(answer.head.header("Feed-Instance"), Some(instance.as_str()), "{what}");
+    }
+    let request = EventStream::request(&s.addr().to_string(), "", None);
+    let mut connection = Connection::open(s.addr()).unwrap();
+    connection.send(&request).unwrap();
+    let head = connection.read_head().unwrap();
+    assert_eq!(head.header("Feed-Instance"), Some(instance.as_str()), "an event stream's head");
+    let mut stream = EventStream::open(Connection::open(s.addr()).unwrap(), &request).unwrap();
+    let first = stream.next_event().unwrap().unwrap();
+    assert_eq!(
+        (first.event.as_deref(), first.data.as_str()),
+        (Some("instance"), instance.as_str()),
+        "an event stream's first event, for a page that cannot read the head"
+    );
+    s.stop();
+}
+
+#[test]
+fn a_feed_started_now_has_an_instance_of_its_own() {
+    let feed = http_polling::Feed::new(10);
+    assert!(feed.instance() > http_polling::feed::FIXED_INSTANCE, "the time now, in milliseconds");
+    let restarted = http_polling::Feed::with_instance(10, feed.instance() + 1);
+    assert_ne!(feed.instance(), restarted.instance());
 }
 
 #[test]
