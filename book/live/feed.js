@@ -3,9 +3,16 @@
 //   <div class="duplex-feed" data-prefix="/feed"></div>
 //
 // Short polling asks `GET /feed/messages?since=N` every second; Server-Sent Events opens one
-// `EventSource("/feed/events")`; WebSocket opens one `new WebSocket("ws://…/feed/ws")`. Each
-// column counts the requests it made and the bytes of data it received. (A page cannot see the
-// HTTP heads its requests cost; the Tap can: see the chapter.)
+// `EventSource("/feed/events")`; WebSocket opens one `new WebSocket("ws://…/feed/ws")`.
+//
+// Every column counts the same things, so that they can be compared: the requests it made, the
+// messages it received, and the bytes of those messages' text (UTF-8), whichever way they came.
+// What each way costs around the text (JSON, `id:`/`data:` lines, chunk sizes, frame headers,
+// and the HTTP heads, which JavaScript never sees) is not counted here: the Tap and the
+// chapter's measured table show it. Polling also counts its answers with nothing new.
+//
+// Ids are positions in one instance of the feed (`Feed-Instance`): a restarted server starts
+// again at 1. A column that sees another instance forgets its last id and starts again from 0.
 (function () {
   "use strict";
 
@@ -24,21 +31,38 @@
     var log = el("ol", { class: "duplex-log" });
     box.append(el("h4", {}, title), el("p", { class: "duplex-note" }, what), counters, log);
     root.appendChild(box);
-    var state = { requests: 0, bytes: 0, messages: 0, last: 0, status: "stopped" };
+    var state = { requests: 0, messages: 0, textBytes: 0, empty: null, last: 0, instance: null, status: "stopped" };
     function show() {
-      counters.textContent = "requests: " + state.requests + " · data bytes received: " + state.bytes +
-        " · messages: " + state.messages + " · " + state.status;
+      counters.textContent = "requests: " + state.requests + " · messages: " + state.messages +
+        " · bytes of message text: " + state.textBytes +
+        (state.empty === null ? "" : " · answers with nothing new: " + state.empty) + " · " + state.status;
+    }
+    function line(cls, text) {
+      log.appendChild(el("li", { class: cls }, text));
+      log.scrollTop = log.scrollHeight;
     }
     function got(message) {
+      // A message seen already (after a reconnection, say) is not counted twice.
       if (message.id <= state.last) return;
       state.last = message.id;
       state.messages += 1;
-      var item = el("li", { class: "duplex-in" }, "#" + message.id + " " + message.text);
-      log.appendChild(item);
-      log.scrollTop = log.scrollHeight;
+      state.textBytes += bytes(message.text);
+      line("duplex-in", "#" + message.id + " " + message.text);
+    }
+    // The feed's instance, as the server stated it. True when it differs from the one seen
+    // before: the server has restarted, its ids count from 1 again, and the last id this column
+    // remembers means nothing there.
+    function restarted(instance) {
+      if (instance === null || instance === undefined || instance === state.instance) return false;
+      var before = state.instance;
+      state.instance = instance;
+      if (before === null) return false;
+      state.last = 0;
+      line("duplex-note", "the feed restarted (instance " + instance + "): ids count from 1 again");
+      return true;
     }
     show();
-    return { state: state, show: show, got: got };
+    return { state: state, show: show, got: got, restarted: restarted };
   }
 
   function feedWidget(root) {
@@ -63,15 +87,26 @@
 
     var timer = null, source = null, socket = null;
 
+    poll.state.empty = 0;
+
     function pollOnce() {
       poll.state.requests += 1;
       poll.show();
       fetch(prefix + "/messages?since=" + poll.state.last, { cache: "no-store" })
-        .then(function (r) { return r.text(); })
-        .then(function (text) {
-          poll.state.bytes += bytes(text);
-          JSON.parse(text).forEach(poll.got);
+        .then(function (r) {
+          var instance = r.headers.get("Feed-Instance");
+          return r.json().then(function (messages) { return { instance: instance, messages: messages }; });
+        })
+        .then(function (answer) {
           poll.state.status = "polling";
+          if (poll.restarted(answer.instance)) {
+            // This answer is what is newer than an id of the old instance: ask again from 0.
+            poll.show();
+            pollOnce();
+            return;
+          }
+          if (answer.messages.length === 0) poll.state.empty += 1;
+          answer.messages.forEach(poll.got);
           poll.show();
         })
         .catch(function (e) { poll.state.status = "error: " + e; poll.show(); });
@@ -80,19 +115,28 @@
     function openSse() {
       // On reconnection the browser sends Last-Event-ID by itself; the first request starts
       // from the beginning of the feed's history.
-      source = new EventSource(prefix + "/events?since=0");
+      var es = new EventSource(prefix + "/events?since=0");
+      source = es;
       sse.state.requests += 1;
       sse.state.status = "connecting";
-      source.onopen = function () { sse.state.status = "open"; sse.show(); };
-      source.onmessage = function (event) {
-        sse.state.bytes += bytes(event.data);
+      es.onopen = function () { sse.state.status = "open"; sse.show(); };
+      // The stream's first event names the feed's instance (EventSource cannot read headers).
+      es.addEventListener("instance", function (event) {
+        if (sse.restarted(event.data)) {
+          // The browser resumed with a Last-Event-ID of the old instance, so this stream starts
+          // after it. A new EventSource sends no Last-Event-ID: it starts from 0.
+          es.close();
+          openSse();
+        }
+      });
+      es.onmessage = function (event) {
         sse.got({ id: Number(event.lastEventId), text: event.data });
         sse.show();
       };
-      source.onerror = function () {
+      es.onerror = function () {
         // EventSource reconnects by itself after `retry` ms; count each attempt.
-        sse.state.status = source.readyState === EventSource.CONNECTING ? "reconnecting" : "closed";
-        if (source.readyState === EventSource.CONNECTING) sse.state.requests += 1;
+        sse.state.status = es.readyState === EventSource.CONNECTING ? "reconnecting" : "closed";
+        if (es.readyState === EventSource.CONNECTING) sse.state.requests += 1;
         sse.show();
       };
       sse.show();
@@ -105,7 +149,6 @@
       ws.state.status = "connecting";
       socket.onopen = function () { ws.state.status = "open"; ws.show(); };
       socket.onmessage = function (event) {
-        ws.state.bytes += bytes(event.data);
         ws.got(JSON.parse(event.data));
         ws.show();
       };
