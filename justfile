@@ -21,17 +21,21 @@ http-poll:
 long-poll:
     cargo run -q -p duplex -- demo long-poll
 
-# Chapter "Request and response": an event stream, its end, and the resume with Last-Event-ID
+# Chapter "Request and response": an event stream, a dropped connection, and the resume with Last-Event-ID
 sse:
     cargo run -q -p duplex -- demo sse
 
-# Chapter "Request and response": the feed by short polls, long polls, SSE and WebSocket, measured into the book (~30 s; --help for flags)
+# Chapter "Request and response": the feed by short polls, long polls, SSE and WebSocket, measured into the book (~30 s; --out DIR writes elsewhere; --help for flags)
 compare-transports *ARGS:
     cargo run -q -p http-polling --bin compare-transports -- --out book/src/request-response/measured {{ARGS}}
 
 # The feed server alone at http://127.0.0.1:3002 (try `curl -N http://127.0.0.1:3002/events`)
 feed-server *ARGS:
     cargo run -q -p http-polling --bin http-poll-server -- {{ARGS}}
+
+# A client of the feed server: `just feed-client sse`, `short`, `long`, or `--publish TEXT` (--help for flags)
+feed-client *ARGS:
+    cargo run -q -p http-polling --bin http-poll-client -- {{ARGS}}
 
 # Chapter "Socket versus WebSocket": a raw TCP echo through the Tap; three writes in one read, one write in three
 tcp-echo:

@@ -13,9 +13,9 @@ use http_polling::client::{self, Connection, EventStream};
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// How to receive.
-    #[arg(value_enum)]
-    mode: ModeArg,
+    /// How to receive (not needed with --publish).
+    #[arg(value_enum, required_unless_present = "publish")]
+    mode: Option<ModeArg>,
     /// The server, host:port.
     #[arg(long, default_value = "127.0.0.1:3002")]
     server: String,
@@ -28,8 +28,8 @@ struct Args {
     /// Short polling: milliseconds between polls.
     #[arg(long, default_value_t = 1000)]
     interval: u64,
-    /// Publish this text instead of receiving (mode is then ignored).
-    #[arg(long)]
+    /// Publish this text instead of receiving, and exit (a mode is then ignored).
+    #[arg(long, value_name = "TEXT")]
     publish: Option<String>,
 }
 
@@ -55,8 +55,11 @@ fn main() -> anyhow::Result<()> {
         println!("published #{} {:?}", message.id, message.text);
         return Ok(());
     }
+    let Some(mode) = args.mode else {
+        anyhow::bail!("say how to receive: short, long or sse (or --publish TEXT)");
+    };
     let mut last = args.since;
-    match args.mode {
+    match mode {
         ModeArg::Short => {
             let mut connection = Connection::open(addr)?;
             loop {
@@ -83,22 +86,59 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        ModeArg::Sse => loop {
-            let request =
-                EventStream::request(&addr.to_string(), &args.prefix, Some(last).filter(|id| *id > 0));
-            let mut stream = EventStream::open(Connection::open(addr)?, &request)?;
-            while let Some(event) = stream.next_event()? {
-                match (event.id, event.retry) {
-                    (Some(id), _) => {
+        ModeArg::Sse => {
+            // The feed's instance, from each stream's first event: when it changes, the server
+            // has restarted and `last` is an id of the feed it had before.
+            let mut instance: Option<String> = None;
+            loop {
+                let resume = Some(last).filter(|id| *id > 0);
+                let request = EventStream::request(&addr.to_string(), &args.prefix, resume);
+                let mut stream = EventStream::open(Connection::open(addr)?, &request)?;
+                // Why the stream is over, and whether to wait `retry` before asking again (as a
+                // browser does), or not (a new instance: the server is there).
+                let (why, pause) = loop {
+                    let event = match stream.next_event() {
+                        Ok(Some(event)) => event,
+                        Ok(None) => break ("the server ended the stream".to_owned(), true),
+                        Err(e @ client::Error::Closed(_)) => {
+                            break (format!("the stream broke off ({e})"), true);
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                    if event.event.as_deref() == Some("instance") {
+                        let retry = event.retry.map_or("-".into(), |ms| ms.to_string());
+                        println!("stream open (retry: {retry} ms, feed instance {})", event.data);
+                        let restarted = instance.as_ref().is_some_and(|seen| *seen != event.data);
+                        instance = Some(event.data);
+                        if restarted {
+                            last = 0;
+                            break ("the feed restarted: its ids count from 1 again".to_owned(), false);
+                        }
+                    } else if let Some(id) = event.id {
                         println!("  #{id} {}", event.data);
                         last = id.parse().unwrap_or(last);
                     }
-                    (None, Some(retry)) => println!("stream open (retry: {retry} ms)"),
-                    (None, None) => {}
+                };
+                println!("{why}; reconnecting after message {last}");
+                if pause {
+                    std::thread::sleep(http_polling::limits::RETRY);
                 }
             }
-            println!("the server ended the stream; reconnecting with Last-Event-ID: {last}");
-            std::thread::sleep(Duration::from_secs(2));
-        },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn publishing_needs_no_mode_and_receiving_needs_one() {
+        Args::command().debug_assert();
+        let publish = Args::try_parse_from(["http-poll-client", "--publish", "hi"]).unwrap();
+        assert_eq!((publish.publish.as_deref(), publish.mode.is_none()), (Some("hi"), true));
+        assert!(Args::try_parse_from(["http-poll-client", "sse"]).unwrap().mode.is_some());
+        assert!(Args::try_parse_from(["http-poll-client"]).is_err(), "without --publish, a mode is required");
     }
 }

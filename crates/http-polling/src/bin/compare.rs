@@ -13,10 +13,13 @@ use http_polling::measure::{self, Config, Mode};
 ///
 /// Prints a Markdown table. With --out DIR, also writes compare-transports.txt (the table with the
 /// date and machine) and compare-transports.svg (a plot) there, which is how the book's copy is
-/// made: `just compare-transports` writes into book/src/request-response/measured/.
+/// made: `just compare-transports` writes into book/src/request-response/measured/ (a later
+/// --out wins: `just compare-transports --out /tmp/measured` leaves the book alone).
 /// A benchmark, not a test: run it on a quiet machine, and expect other numbers on yours.
 #[derive(Parser)]
-#[command(version)]
+// A flag given twice takes the later value instead of being refused, so that
+// `just compare-transports --out DIR` (the recipe passes the book's folder first) writes to DIR.
+#[command(version, args_override_self = true)]
 struct Args {
     /// Messages published per mode.
     #[arg(long, default_value_t = 100)]
@@ -58,4 +61,20 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("wrote {}", dir.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn a_later_out_overrides_the_one_the_recipe_passes() {
+        Args::command().debug_assert();
+        let args = ["compare-transports", "--out", "book/src/request-response/measured", "--out", "/tmp/m"];
+        let args = Args::try_parse_from(args).unwrap();
+        assert_eq!(args.out, Some(PathBuf::from("/tmp/m")));
+        let args = Args::try_parse_from(["compare-transports", "--messages", "5"]).unwrap();
+        assert_eq!((args.messages, args.out), (5, None));
+    }
 }
