@@ -36,7 +36,7 @@ pub const DEMOS: &[Demo] = &[
     Demo {
         name: "sse",
         chapter: "Request and response",
-        about: "an event stream, its end, and the resume with Last-Event-ID",
+        about: "an event stream, a dropped connection, and the resume with Last-Event-ID",
     },
     Demo {
         name: "ws-feed",
