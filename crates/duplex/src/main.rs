@@ -30,12 +30,23 @@ struct ServeArgs {
     /// Port to listen on; 0 picks a free one.
     #[arg(long, global = true, default_value_t = DEFAULT_PORT)]
     port: u16,
-    /// The book's source folder (where book.toml is).
-    #[arg(long, global = true, value_name = "DIR", default_value_os_t = book::default_book_dir())]
-    book: std::path::PathBuf,
-    /// Where to render the book.
-    #[arg(long, global = true, value_name = "DIR", default_value_os_t = book::default_out_dir())]
-    out: std::path::PathBuf,
+    /// The book's source folder (where book.toml is) [default: book/ in the workspace].
+    // No `default_value` here: it would print this machine's absolute path in `--help`.
+    #[arg(long, global = true, value_name = "DIR")]
+    book: Option<std::path::PathBuf>,
+    /// Where to render the book [default: target/book in the workspace, or in $CARGO_TARGET_DIR].
+    #[arg(long, global = true, value_name = "DIR")]
+    out: Option<std::path::PathBuf>,
+}
+
+impl ServeArgs {
+    fn book_dir(&self) -> std::path::PathBuf {
+        self.book.clone().unwrap_or_else(book::default_book_dir)
+    }
+
+    fn out_dir(&self) -> std::path::PathBuf {
+        self.out.clone().unwrap_or_else(book::default_out_dir)
+    }
 }
 
 #[derive(Subcommand)]
@@ -96,7 +107,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.serve, cli.limits.limits()),
         Command::Build => {
-            let out = book::render(&cli.serve.book, &cli.serve.out)?;
+            let out = book::render(&cli.serve.book_dir(), &cli.serve.out_dir())?;
             println!("rendered the book into {}", out.display());
             Ok(())
         }
@@ -119,7 +130,7 @@ fn main() -> anyhow::Result<()> {
 fn serve(args: &ServeArgs, limits: guard::Limits) -> anyhow::Result<()> {
     // The port first: if another server has it, say so before rendering over the files it serves.
     let listener = server::bind(&args.host, args.port)?;
-    let site = book::render(&args.book, &args.out)?;
+    let site = book::render(&args.book_dir(), &args.out_dir())?;
     let config = server::Config { site, limits };
     let running = server::start_on(listener, config)?;
     let addr = running.addr();
