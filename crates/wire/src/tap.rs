@@ -80,7 +80,10 @@ impl Settings {
                 out.push_str(line);
                 out.push('\n');
             }
-            print!("{out}");
+            // Not `print!`: it panics when stdout is gone (`just ws-echo | head`). A reader that
+            // stopped reading must not stop the relay; the transcript is still recorded.
+            use std::io::Write;
+            let _ = std::io::stdout().lock().write_all(out.as_bytes());
         }));
     }
 }
@@ -552,7 +555,7 @@ where
 fn note_cut(recorder: &Recorder, control: &TapControl) {
     if !control.cut_noted.swap(true, Ordering::SeqCst) {
         recorder.push(Event::note(
-            "✂ the Tap cut the connection: both sides' streams end here, with no close frame",
+            "✂ the Tap cut the connection: both sides' streams end here, with no goodbye from either protocol",
         ));
     }
 }
