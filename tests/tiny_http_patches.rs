@@ -411,3 +411,77 @@ fn the_last_request_of_a_connection_can_still_tell_a_waiting_client_from_one_tha
     ok(request);
     assert!(read_to_end(&mut waiting).starts_with("HTTP/1.1 200 "), "and the answer still goes out");
 }
+
+/// Upgraded streams the application keeps, as a WebSocket server keeps its connections.
+static KEPT: std::sync::Mutex<Vec<Box<dyn tiny_http::ReadWrite + Send>>> = std::sync::Mutex::new(Vec::new());
+
+#[test]
+fn an_upgraded_connection_keeps_no_thread_of_tiny_https_and_no_place_under_its_cap() {
+    fn upgrade_and_keep(request: tiny_http::Request) {
+        let mut stream = request.upgrade("echo", Response::empty(101));
+        let _ = write!(stream, "upgraded");
+        let _ = stream.flush();
+        KEPT.lock().unwrap().push(stream);
+    }
+    // One connection at a time for tiny_http: the upgraded one must not keep that place, because
+    // it is the application's now (the book's servers count their WebSockets themselves).
+    let limits = Limits { max_connections: 1, ..Limits::default() };
+    let addr = serve(limits, upgrade_and_keep);
+    let mut upgraded = connect(addr);
+    upgraded.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n").unwrap();
+    read_until(&mut upgraded, "upgraded");
+    // tiny_http's thread for that connection ends once the request is upgraded (upstream, it
+    // waited for the upgraded stream to be dropped), and with it the connection's place.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let mut other = connect(addr);
+        other
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+            .unwrap();
+        // Until the second upgrade's greeting, or the end of a refusal.
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !answer.ends_with(b"upgraded") {
+            match other.read(&mut chunk).unwrap() {
+                0 => break,
+                n => answer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        if answer.starts_with("HTTP/1.1 101 ") {
+            break;
+        }
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upgraded connection still holds tiny_http's thread and its place under the cap"
+        );
+        std::thread::yield_now();
+    }
+    // The upgraded connection itself is untouched: open, nothing more to read.
+    upgraded.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let peek = upgraded.peek(&mut byte);
+    assert!(
+        matches!(&peek, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the upgraded connection must stay open: {peek:?}"
+    );
+}
+
+#[test]
+fn every_handle_on_a_connections_socket_is_the_same_file_descriptor() {
+    fn compare(request: tiny_http::Request) {
+        use std::os::fd::AsRawFd;
+        let (Some(a), Some(b)) = (request.socket(), request.socket()) else {
+            let _ = request.respond(Response::from_string("no socket"));
+            return;
+        };
+        let answer = format!("same={} shared={}", a.as_raw_fd() == b.as_raw_fd(), Arc::ptr_eq(&a, &b));
+        let _ = request.respond(Response::from_string(answer));
+    }
+    let addr = serve(Limits::default(), compare);
+    let mut stream = connect(addr);
+    stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let answer = read_to_end(&mut stream);
+    assert!(answer.ends_with("same=true shared=true"), "a handle should not be a duplicate: {answer}");
+}

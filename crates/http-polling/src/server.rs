@@ -254,12 +254,12 @@ impl Service {
                 timeout,
                 feed.epoch(),
                 Some(limits.wait_check),
-                &mut || presence::still_there(socket.as_ref()),
+                &mut || presence::still_there(socket.as_deref()),
             );
             let reply = match wait {
                 Wait::Messages(messages) => Reply::json(200, &list(&messages)),
                 Wait::TimedOut | Wait::Ended => Reply::empty(204),
-                Wait::Abandoned => return hang_up(request, socket.as_ref()),
+                Wait::Abandoned => return hang_up(request, socket.as_deref()),
             };
             service.stating_instance(reply).send(request);
         });
@@ -304,10 +304,10 @@ impl Service {
             if out.write_all(sse::head(framing, feed.instance()).as_bytes()).is_err() {
                 return;
             }
-            let mut still_there = || presence::still_there(socket.as_ref());
+            let mut still_there = || presence::still_there(socket.as_deref());
             let ending = sse::stream(&mut out, &feed, since, framing, &limits, &mut still_there);
             if matches!(ending, sse::Ending::ClientGone(_)) {
-                shut(socket.as_ref());
+                shut(socket.as_deref());
             }
             tracing::debug!(?ending, "event stream over");
         });

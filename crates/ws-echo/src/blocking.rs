@@ -119,8 +119,10 @@ impl Timeouts for TcpStream {
 pub struct Upgraded<S> {
     /// Where the bytes are read and written.
     pub stream: S,
-    /// The same connection's socket, for its options only.
-    pub socket: Option<TcpStream>,
+    /// The same connection's socket, for its options only. Shared, not duplicated: tiny_http's
+    /// `Request::socket` hands out the connection's own handle, so a WebSocket costs one file
+    /// descriptor.
+    pub socket: Option<std::sync::Arc<TcpStream>>,
 }
 
 impl<S: Read> Read for Upgraded<S> {
@@ -140,16 +142,17 @@ impl<S: Write> Write for Upgraded<S> {
 
 impl<S: Read + Write> Timeouts for Upgraded<S> {
     fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) {
-        if let Some(socket) = &mut self.socket {
-            socket.set_timeouts(read, write);
+        if let Some(socket) = &self.socket {
+            let _ = socket.set_read_timeout(read);
+            let _ = socket.set_write_timeout(write);
         }
     }
 
     fn shutdown_write(&mut self) {
         // Whatever the stream still buffers goes out first.
         let _ = self.stream.flush();
-        if let Some(socket) = &mut self.socket {
-            socket.shutdown_write();
+        if let Some(socket) = &self.socket {
+            let _ = socket.shutdown(Shutdown::Write);
         }
     }
 }

@@ -5,6 +5,7 @@ use std::os::unix::net as unix_net;
 use std::{
     net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs},
     path::PathBuf,
+    sync::Arc,
 };
 
 /// Unified listener. Either a [`TcpListener`] or [`std::os::unix::net::UnixListener`]
@@ -45,35 +46,41 @@ impl From<unix_net::UnixListener> for Listener {
 }
 
 /// Unified connection. Either a [`TcpStream`] or [`std::os::unix::net::UnixStream`].
+///
+/// DUPLEX PATCH (PATCHES.md, 14): the socket is shared (`Arc`), not duplicated: upstream gave
+/// each connection's reading half, writing half and (with patch 2) its timing a `try_clone` of
+/// the socket, three or four file descriptors per connection, so a server holding 5,000
+/// WebSockets hit a 20,000-descriptor limit. `&TcpStream` reads and writes, so one descriptor
+/// serves them all; it is closed when the last handle is dropped, as the last duplicate was.
 #[derive(Debug)]
 pub(crate) enum Connection {
-    Tcp(TcpStream),
+    Tcp(Arc<TcpStream>),
     #[cfg(unix)]
-    Unix(unix_net::UnixStream),
+    Unix(Arc<unix_net::UnixStream>),
 }
 impl std::io::Read for Connection {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
-            Self::Tcp(s) => s.read(buf),
+            Self::Tcp(s) => std::io::Read::read(&mut &**s, buf),
             #[cfg(unix)]
-            Self::Unix(s) => s.read(buf),
+            Self::Unix(s) => std::io::Read::read(&mut &**s, buf),
         }
     }
 }
 impl std::io::Write for Connection {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Self::Tcp(s) => s.write(buf),
+            Self::Tcp(s) => std::io::Write::write(&mut &**s, buf),
             #[cfg(unix)]
-            Self::Unix(s) => s.write(buf),
+            Self::Unix(s) => std::io::Write::write(&mut &**s, buf),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Self::Tcp(s) => s.flush(),
+            Self::Tcp(s) => std::io::Write::flush(&mut &**s),
             #[cfg(unix)]
-            Self::Unix(s) => s.flush(),
+            Self::Unix(s) => std::io::Write::flush(&mut &**s),
         }
     }
 }
@@ -95,32 +102,33 @@ impl Connection {
         }
     }
 
-    /// DUPLEX PATCH (PATCHES.md, 2): a handle on the TCP socket, for its options.
-    pub(crate) fn tcp_clone(&self) -> Option<TcpStream> {
+    /// DUPLEX PATCH (PATCHES.md, 2 and 14): a handle on the TCP socket, for its options.
+    pub(crate) fn tcp_handle(&self) -> Option<Arc<TcpStream>> {
         match self {
-            Self::Tcp(s) => s.try_clone().ok(),
+            Self::Tcp(s) => Some(Arc::clone(s)),
             #[cfg(unix)]
             Self::Unix(_) => None,
         }
     }
 
+    /// DUPLEX PATCH (PATCHES.md, 14): another handle on the same socket, not a duplicate.
     pub(crate) fn try_clone(&self) -> std::io::Result<Self> {
-        match self {
-            Self::Tcp(s) => s.try_clone().map(Self::from),
+        Ok(match self {
+            Self::Tcp(s) => Self::Tcp(Arc::clone(s)),
             #[cfg(unix)]
-            Self::Unix(s) => s.try_clone().map(Self::from),
-        }
+            Self::Unix(s) => Self::Unix(Arc::clone(s)),
+        })
     }
 }
 impl From<TcpStream> for Connection {
     fn from(s: TcpStream) -> Self {
-        Self::Tcp(s)
+        Self::Tcp(Arc::new(s))
     }
 }
 #[cfg(unix)]
 impl From<unix_net::UnixStream> for Connection {
     fn from(s: unix_net::UnixStream) -> Self {
-        Self::Unix(s)
+        Self::Unix(Arc::new(s))
     }
 }
 

@@ -349,7 +349,7 @@ impl Server {
                             continue;
                         }
                         // DUPLEX PATCH (PATCHES.md, 2): the connection's timeouts.
-                        let timing = limits::Timing::new(sock.tcp_clone(), limits.clone());
+                        let timing = limits::Timing::new(sock.tcp_handle(), limits.clone());
                         let (mut read_closable, mut write_closable) = match ssl {
                             None => RefinedTcpStream::new(sock),
                             #[cfg(any(feature = "ssl-openssl", feature = "ssl-rustls"))]

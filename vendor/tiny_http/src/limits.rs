@@ -56,13 +56,13 @@ enum Mode {
 /// One connection's socket options, shared by its reader, its requests and its upgrade.
 #[derive(Debug)]
 pub(crate) struct Timing {
-    socket: Option<TcpStream>,
+    socket: Option<Arc<TcpStream>>,
     limits: Limits,
     mode: Mutex<(Mode, Option<Mode>)>,
 }
 
 impl Timing {
-    pub(crate) fn new(socket: Option<TcpStream>, limits: Limits) -> Arc<Timing> {
+    pub(crate) fn new(socket: Option<Arc<TcpStream>>, limits: Limits) -> Arc<Timing> {
         if let Some(socket) = &socket {
             let _ = socket.set_write_timeout(limits.write_timeout);
         }
@@ -158,9 +158,10 @@ impl Timing {
         }
     }
 
-    /// A handle on the connection's socket, for the application.
-    pub(crate) fn socket(&self) -> Option<TcpStream> {
-        self.socket.as_ref().and_then(|s| s.try_clone().ok())
+    /// A handle on the connection's socket, for the application (DUPLEX PATCH 14: shared, not
+    /// a duplicate).
+    pub(crate) fn socket(&self) -> Option<Arc<TcpStream>> {
+        self.socket.clone()
     }
 }
 

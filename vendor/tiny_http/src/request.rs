@@ -331,7 +331,10 @@ impl Request {
     /// socket), to set its timeouts or shut it down, for instance after [`Request::upgrade`],
     /// whose stream hides the socket. Read and write through the request or the upgraded
     /// stream, not through this handle: they may hold bytes the socket no longer has.
-    pub fn socket(&self) -> Option<std::net::TcpStream> {
+    ///
+    /// DUPLEX PATCH (PATCHES.md, 14): the handle is shared with the connection (`Arc`), not a
+    /// duplicated file descriptor; the socket closes when the last handle is dropped.
+    pub fn socket(&self) -> Option<std::sync::Arc<std::net::TcpStream>> {
         self.timing.as_ref().and_then(|t| t.socket())
     }
 

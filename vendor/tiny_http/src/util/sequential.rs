@@ -19,7 +19,7 @@ where
     R: Read + Send,
 {
     First(R),
-    NotFirst(Receiver<R>),
+    NotFirst(Receiver<Turn<R>>),
 }
 
 pub struct SequentialReader<R>
@@ -27,7 +27,7 @@ where
     R: Read + Send,
 {
     inner: SequentialReaderInner<R>,
-    next: Sender<R>,
+    next: Sender<Turn<R>>,
 }
 
 enum SequentialReaderInner<R>
@@ -35,8 +35,30 @@ where
     R: Read + Send,
 {
     MyTurn(R),
-    Waiting(Receiver<R>),
+    Waiting(Receiver<Turn<R>>),
     Empty,
+}
+
+/// DUPLEX PATCH (PATCHES.md, 13): what a reader hands the one after it. Upstream sent only the
+/// stream, so a reader dropped before its turn had to wait for its turn, just to pass the
+/// stream on: dropping a connection whose request was upgraded blocked its thread until the
+/// WebSocket ended (a thread of tiny_http's per WebSocket, doing nothing). Now such a reader
+/// hands on its own place in the line instead, and the next reader waits there.
+enum Turn<R> {
+    /// The stream: it is your turn.
+    Reader(R),
+    /// Not yet: wait for the stream on this channel instead.
+    After(Receiver<Turn<R>>),
+}
+
+/// Waits on `recv` until the stream comes, following the places handed on.
+fn await_turn<R>(mut recv: Receiver<Turn<R>>) -> R {
+    loop {
+        match recv.recv().unwrap() {
+            Turn::Reader(reader) => return reader,
+            Turn::After(earlier) => recv = earlier,
+        }
+    }
 }
 
 pub struct SequentialWriterBuilder<W>
@@ -114,24 +136,26 @@ impl<R: Read + Send> SequentialReader<R> {
     /// DUPLEX PATCH (PATCHES.md, 2): blocks until the reader before this one is done, so that
     /// what happens next (the next head's deadline) starts when this reader's turn does.
     pub fn wait_turn(&mut self) {
-        if let SequentialReaderInner::Waiting(ref mut recv) = self.inner {
-            let reader = recv.recv().unwrap();
-            self.inner = SequentialReaderInner::MyTurn(reader);
+        if let SequentialReaderInner::Waiting(_) = self.inner {
+            let SequentialReaderInner::Waiting(recv) = mem::replace(&mut self.inner, SequentialReaderInner::Empty)
+            else {
+                unreachable!()
+            };
+            self.inner = SequentialReaderInner::MyTurn(await_turn(recv));
         }
     }
 }
 
 impl<R: Read + Send> Read for SequentialReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> IoResult<usize> {
-        let mut reader = match self.inner {
-            SequentialReaderInner::MyTurn(ref mut reader) => return reader.read(buf),
-            SequentialReaderInner::Waiting(ref mut recv) => recv.recv().unwrap(),
-            SequentialReaderInner::Empty => unreachable!(),
-        };
-
-        let result = reader.read(buf);
-        self.inner = SequentialReaderInner::MyTurn(reader);
-        result
+        if let SequentialReaderInner::MyTurn(ref mut reader) = self.inner {
+            return reader.read(buf);
+        }
+        self.wait_turn();
+        match self.inner {
+            SequentialReaderInner::MyTurn(ref mut reader) => reader.read(buf),
+            _ => unreachable!(),
+        }
     }
 }
 
@@ -175,11 +199,11 @@ where
 
         match inner {
             SequentialReaderInner::MyTurn(reader) => {
-                self.next.send(reader).ok();
+                self.next.send(Turn::Reader(reader)).ok();
             }
+            // DUPLEX PATCH (PATCHES.md, 13): hand on the place, do not wait for the turn.
             SequentialReaderInner::Waiting(recv) => {
-                let reader = recv.recv().unwrap();
-                self.next.send(reader).ok();
+                self.next.send(Turn::After(recv)).ok();
             }
             SequentialReaderInner::Empty => (),
         }
