@@ -27,7 +27,7 @@ pub struct Run {
 }
 
 /// One transport of the feed comparison (see `http_polling::measure`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransportRow {
     /// The mode, as the request–response chapter names it.
     pub mode: String,

@@ -6,12 +6,12 @@
 
 use std::path::Path;
 
-use http_polling::measure::{self, Config, Mode};
+use http_polling::measure::{self, Config, Mode, Report};
 
 use crate::results::TransportRow;
 
 /// Runs the comparison (about half a minute; `quick`: 40 messages per mode instead of 100),
-/// writes `compare-transports.txt` and `.svg` into `out`, and returns the rows.
+/// writes its files (`compare-transports.json`, `.txt`, `.svg`) into `out`, and returns the rows.
 pub fn measure(quick: bool, out: &Path) -> anyhow::Result<Vec<TransportRow>> {
     let config = if quick { Config { messages: 40, ..Config::default() } } else { Config::default() };
     eprintln!("transports: {} messages per mode at {}/s", config.messages, config.rate);
@@ -20,10 +20,15 @@ pub fn measure(quick: bool, out: &Path) -> anyhow::Result<Vec<TransportRow>> {
     let report = runtime.block_on(measure::run(config, |row| {
         eprintln!("  {:<26} p50 {:>8.2} ms  p99 {:>8.2} ms", row.mode.to_string(), ms(row.p50), ms(row.p99));
     }))?;
-    std::fs::create_dir_all(out)?;
-    std::fs::write(out.join("compare-transports.txt"), report.markdown())?;
-    std::fs::write(out.join("compare-transports.svg"), report.svg()?)?;
-    Ok(report
+    report.write_to(out)?;
+    Ok(rows(&report))
+}
+
+/// The rows the targets are read from, taken from a comparison's report. `run.json` keeps them,
+/// and the test of the committed run checks that they are the ones of the comparison the
+/// request–response chapter shows (`compare-transports.json`).
+pub fn rows(report: &Report) -> Vec<TransportRow> {
+    report
         .rows
         .iter()
         .map(|row| TransportRow {
@@ -36,7 +41,13 @@ pub fn measure(quick: bool, out: &Path) -> anyhow::Result<Vec<TransportRow>> {
             p50_ms: ms(row.p50),
             p99_ms: ms(row.p99),
         })
-        .collect())
+        .collect()
+}
+
+/// Where the request–response chapter keeps its comparison (as `just compare-transports` and
+/// `just bench` write it).
+pub fn chapter_dir(root: &Path) -> std::path::PathBuf {
+    root.join("book/src/request-response/measured")
 }
 
 fn ms(d: std::time::Duration) -> f64 {

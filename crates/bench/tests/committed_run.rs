@@ -39,3 +39,17 @@ fn the_committed_run_measured_every_server_against_node() {
     }
     assert!(run.plan.runs >= 3, "the book's run should repeat each measurement (medians with min–max)");
 }
+
+#[test]
+fn the_targets_read_the_comparison_the_request_response_chapter_shows() {
+    let run = bench::read_run(&results()).unwrap();
+    let chapter = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/request-response/measured");
+    let report = http_polling::measure::Report::read_from(&chapter).unwrap();
+    assert!(!run.transports.is_empty(), "the book's run should include the transport comparison");
+    assert!(
+        run.transports == bench::transports::rows(&report),
+        "run.json's transport rows are not those of the chapter's compare-transports.json: after \
+         `just compare-transports` on its own, bring them in with `cargo run -p bench -- render` \
+         (or run `just bench` again)"
+    );
+}

@@ -26,7 +26,7 @@ use crate::limits::Limits;
 use crate::server::{Service, paths};
 
 /// A way of receiving the feed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     /// Ask every `interval`.
     ShortPoll(Duration),
@@ -50,7 +50,7 @@ impl std::fmt::Display for Mode {
 }
 
 /// What to measure.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// Messages published per mode.
     pub messages: usize,
@@ -79,7 +79,7 @@ impl Default for Config {
 }
 
 /// One mode's result.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     /// The mode.
     pub mode: Mode,
@@ -313,7 +313,7 @@ fn receive(
 }
 
 /// Where and when a measurement ran.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     /// The date, as an HTTP date.
     pub date: String,
@@ -356,8 +356,9 @@ impl Stamp {
     }
 }
 
-/// A whole run.
-#[derive(Clone, Debug, PartialEq)]
+/// A whole run. It is kept as JSON (`compare-transports.json`) beside the table and the plot
+/// made from it, so a test can check that the book shows exactly what was measured.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// What was measured.
     pub config: Config,
@@ -383,7 +384,37 @@ fn ms(d: Duration) -> String {
     if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.0}") }
 }
 
+/// The files a run is kept in: its data, and the table and plot made from it.
+pub const FILES: [&str; 3] = ["compare-transports.json", "compare-transports.txt", "compare-transports.svg"];
+
 impl Report {
+    /// The run's files as `(name, contents)`, in the order of [`FILES`]: the JSON, the table and
+    /// the plot. What `compare-transports --out` and `just bench` write, and what the test of the
+    /// book's copy re-makes from the JSON.
+    pub fn files(&self) -> Result<Vec<(&'static str, String)>, Error> {
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Other(format!("the run cannot be written as JSON: {e}")))?;
+        Ok(vec![(FILES[0], json + "\n"), (FILES[1], self.markdown()), (FILES[2], self.svg()?)])
+    }
+
+    /// Writes [`Report::files`] into `dir`.
+    pub fn write_to(&self, dir: &std::path::Path) -> Result<(), Error> {
+        let io = |e: std::io::Error| Error::Other(format!("cannot write into {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        for (name, contents) in self.files()? {
+            std::fs::write(dir.join(name), contents).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// The run kept in `dir` by [`Report::write_to`].
+    pub fn read_from(dir: &std::path::Path) -> Result<Report, Error> {
+        let path = dir.join(FILES[0]);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::Other(format!("cannot read {}: {e}", path.display())))?;
+        serde_json::from_str(&text).map_err(|e| Error::Other(format!("{} is not a run: {e}", path.display())))
+    }
+
     /// The table, in Markdown, with the stamp above it.
     pub fn markdown(&self) -> String {
         let mut out = String::new();

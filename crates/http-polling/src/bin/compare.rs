@@ -12,7 +12,8 @@ use http_polling::measure::{self, Config, Mode};
 /// per delivered message in each direction, heads and framing included, as the Tap counts them.
 ///
 /// Prints a Markdown table. With --out DIR, also writes compare-transports.txt (the table with the
-/// date and machine) and compare-transports.svg (a plot) there, which is how the book's copy is
+/// date and machine), compare-transports.svg (a plot) and compare-transports.json (the run's data,
+/// from which a test re-makes the other two) there, which is how the book's copy is
 /// made: `just compare-transports` writes into book/src/request-response/measured/ (a later
 /// --out wins: `just compare-transports --out /tmp/measured` leaves the book alone).
 /// A benchmark, not a test: run it on a quiet machine, and expect other numbers on yours.
@@ -55,9 +56,7 @@ async fn main() -> anyhow::Result<()> {
     let table = report.markdown();
     println!("{table}");
     if let Some(dir) = args.out {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("compare-transports.txt"), &table)?;
-        std::fs::write(dir.join("compare-transports.svg"), report.svg()?)?;
+        report.write_to(&dir)?;
         eprintln!("wrote {}", dir.display());
     }
     Ok(())
