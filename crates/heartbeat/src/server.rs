@@ -248,10 +248,16 @@ async fn fail<S>(ws: WebSocketStream<S>, error: &tungstenite::Error, settings: &
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match ws_echo::limits::close_code_for(error) {
-        Some(code) => close(ws, code, ws_echo::server::short_reason(error), settings).await,
-        None => Ending::Dropped(error.to_string()),
-    }
+    // After an error tokio-tungstenite reads no more frames, so waiting for the client's close
+    // frame as `close` does would end at once and leave the rest of its message unread (a reset
+    // that may destroy our close frame): the echo's lingering close instead.
+    let Some(code) = ws_echo::limits::close_code_for(error) else {
+        return Ending::Dropped(error.to_string());
+    };
+    let reason = ws_echo::server::short_reason(error);
+    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
+    ws_echo::server::close_lingering(ws, frame, settings.limits.close_timeout).await;
+    Ending::WeClosed(code, reason)
 }
 
 /// Gives up on a client that stopped reading: close 1013 if it still goes out within the close

@@ -250,16 +250,27 @@ where
 /// out, then our half of TCP is closed and what the peer still sends (the rest of a message too
 /// large, its close frame) is read and dropped until it closes its half. [`crate::blocking`]
 /// does the same, and its doc says why: unread bytes at the close would mean a reset.
-async fn fail<S>(mut ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
+async fn fail<S>(ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let Some(code) = crate::limits::close_code_for(error) else {
         return Ending::Dropped(error.to_string());
     };
     let reason = short_reason(error);
     let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
+    close_lingering(ws, frame, limits.close_timeout).await;
+    Ending::WeClosed(code, reason)
+}
+
+/// The lingering close of [`fail`], for every server that answers an error on a
+/// tokio-tungstenite stream (the heartbeat server too): the close frame, our half of TCP, then
+/// the peer's bytes read and dropped until it closes its half, for at most `close_timeout`.
+pub async fn close_lingering<S>(mut ws: WebSocketStream<S>, frame: CloseFrame, close_timeout: Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let linger = async {
         let _ = ws.close(Some(frame)).await;
         let stream = ws.get_mut();
@@ -267,8 +278,7 @@ where
         let mut discard = [0u8; 1024];
         while let Ok(1..) = stream.read(&mut discard).await {}
     };
-    let _ = tokio::time::timeout(limits.close_timeout, linger).await;
-    Ending::WeClosed(code, reason)
+    let _ = tokio::time::timeout(close_timeout, linger).await;
 }
 
 /// Sends a close frame and reads what the peer still sends until its close frame or the end,
