@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tcp_socket::echo::Framing;
 use wire::Render;
 use wire::tap::Observer;
+use wire::{out, outln};
 
 /// A demo that `duplex demo` can run.
 #[derive(Clone, Copy, Debug)]
@@ -167,14 +168,14 @@ How to read this: each line is one thing the Tap saw on the wire, in order.
 
 /// Prints each event of the Tap live.
 fn live_observer() -> Observer {
-    Arc::new(|_id, event| print!("{}", event.render(&Render::live())))
+    Arc::new(|_id, event| out!("{}", event.render(&Render::live())))
 }
 
 /// Prints a heading over a part of a demo.
 fn heading(text: &str) {
-    println!();
-    println!("━━ {text}");
-    println!();
+    outln!();
+    outln!("━━ {text}");
+    outln!();
 }
 
 /// The key to the transcript's notation, printed above a live transcript.
@@ -197,93 +198,93 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
     }
     match name {
         "ws-echo" => {
-            println!("{LEGEND}");
+            outln!("{LEGEND}");
             let recording = ws_echo::demo::run(Some(live_observer())).await?;
-            println!();
-            println!("What the client saw, step by step:");
+            outln!();
+            outln!("What the client saw, step by step:");
             for step in recording.steps {
-                println!("  sent {:<32} got back {}", step.sent, step.received);
+                outln!("  sent {:<32} got back {}", step.sent, step.received);
             }
             Ok(())
         }
         "tcp-echo" => {
-            println!("{RAW_LEGEND}");
+            outln!("{RAW_LEGEND}");
             heading("The three messages through a raw TCP echo, as the Tap saw them");
             let recording = tcp_socket::demo::record(Framing::Raw, Some(live_observer())).await?;
-            println!("The client got back: {:?}", recording.echoes);
-            println!("{CALLS_LEGEND}");
+            outln!("The client got back: {:?}", recording.echoes);
+            outln!("{CALLS_LEGEND}");
             heading("Three writes, one read (tcp_socket::stream::coalesced_writes)");
-            print!("{}", tcp_socket::stream::coalesced_writes().await?.render());
+            out!("{}", tcp_socket::stream::coalesced_writes().await?.render());
             heading("One write, several reads with a 4-byte buffer (tcp_socket::stream::split_reads)");
-            print!("{}", tcp_socket::stream::split_reads().await?.render());
+            out!("{}", tcp_socket::stream::split_reads().await?.render());
             Ok(())
         }
         "tcp-framing" => {
-            println!("{RAW_LEGEND}");
-            println!("{CALLS_LEGEND}");
+            outln!("{RAW_LEGEND}");
+            outln!("{CALLS_LEGEND}");
             heading("Newline-delimited: the line decoder fed two awkward reads");
-            print!("{}", tcp_socket::framing::lines_demo().await?.render());
+            out!("{}", tcp_socket::framing::lines_demo().await?.render());
             heading("Length-prefixed: the length decoder fed two awkward reads");
-            print!("{}", tcp_socket::framing::length_prefixed_demo().await?.render());
+            out!("{}", tcp_socket::framing::length_prefixed_demo().await?.render());
             for framing in [Framing::Lines, Framing::LengthPrefixed] {
                 heading(&format!("The three messages through a {framing} echo, as the Tap saw them"));
                 let recording = tcp_socket::demo::record(framing, Some(live_observer())).await?;
-                println!("The client got back: {:?}", recording.echoes);
+                outln!("The client got back: {:?}", recording.echoes);
             }
             Ok(())
         }
         "ws-by-hand" => {
-            println!("{LEGEND}");
+            outln!("{LEGEND}");
             heading("The echo chapter's client (tungstenite) against the server built by hand");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let addr = listener.local_addr()?;
             let server = tokio::spawn(ws_by_hand::server::serve(listener, ws_by_hand::Limits::default()));
             let recording = ws_echo::demo::through_tap(addr, Some(live_observer())).await;
             server.abort();
-            println!();
-            println!("What the client saw, step by step:");
+            outln!();
+            outln!("What the client saw, step by step:");
             for step in recording?.steps {
-                println!("  sent {:<32} got back {}", step.sent, step.received);
+                outln!("  sent {:<32} got back {}", step.sent, step.received);
             }
             heading("A client that forgets to mask its frame (RFC 6455 §5.1)");
             ws_by_hand::demo::unmasked_frame(Some(live_observer())).await?;
             Ok(())
         }
         "heartbeat" => {
-            println!("{LEGEND}{HEARTBEAT_LEGEND}");
+            outln!("{LEGEND}{HEARTBEAT_LEGEND}");
             let beat = heartbeat::demo::HEARTBEAT;
             if options.blackhole {
-                println!(
+                outln!(
                     "The server pings every {} s and gives up after {} unanswered pings; the client gives up after {} s of silence.",
                     beat.interval.as_secs_f64(),
                     beat.max_missed,
                     heartbeat::watchdog::Watchdog::for_heartbeat(&beat).silence.as_secs_f64()
                 );
-                println!("At 2.5 s the Tap turns into a blackhole. Watch who notices, and when.\n");
+                outln!("At 2.5 s the Tap turns into a blackhole. Watch who notices, and when.\n");
             } else {
-                println!(
+                outln!(
                     "The server pings every {} s; the client closes after {} pings. (Add --blackhole to kill the path.)\n",
                     beat.interval.as_secs_f64(),
                     heartbeat::demo::PINGS
                 );
             }
-            let observer: Observer = Arc::new(|_id, event| print!("{}", event.render(&Render::live())));
+            let observer: Observer = Arc::new(|_id, event| out!("{}", event.render(&Render::live())));
             let recorded = heartbeat::demo::run(options.blackhole, Some(observer)).await?;
-            println!("\nWhat each application saw:");
+            outln!("\nWhat each application saw:");
             for (who, lines) in [("client", &recorded.client), ("server", &recorded.server)] {
                 for line in lines {
-                    println!("  {who}: {line}");
+                    outln!("  {who}: {line}");
                 }
             }
             Ok(())
         }
         "endings" => {
-            println!("{LEGEND}");
+            outln!("{LEGEND}");
             use heartbeat::endings;
             let style = Render::live();
             let show = |title: &str, recorded: endings::Recorded| {
-                println!("━━ {title} ━━");
-                println!("{}", recorded.render(&style));
+                outln!("━━ {title} ━━");
+                outln!("{}", recorded.render(&style));
             };
             show("The client closes: 1000", endings::client_closes().await?);
             show("The server shuts down: 1001", endings::server_shuts_down().await?);
@@ -297,11 +298,11 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
             Ok(())
         }
         "http-poll" | "long-poll" | "sse" | "ws-feed" => {
-            println!("{HTTP_LEGEND}");
+            outln!("{HTTP_LEGEND}");
             // Connections are numbered when a demo opens more than one.
             let observer: Observer = Arc::new(|id, event| {
                 let text = event.render(&Render::live());
-                print!("{}", text.lines().map(|l| format!("#{id} {l}\n")).collect::<String>());
+                out!("{}", text.lines().map(|l| format!("#{id} {l}\n")).collect::<String>());
             });
             let recordings = match name {
                 "http-poll" => vec![
@@ -315,16 +316,16 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
                 "sse" => vec![http_polling::demo::sse(Some(observer)).await?],
                 _ => vec![http_polling::demo::websocket(Some(observer)).await?],
             };
-            println!();
-            println!("What the client saw, step by step:");
+            outln!();
+            outln!("What the client saw, step by step:");
             for step in recordings.iter().flat_map(|r| &r.steps) {
-                println!("  {step}");
+                outln!("  {step}");
             }
             Ok(())
         }
         "one-port" => {
             use one_port::server::Guard;
-            println!("{LEGEND}");
+            outln!("{LEGEND}");
             for (title, guard, signed_in) in [
                 (
                     "1. No credentials, and an upgrade branch that checks nothing (`one-port --unchecked`):",
@@ -337,28 +338,28 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
                     true,
                 ),
             ] {
-                println!("{title}\n");
+                outln!("{title}\n");
                 let recording = one_port::demo::same_port(guard, signed_in, Some(live())).await?;
-                println!("\nThe server's log (which layers saw each request):");
+                outln!("\nThe server's log (which layers saw each request):");
                 for line in recording.log {
-                    println!("  {line}");
+                    outln!("  {line}");
                 }
-                println!();
+                outln!();
             }
             Ok(())
         }
         "wss" => {
-            println!("{LEGEND}");
-            println!("Two Taps watch one wss:// connection: `outside` between the client and the TLS front,");
-            println!("`inside` between the TLS front and the HTTP server.\n");
+            outln!("{LEGEND}");
+            outln!("Two Taps watch one wss:// connection: `outside` between the client and the TLS front,");
+            outln!("`inside` between the TLS front and the HTTP server.\n");
             let outside: Observer =
                 Arc::new(|_id, event| print_prefixed("outside │ ", &event.render(&Render::live())));
             let inside: Observer =
                 Arc::new(|_id, event| print_prefixed("inside  │ ", &event.render(&Render::live())));
             let recording = one_port::demo::wss(Some(outside), Some(inside)).await?;
-            println!("\nThe client trusted exactly the certificate generated at start, and received:");
+            outln!("\nThe client trusted exactly the certificate generated at start, and received:");
             for message in recording.received {
-                println!("  {message}");
+                outln!("  {message}");
             }
             Ok(())
         }
@@ -367,7 +368,7 @@ pub async fn run(name: &str, options: Options) -> Result<(), DemoError> {
 }
 
 fn live() -> Observer {
-    Arc::new(|_id, event| print!("{}", event.render(&Render::live())))
+    Arc::new(|_id, event| out!("{}", event.render(&Render::live())))
 }
 
 fn print_prefixed(prefix: &str, text: &str) {
@@ -377,5 +378,5 @@ fn print_prefixed(prefix: &str, text: &str) {
         out.push_str(line);
         out.push('\n');
     }
-    print!("{out}");
+    out!("{out}");
 }

@@ -174,3 +174,25 @@ fn tap_help_sends_the_browser_to_the_page_with_the_echo_widget() {
     // `/echo/` is the chapter's first page, which has no widget to try.
     assert!(!help.contains("3001/echo/ "), "{help}");
 }
+
+#[test]
+fn a_demo_whose_reader_has_gone_ends_quietly() {
+    // `just ws-echo | head`: the reader leaves before the demo is done. Here it is gone before the
+    // demo starts, so the demo's first write meets a closed pipe (EPIPE), every time.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = duplex()
+        .args(["demo", "ws-echo"])
+        .env("RUST_LOG", "warn")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "a closed stdout must not panic the demo:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "a closed stdout ends the demo with status 0, as `yes | head` does: {:?}\n{stderr}",
+        out.status
+    );
+}

@@ -18,6 +18,7 @@
 //! - [`close`]: close codes and the close payload (RFC 6455 §5.5.1, §7.4).
 //! - [`http`]: HTTP/1.1 heads and how their bodies are delimited (RFC 9112).
 //! - [`decode`]: both directions of a connection into events, following HTTP → WebSocket.
+//! - [`out`]: printing that ends quietly when stdout is closed (`just ws-echo | head`).
 //! - [`tls`]: TLS records seen from outside: which are in the clear, which encrypted
 //!   (RFC 8446 §5).
 //! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
@@ -29,6 +30,7 @@ pub mod decode;
 pub mod frame;
 pub mod handshake;
 pub mod http;
+pub mod out;
 pub mod tap;
 pub mod tls;
 pub mod transcript;

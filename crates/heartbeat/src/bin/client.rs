@@ -30,11 +30,11 @@ async fn main() -> anyhow::Result<()> {
         Duration::try_from_secs_f64(args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
     let watchdog = Watchdog::for_heartbeat(&Heartbeat::new(interval, args.missed));
     let ws = ws_echo::client::connect(&args.url, None).await?;
-    println!("connected to {}; silence of {} s ends it", args.url, watchdog.silence.as_secs_f64());
+    wire::outln!("connected to {}; silence of {} s ends it", args.url, watchdog.silence.as_secs_f64());
     let ending = listen(ws, watchdog, None, |seen: Seen| {
-        println!("{} {}", heartbeat::endings::clock(seen.at), seen.what);
+        wire::outln!("{} {}", heartbeat::endings::clock(seen.at), seen.what);
     })
     .await;
-    println!("{ending}");
+    wire::outln!("{ending}");
     Ok(())
 }

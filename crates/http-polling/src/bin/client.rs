@@ -52,7 +52,7 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("{} does not resolve to an address", args.server))?;
     if let Some(text) = &args.publish {
         let message = client::publish(&mut Connection::open(addr)?, &args.prefix, text)?;
-        println!("published #{} {:?}", message.id, message.text);
+        wire::outln!("published #{} {:?}", message.id, message.text);
         return Ok(());
     }
     let Some(mode) = args.mode else {
@@ -64,9 +64,9 @@ fn main() -> anyhow::Result<()> {
             let mut connection = Connection::open(addr)?;
             loop {
                 let messages = client::short_poll(&mut connection, &args.prefix, last)?;
-                println!("poll since={last}: {} new", messages.len());
+                wire::outln!("poll since={last}: {} new", messages.len());
                 for m in messages {
-                    println!("  #{} {}", m.id, m.text);
+                    wire::outln!("  #{} {}", m.id, m.text);
                     last = m.id;
                 }
                 std::thread::sleep(Duration::from_millis(args.interval));
@@ -76,10 +76,10 @@ fn main() -> anyhow::Result<()> {
             let mut connection = Connection::open(addr)?;
             loop {
                 match client::long_poll(&mut connection, &args.prefix, last, 25)? {
-                    None => println!("long poll since={last}: 204, nothing new; asking again"),
+                    None => wire::outln!("long poll since={last}: 204, nothing new; asking again"),
                     Some(messages) => {
                         for m in messages {
-                            println!("  #{} {}", m.id, m.text);
+                            wire::outln!("  #{} {}", m.id, m.text);
                             last = m.id;
                         }
                     }
@@ -107,7 +107,7 @@ fn main() -> anyhow::Result<()> {
                     };
                     if event.event.as_deref() == Some("instance") {
                         let retry = event.retry.map_or("-".into(), |ms| ms.to_string());
-                        println!("stream open (retry: {retry} ms, feed instance {})", event.data);
+                        wire::outln!("stream open (retry: {retry} ms, feed instance {})", event.data);
                         let restarted = instance.as_ref().is_some_and(|seen| *seen != event.data);
                         instance = Some(event.data);
                         if restarted {
@@ -115,11 +115,11 @@ fn main() -> anyhow::Result<()> {
                             break ("the feed restarted: its ids count from 1 again".to_owned(), false);
                         }
                     } else if let Some(id) = event.id {
-                        println!("  #{id} {}", event.data);
+                        wire::outln!("  #{id} {}", event.data);
                         last = id.parse().unwrap_or(last);
                     }
                 };
-                println!("{why}; reconnecting after message {last}");
+                wire::outln!("{why}; reconnecting after message {last}");
                 if pause {
                     std::thread::sleep(http_polling::limits::RETRY);
                 }

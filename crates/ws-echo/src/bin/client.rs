@@ -37,17 +37,17 @@ async fn main() -> anyhow::Result<()> {
             None => return Err(e.into()),
         },
     };
-    println!("connected to {}", args.url);
+    wire::outln!("connected to {}", args.url);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut given = args.messages.into_iter();
     let interactive = given.len() == 0;
     loop {
         let next = if interactive { lines.next_line().await? } else { given.next() };
         let Some(text) = next else { break };
-        println!("→ text {text:?}");
+        wire::outln!("→ text {text:?}");
         ws.send(Message::text(text)).await?;
         match ws.next().await {
-            Some(Ok(answer)) => println!("← {}", describe(&answer)),
+            Some(Ok(answer)) => wire::outln!("← {}", describe(&answer)),
             Some(Err(e)) => anyhow::bail!("the connection failed: {e}"),
             None => anyhow::bail!("the server closed the connection"),
         }
@@ -59,9 +59,9 @@ async fn main() -> anyhow::Result<()> {
     ws.close(Some(bye)).await?;
     while let Some(message) = ws.next().await {
         if let Ok(message) = message {
-            println!("← {}", describe(&message));
+            wire::outln!("← {}", describe(&message));
         }
     }
-    println!("closed");
+    wire::outln!("closed");
     Ok(())
 }
