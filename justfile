@@ -106,7 +106,7 @@ heartbeat-server *ARGS:
 heartbeat-client *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-client -- {{ARGS}}
 
-# Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~40 s)
+# Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~15 s)
 robustness:
     cargo test -q -p duplex-tests --test robustness -- --nocapture --test-threads 1
 
