@@ -282,7 +282,7 @@ fn an_echo_message_over_the_limit_gets_1009_and_the_log_says_how_it_ended() {
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let url = format!("ws://{}{}", server.addr(), ws_echo::PATH);
     let (mut ws, _) = tungstenite::client(url, stream).unwrap();
-    ws.send(Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).unwrap();
+    ws.send(Message::text("x".repeat(guard::limits::MAX_MESSAGE + 1))).unwrap();
     match ws.read().unwrap() {
         Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Size, "RFC 6455 §7.4.1: 1009"),
         other => panic!("expected a close frame with 1009, got {other:?}"),

@@ -24,8 +24,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use one_port::admission::{Admission, Sessions};
 use one_port::journal::Entry;
 use one_port::server::{self, Config, Guard, Running};
+use serve::Ending;
 use tokio::sync::watch;
-use ws_echo::server::Ending;
 
 /// Longest wait for anything a working browser does in well under a second. Only a broken run
 /// waits this long, and then it fails with a message instead of hanging.
@@ -362,7 +362,8 @@ async fn the_books_echo_widget_echoes_and_closes_with_1001_when_the_page_is_left
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs chromium and chromedriver: run `just test-browser`"]
 async fn a_browser_tab_that_goes_away_closes_with_1001() {
-    use wire::{EventKind, Render, Tap, Transcript};
+    use tap::Tap;
+    use wire::{EventKind, Render, Transcript};
     let server = duplex_tests::book_server();
     let tap = Tap::bind("127.0.0.1:0", server.addr()).await.unwrap();
     let tap_addr = tap.local_addr();

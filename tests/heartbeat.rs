@@ -79,14 +79,14 @@ async fn follow_recorded(
     use rand::SeedableRng;
     use std::sync::{Arc, Mutex};
 
-    let connections: Arc<Mutex<Vec<wire::TapConnection>>> = Arc::default();
+    let connections: Arc<Mutex<Vec<tap::TapConnection>>> = Arc::default();
     let started = tokio::time::Instant::now();
     let connect = {
         let connections = connections.clone();
         let feed = feed.clone();
         move || {
             // The clock each Tap shows counts from the start of the whole run.
-            let tap = wire::MemoryTap::new().clock_from(started);
+            let tap = tap::MemoryTap::new().clock_from(started);
             let (client, server, connection) = tap.pipe();
             if let Some(at) = cut_at
                 && connections.lock().unwrap().is_empty()

@@ -10,9 +10,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use tap::Tap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use wire::{Render, Tap};
+use wire::Render;
 
 /// The small limits of this chapter's demonstrations.
 fn small() -> guard::Limits {
@@ -89,11 +90,10 @@ async fn past_max_connections_the_next_client_gets_503_before_any_upgrade() {
     let (server, slots) = echo(small()).await;
     // The one connection the server takes: a WebSocket that stays open.
     let first = TcpStream::connect(server).await.unwrap();
-    let _first =
-        ws_echo::client::connect_over(first, &server.to_string(), ws_echo::PATH, None).await.unwrap();
+    let _first = serve::client::connect_over(first, &server.to_string(), ws_echo::PATH, None).await.unwrap();
     let waited = tokio::task::spawn_blocking(move || slots.wait_for_open(1, Duration::from_secs(30)));
     assert!(waited.await.unwrap(), "the first client holds the only slot");
-    let request = wire::handshake::client_request("example.com", ws_echo::PATH, ws_echo::client::RFC_KEY);
+    let request = wire::handshake::client_request("example.com", ws_echo::PATH, serve::client::RFC_KEY);
     let (answer, transcript) = through_tap(server, request.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{answer}");
     assert!(answer.contains("\r\nRetry-After: 5\r\n"), "{answer}");
@@ -117,7 +117,7 @@ async fn an_upgrade_from_another_origin_gets_403_from_the_book_server() {
     // server; the browser sends the page's origin. Only the server's own pages may.
     let server = duplex_tests::book_server();
     let mut request =
-        wire::handshake::client_request("127.0.0.1:3000", ws_echo::PATH, ws_echo::client::RFC_KEY);
+        wire::handshake::client_request("127.0.0.1:3000", ws_echo::PATH, serve::client::RFC_KEY);
     request.truncate(request.len() - 2);
     request.push_str("Origin: http://evil.example\r\n\r\n");
     let (answer, transcript) = through_tap(server.addr(), request.as_bytes()).await;

@@ -229,7 +229,7 @@ async fn a_websocket_client_that_stops_reading_is_closed_with_1013_and_the_journ
         while ws.send(message.clone()).is_ok() {}
     });
     let slow_reader = |entry: &Entry| {
-        matches!(entry, Entry::Closed { ending: ws_echo::server::Ending::WeClosed(code, _), .. }
+        matches!(entry, Entry::Closed { ending: serve::Ending::WeClosed(code, _), .. }
             if *code == guard::limits::SLOW_READER_CODE)
     };
     let entry = tokio::time::timeout(Duration::from_secs(30), server.journal().wait_for(slow_reader))
@@ -255,7 +255,7 @@ async fn a_websocket_message_over_the_limit_gets_1009_and_the_journal_records_th
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let (mut ws, _) = tungstenite::client(request, stream).unwrap();
         let greeting = ws.read().unwrap();
-        ws.send(tungstenite::Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).unwrap();
+        ws.send(tungstenite::Message::text("x".repeat(guard::limits::MAX_MESSAGE + 1))).unwrap();
         let close = ws.read().unwrap();
         // The close handshake completes and the server closes TCP.
         let end = ws.read();
@@ -270,7 +270,7 @@ async fn a_websocket_message_over_the_limit_gets_1009_and_the_journal_records_th
     assert!(matches!(end, Err(tungstenite::Error::ConnectionClosed)), "{end:?}");
     // The connection's thread lived to record how it ended (a panic there would leave nothing).
     let too_big = |entry: &Entry| {
-        matches!(entry, Entry::Closed { ending: ws_echo::server::Ending::WeClosed(code, _), .. }
+        matches!(entry, Entry::Closed { ending: serve::Ending::WeClosed(code, _), .. }
             if *code == wire::CloseCode::TOO_BIG)
     };
     tokio::time::timeout(Duration::from_secs(30), server.journal().wait_for(too_big)).await.unwrap_or_else(

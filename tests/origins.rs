@@ -69,7 +69,7 @@ impl Server {
     /// its head, and for a refusal its body (the server closes the connection after it).
     async fn upgrade(self, addr: SocketAddr, origin: Option<&str>) -> String {
         let mut request =
-            wire::handshake::client_request(&addr.to_string(), self.path(), ws_echo::client::RFC_KEY);
+            wire::handshake::client_request(&addr.to_string(), self.path(), serve::client::RFC_KEY);
         if let Some(origin) = origin {
             request.truncate(request.len() - 2);
             request.push_str(&format!("Origin: {origin}\r\n\r\n"));

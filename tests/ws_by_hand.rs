@@ -27,7 +27,7 @@ async fn echo_session(by_hand: bool) -> Transcript {
     } else {
         tokio::spawn(ws_echo::server::serve(listener, ws_echo::Limits::default()))
     };
-    let recording = ws_echo::demo::through_tap(addr, None).await.unwrap();
+    let recording = serve::client::through_tap(addr, None).await.unwrap();
     server.abort();
     recording.transcript
 }

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
 
 use duplex_tests::{book_server, one_response};
-use wire::{Direction, Render, Tap};
+use tap::Tap;
+use wire::{Direction, Render};
 
 #[tokio::test]
 async fn handshake_and_close() {

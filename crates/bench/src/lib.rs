@@ -19,12 +19,14 @@
 //! - [`results`]: the run as data (`run.json`).
 //! - [`report`]: the markdown tables the book includes; [`plot`]: the SVG figures.
 //! - [`stamp`]: date, machine and versions; [`node`]: installing Node's `ws` locally.
-//! - [`transports`]: runs the request–response chapter's feed comparison (polling, SSE,
-//!   WebSocket) and keeps its rows for the targets.
+//! - [`compare`]: the request–response chapter's feed comparison (polling, SSE, WebSocket):
+//!   latency and bytes per message of each (`just compare-transports`).
+//! - [`transports`]: runs that comparison inside `just bench` and keeps its rows for the targets.
 //!
 //! Nothing here asserts a time: speed is read off the run, never tested.
 
 pub mod client;
+pub mod compare;
 pub mod driver;
 pub mod node;
 pub mod plot;

@@ -26,7 +26,7 @@ pub struct Run {
     pub syscalls: Vec<crate::syscalls::SyscallRow>,
 }
 
-/// One transport of the feed comparison (see `http_polling::measure`).
+/// One transport of the feed comparison (see `crate::compare`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransportRow {
     /// The mode, as the request–response chapter names it.

@@ -1,12 +1,12 @@
 //! The feed delivered by short polling, long polling, SSE and WebSocket: the request–response
-//! chapter's measurement (`http_polling::measure`, also `just compare-transports`), run by the
+//! chapter's measurement (`crate::compare`, also `just compare-transports`), run by the
 //! bench so that one `just bench` refreshes every number in the book. Nothing is measured twice:
 //! this module only runs it, writes its files where that chapter keeps them, and keeps the rows
 //! the targets are read from.
 
 use std::path::Path;
 
-use http_polling::measure::{self, Config, Mode, Report};
+use crate::compare::{self, Config, Mode, Report};
 
 use crate::results::TransportRow;
 
@@ -17,7 +17,7 @@ pub fn measure(quick: bool, out: &Path) -> anyhow::Result<Vec<TransportRow>> {
     eprintln!("transports: {} messages per mode at {}/s", config.messages, config.rate);
     // Its servers are threads of this process: a runtime with every core, before any pinning.
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(measure::run(config, |row| {
+    let report = runtime.block_on(compare::run(config, |row| {
         eprintln!("  {:<26} p50 {:>8.2} ms  p99 {:>8.2} ms", row.mode.to_string(), ms(row.p50), ms(row.p99));
     }))?;
     report.write_to(out)?;

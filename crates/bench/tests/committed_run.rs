@@ -44,7 +44,7 @@ fn the_committed_run_measured_every_server_against_node() {
 fn the_targets_read_the_comparison_the_request_response_chapter_shows() {
     let run = bench::read_run(&results()).unwrap();
     let chapter = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/request-response/measured");
-    let report = http_polling::measure::Report::read_from(&chapter).unwrap();
+    let report = bench::compare::Report::read_from(&chapter).unwrap();
     assert!(!run.transports.is_empty(), "the book's run should include the transport comparison");
     assert!(
         run.transports == bench::transports::rows(&report),

@@ -2,19 +2,20 @@
 //!
 //! `cargo run` at the workspace root runs this crate's binary. It renders the book in `book/`
 //! with the mdbook library (nothing to install) and serves it at <http://127.0.0.1:3000>, with
-//! the live demos on the same port: the WebSocket echo at [`ws_echo::PATH`], and the
+//! the live demos on the same port: the WebSocket echo at [`serve::ECHO_PATH`], and the
 //! request–response chapter's feed under [`http_polling::BOOK_PREFIX`]. It serves every
 //! chapter, and is itself the example of the chapter "One port for HTTP and WebSocket": a
 //! tiny_http server whose upgrade requests leave the HTTP side and become WebSockets.
 //!
-//! `duplex demo NAME` runs a chapter's exchange in the terminal through the Tap, and
-//! `duplex tap LISTEN UPSTREAM` puts the Tap in front of anything.
+//! `duplex demo NAME` runs any chapter's exchange in the terminal through the Tap (each chapter
+//! crate also runs its own, from its own binary), and `duplex tap LISTEN UPSTREAM` puts the Tap
+//! in front of anything.
 //!
 //! # Layout
 //! - [`book`]: renders the book with `mdbook-driver`, into `target/book` by default.
 //! - [`site`]: maps a URL path to a file of the rendered book, safely, with its content type.
 //! - [`server`]: the one-port server: static book pages and the WebSocket echo, on tiny_http.
-//! - [`demos`]: the chapter exchanges `duplex demo` knows, each printed live through the Tap.
+//! - [`demos`]: every chapter's table of demos, in the order of the book, for `duplex demo`.
 
 pub mod book;
 pub mod demos;

@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use duplex::{DEFAULT_HOST, DEFAULT_PORT, book, demos, server};
-use tracing_subscriber::EnvFilter;
-use wire::{Render, Tap};
+use tap::Tap;
+use wire::Render;
 
 /// Duplex: HTTP and WebSocket, every byte shown.
 ///
@@ -55,17 +55,12 @@ enum Command {
     Serve,
     /// Render the book to --out and exit.
     Build,
-    /// Run a chapter's exchange in the terminal and print every byte through the Tap.
+    /// Run a chapter's exchange in the terminal and print every byte through the Tap (the
+    /// chapter recipes, such as `just ws-echo`, run the same demos from each chapter's crate).
     Demo {
-        /// Which demo (see --list).
-        #[arg(required_unless_present = "list")]
-        name: Option<String>,
-        /// List the demos.
-        #[arg(long)]
-        list: bool,
-        /// For `heartbeat`: make the path a blackhole after 2.5 s, to watch a dead peer found.
-        #[arg(long)]
-        blackhole: bool,
+        /// Which demo, and its flags (`duplex demo --list` shows them).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "NAME [FLAGS]")]
+        args: Vec<String>,
     },
     /// Put the Tap in front of any server: connect a client to LISTEN and see what it says to
     /// UPSTREAM and back. Example: `duplex tap 127.0.0.1:3001 127.0.0.1:3000`, then open
@@ -95,32 +90,33 @@ fn seconds(text: &str) -> Result<std::time::Duration, String> {
 const LOG_DEFAULT: &str = "info,mdbook_driver=warn,mdbook_html=warn,mdbook_core=warn,mdbook_preprocessor=warn,\
                            mdbook_renderer=warn,mdbook_summary=warn,mdbook_markdown=warn,handlebars=warn";
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    // A demo's output is its transcript; the servers' own log lines would only interleave with it.
-    let default = if matches!(cli.command, Some(Command::Demo { .. })) { "warn" } else { LOG_DEFAULT };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.serve, cli.limits.limits()),
+fn main() -> std::process::ExitCode {
+    let Cli { command, serve: serve_args, limits } = Cli::parse();
+    match command.unwrap_or(Command::Serve) {
+        Command::Demo { args } => {
+            // The chapter binaries' own command line, over every chapter's table.
+            let demos = demos::all();
+            let matches =
+                tap::demo::command("duplex demo", &demos).no_binary_name(true).get_matches_from(args);
+            tap::demo::run_matches(&demos, &matches)
+        }
+        command => {
+            guard::logging::init(LOG_DEFAULT);
+            tap::out::exit_code(run(command, &serve_args, &limits))
+        }
+    }
+}
+
+fn run(command: Command, args: &ServeArgs, limits: &guard::LimitArgs) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(args, limits.limits()),
         Command::Build => {
-            let out = book::render(&cli.serve.book_dir(), &cli.serve.out_dir())?;
+            let out = book::render(&args.book_dir(), &args.out_dir())?;
             println!("rendered the book into {}", out.display());
             Ok(())
         }
-        Command::Demo { list: true, .. } | Command::Demo { name: None, .. } => {
-            for demo in demos::DEMOS {
-                println!("{:<12} {} (chapter \"{}\")", demo.name, demo.about, demo.chapter);
-            }
-            Ok(())
-        }
-        Command::Demo { name: Some(name), blackhole, .. } => {
-            tokio::runtime::Runtime::new()?.block_on(demos::run(&name, demos::Options { blackhole }))?;
-            Ok(())
-        }
+        // Run by `main` before the log is set up: a demo's output is its transcript alone.
+        Command::Demo { .. } => Ok(()),
         Command::Tap { listen, upstream, blackhole_after } => {
             tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream, blackhole_after))
         }
@@ -136,7 +132,7 @@ fn serve(args: &ServeArgs, limits: guard::Limits) -> anyhow::Result<()> {
     let addr = running.addr();
     let shown =
         if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
-    println!("The book is at http://{shown}/  (the WebSocket echo: ws://{shown}{})", ws_echo::PATH);
+    println!("The book is at http://{shown}/  (the WebSocket echo: ws://{shown}{})", serve::ECHO_PATH);
     if addr.ip().is_unspecified() {
         match lan_address() {
             Some(ip) => {
@@ -175,7 +171,7 @@ async fn tap(
         .await
         .map_err(|e| anyhow::anyhow!("the Tap cannot listen on {listen}: {e}"))?
         .print_live(Render::live(), true);
-    println!("{}", demos::LEGEND);
+    tap::outln!("{}", demos::LEGEND);
     println!(
         "The Tap listens on {} and forwards to {upstream}; each line starts with its connection's number.",
         tap.local_addr()

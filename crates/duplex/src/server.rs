@@ -1,7 +1,7 @@
 //! The one-port server: the rendered book and the live demos behind one listener.
 //!
 //! tiny_http parses every request. Most are for pages of the book and get a file. A request for
-//! [`ws_echo::PATH`] is different: if it asks to upgrade (RFC 6455 §4.1), the HTTP side answers
+//! [`serve::ECHO_PATH`] is different: if it asks to upgrade (RFC 6455 §4.1), the HTTP side answers
 //! `101 Switching Protocols` and hands the raw connection to tungstenite, and from then on the
 //! connection is a WebSocket that tiny_http never looks at again. Anything that is not a valid
 //! upgrade gets an HTTP error that says what was wrong (RFC 6455 §4.2.2), never a silent close.
@@ -19,55 +19,27 @@
 //! slow client never holds up anybody else's page load; a WebSocket keeps its thread, and at most `limits.max_connections` at once,
 //! and further upgrades get `503`. tiny_http is the vendored, patched one
 //! (`vendor/tiny_http/PATCHES.md`): every connection gets the shared limits on its head (size,
-//! time), its reads and writes, and the number of connections (`guard`).
+//! time), its reads and writes, and the number of connections (`guard`). The plumbing (the
+//! workers, refusals, the hand-off of an upgrade) is `serve::tiny`'s, shared with the feed and
+//! one-port, so the three answer the same request with the same bytes.
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
+use serve::tiny::{Http, head_of, header, refuse, respond};
+use serve::{ECHO_PATH, Limits, TungsteniteConfig};
 use tiny_http::{Header, Request, Response};
-use tungstenite::protocol::{Role, WebSocket};
 use wire::handshake::Rejection;
-use wire::http::{Head, StartLine};
-use ws_echo::Limits;
-use ws_echo::TungsteniteConfig;
-use ws_echo::blocking::Upgraded;
+use wire::http::Head;
+
+pub use serve::tiny::{ServeError, bind};
 
 use crate::site;
 
 /// Threads that take requests off tiny_http's queue and give each a thread of its own
-/// (`guard::tiny::dispatch` says why).
+/// (`serve::tiny::dispatch` says why).
 pub const WORKERS: usize = 2;
-
-/// Why the server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// Another program already listens on the port.
-    #[error(
-        "port {port} on {host} is already in use: stop the other program, or choose another port with --port"
-    )]
-    PortInUse {
-        /// The host asked for.
-        host: String,
-        /// The port asked for.
-        port: u16,
-    },
-    /// Any other reason the address could not be bound.
-    #[error("cannot listen on {host}:{port}: {source}")]
-    Bind {
-        /// The host asked for.
-        host: String,
-        /// The port asked for.
-        port: u16,
-        /// What the operating system said.
-        source: std::io::Error,
-    },
-    /// tiny_http could not start on the bound listener.
-    #[error("the HTTP server could not start: {0}")]
-    Http(String),
-}
 
 /// What the server needs to know.
 #[derive(Clone, Debug)]
@@ -80,9 +52,7 @@ pub struct Config {
 
 /// A running server. Dropping it does not stop it; call [`Running::stop`].
 pub struct Running {
-    http: Arc<tiny_http::Server>,
-    addr: SocketAddr,
-    workers: Vec<JoinHandle<()>>,
+    http: Http,
     feed: http_polling::Service,
 }
 
@@ -94,14 +64,12 @@ impl Running {
 
     /// The address the server listens on (with the real port when port 0 was asked for).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// Waits until the server stops (it runs until the process ends or [`Running::stop`]).
     pub fn wait(self) {
-        for worker in self.workers {
-            let _ = worker.join();
-        }
+        self.http.wait();
     }
 
     /// Ends the feed's streams, stops taking requests and waits for the workers. Open echo
@@ -109,56 +77,27 @@ impl Running {
     pub fn stop(self) {
         // Event streams and long polls on the feed end now rather than at their timeouts.
         self.feed.feed().end_streams();
-        for _ in 0..self.workers.len() {
-            self.http.unblock();
-        }
-        self.wait();
+        self.http.stop();
     }
 }
 
-/// Binds `host:port` (port 0: any free port) and starts serving in the background.
+/// Binds `host:port` (port 0: any free port) and starts serving in the background. (`cargo run`
+/// binds before it renders the book, so a second `cargo run` stops at once, before it writes a
+/// single file under the one that is serving.)
 pub fn start(host: &str, port: u16, config: Config) -> Result<Running, ServeError> {
     start_on(bind(host, port)?, config)
 }
 
-/// Binds `host:port` (port 0: any free port), with an error that says what to do. `cargo run`
-/// binds before it renders the book, so a second `cargo run` stops at once, before it writes a
-/// single file under the one that is serving.
-pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
-    TcpListener::bind((host, port)).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AddrInUse {
-            ServeError::PortInUse { host: host.to_owned(), port }
-        } else {
-            ServeError::Bind { host: host.to_owned(), port, source }
-        }
-    })
-}
-
 /// Starts serving on `listener` in the background.
 pub fn start_on(listener: TcpListener, config: Config) -> Result<Running, ServeError> {
-    let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
-    // tiny_http, patched (vendor/tiny_http/PATCHES.md): the shared limits on heads, reads,
-    // writes and connections.
-    let tiny_limits = guard::tiny_http_limits(&config.limits);
-    let http = Arc::new(
-        tiny_http::Server::from_listener_with_limits(listener, None, tiny_limits)
-            .map_err(|e| ServeError::Http(e.to_string()))?,
-    );
     let limits = http_polling::Limits { max_body: config.limits.max_body, ..Default::default() };
     let feed = http_polling::Service::new(Arc::new(http_polling::Feed::new(limits.history)), limits);
     let websockets = guard::Slots::new(config.limits.max_connections);
     let admission = guard::admission::Admission::new(guard::admission::Sessions::new()).allow_same_host();
+    let connection_limits = config.limits.clone();
     let shared = Arc::new(Shared { config, websockets, admission, feed: feed.clone() });
-    let workers = (0..WORKERS)
-        .map(|_| {
-            let http = http.clone();
-            let shared = shared.clone();
-            std::thread::spawn(move || {
-                guard::tiny::dispatch(&http, move |request| shared.handle(request));
-            })
-        })
-        .collect();
-    Ok(Running { http, addr, workers, feed })
+    let http = Http::start(listener, &connection_limits, WORKERS, move |request| shared.handle(request))?;
+    Ok(Running { http, feed })
 }
 
 struct Shared {
@@ -178,11 +117,11 @@ impl Shared {
         let wants_upgrade = head.has_token("Upgrade", "websocket");
         if let Some(rest) = path.strip_prefix(http_polling::BOOK_PREFIX).filter(|r| r.starts_with('/')) {
             self.feed.handle(request, rest);
-        } else if path == ws_echo::PATH {
+        } else if path == ECHO_PATH {
             self.echo(request, &head);
         } else if wants_upgrade {
-            let message = format!("there is no WebSocket at {path}; the echo is at {}", ws_echo::PATH);
-            reject(request, Rejection { status: 404, message, headers: Vec::new() });
+            let message = format!("there is no WebSocket at {path}; the echo is at {ECHO_PATH}");
+            refuse(request, Rejection { status: 404, message, headers: Vec::new() });
         } else {
             self.file(request, &path);
         }
@@ -234,89 +173,32 @@ impl Shared {
         // may not use a visitor's browser to talk to this server (Cross-Site WebSocket
         // Hijacking, RFC 6455 §10.2). The book server has no accounts, so there is no credential
         // to check; the one-port chapter's server checks both with the same `Admission`.
-        let checked = ws_echo::accept::judge(head, ws_echo::PATH)
+        let checked = serve::accept::judge(head, ECHO_PATH)
             .and_then(|accepted| self.admission.check_origin(head).map(|_| accepted));
         let accepted = match checked {
             Ok(accepted) => accepted,
             Err(rejection) => {
                 tracing::info!(status = rejection.status, "upgrade refused: {}", rejection.message);
-                reject(request, rejection);
+                refuse(request, rejection);
                 return;
             }
         };
         let limits = self.config.limits.clone();
         let Some(slot) = self.websockets.take() else {
-            reject(request, self.websockets.busy());
+            refuse(request, self.websockets.busy());
             return;
         };
         let peer = request.remote_addr().map_or_else(|| "?".to_owned(), ToString::to_string);
-        // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
-        let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
-        // The socket's handle, for the echo's idle and send timeouts (tiny_http's stream hides it).
-        let socket = request.socket();
-        let stream = request.upgrade("websocket", response);
-        let spawned = std::thread::Builder::new().name(format!("ws {peer}")).spawn(move || {
-            let _slot = slot;
-            tracing::info!(%peer, "WebSocket open at {}", ws_echo::PATH);
-            let mut ws = WebSocket::from_raw_socket(
-                Upgraded { stream, socket },
-                Role::Server,
-                Some(limits.websocket_config()),
-            );
-            let ending = ws_echo::blocking::echo(&mut ws, &limits);
+        let config = limits.websocket_config();
+        serve::tiny::upgrade(request, &accepted, config, format!("ws {peer}"), slot, move |ws| {
+            tracing::info!(%peer, "WebSocket open at {ECHO_PATH}");
+            let ending = serve::blocking::echo(ws, &limits);
             tracing::info!(%peer, ?ending, "WebSocket closed");
         });
-        if let Err(e) = spawned {
-            tracing::warn!("no thread for a WebSocket: {e}");
-        }
-    }
-}
-
-/// The request as `wire` sees heads, so the same handshake checks run here as in every server.
-pub fn head_of(request: &Request) -> Head {
-    let version = request.http_version();
-    Head {
-        start: StartLine::Request {
-            method: request.method().as_str().to_owned(),
-            target: request.url().to_owned(),
-            minor: version.1,
-        },
-        headers: request
-            .headers()
-            .iter()
-            .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
-            .collect(),
-        len: 0,
-    }
-}
-
-/// Writes a refusal in the same words as every Duplex server. tiny_http's own responses cannot
-/// carry the `Upgrade` header a 426 must have (RFC 9110 §15.5.22), so this writes the raw bytes.
-///
-/// tiny_http keeps the connection open for the next request unless the client asked to close
-/// it, so the response says `Connection: close` only then (RFC 9112 §9.6: whoever says it must
-/// do it).
-fn reject(request: Request, rejection: Rejection) {
-    let close = head_of(&request).closes_connection();
-    let mut writer = request.into_writer();
-    let _ = writer.write_all(&rejection.response_then(close));
-    let _ = writer.flush();
-}
-
-fn respond<R: std::io::Read>(request: Request, response: Response<R>) {
-    let response = response.with_header(header("Cache-Control", "no-cache"));
-    if let Err(e) = request.respond(response) {
-        tracing::debug!("the client left before the response was sent: {e}");
     }
 }
 
 fn open(file: &Path) -> Option<Response<std::fs::File>> {
     let opened = std::fs::File::open(file).ok()?;
     Some(Response::from_file(opened).with_header(header("Content-Type", site::content_type(file))))
-}
-
-fn header(name: &str, value: &str) -> Header {
-    // Both are ASCII constants or base64 here, which tiny_http always accepts.
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .unwrap_or_else(|()| panic!("bad header {name}: {value}"))
 }

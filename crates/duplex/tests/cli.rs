@@ -72,7 +72,7 @@ fn the_socket_chapters_demos_print_their_transcripts_and_call_logs() {
             "ws-by-hand",
             &[
                 "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
-                "got back pong \"are you there?\"",
+                "pong \"are you there?\"",
                 "1002 protocol error",
             ][..],
         ),

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use crate::admission::Origins;
+use crate::descriptors;
 use crate::limits::{self, Limits};
 
 /// The heading the limits get in `--help`, for a binary's own limit flags to join them.
@@ -32,10 +33,11 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = limits::SEND_TIMEOUT.as_secs_f64(), value_parser = seconds)]
     pub send_timeout: f64,
     /// Most connections served at once; the next client gets `503 Service Unavailable` before any
-    /// upgrade (raw TCP: is closed at once). Each connection needs a file descriptor, so more
-    /// than ~1,000 may also need `ulimit -n`.
-    #[arg(long, value_name = "N", default_value_t = limits::MAX_CONNECTIONS)]
-    pub max_connections: usize,
+    /// upgrade (raw TCP: is closed at once). Each connection needs a file descriptor: the server
+    /// raises its soft limit (`ulimit -n`) to the hard one at start, and the default is 1,024 or
+    /// 64 fewer than the descriptors it may hold, whichever is smaller.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// Bytes one read takes from a socket, and each connection's read buffer (tungstenite's own
     /// default is 131072).
     #[arg(long, value_name = "BYTES", default_value_t = limits::READ_BUFFER)]
@@ -84,7 +86,7 @@ impl From<&Limits> for ConnectionArgs {
             max_message: limits.max_message,
             idle_timeout: limits.idle_timeout.unwrap_or_default().as_secs_f64(),
             send_timeout: limits.send_timeout.as_secs_f64(),
-            max_connections: limits.max_connections,
+            max_connections: Some(limits.max_connections),
             read_buffer: limits.read_buffer,
         }
     }
@@ -109,13 +111,21 @@ fn duration(seconds: f64) -> Duration {
 
 impl ConnectionArgs {
     /// The limits these flags describe; the ones they have no flag for keep their defaults.
+    ///
+    /// Without `--max-connections`, this raises the process's soft limit on file descriptors to
+    /// the hard one (once) and derives the connection limit from it
+    /// ([`crate::descriptors::default_max_connections`]).
     pub fn limits(&self) -> Limits {
         let idle = duration(self.idle_timeout);
+        let max_connections = self.max_connections.unwrap_or_else(|| {
+            static RAISED: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+            descriptors::default_max_connections(*RAISED.get_or_init(descriptors::raise_limit))
+        });
         Limits {
             max_message: self.max_message,
             idle_timeout: (!idle.is_zero()).then_some(idle),
             send_timeout: duration(self.send_timeout),
-            max_connections: self.max_connections.max(1),
+            max_connections: max_connections.max(1),
             read_buffer: self.read_buffer.max(1),
             ..Limits::default()
         }

@@ -68,11 +68,11 @@ pub struct Settings {
     pub heartbeat: Heartbeat,
     /// Every server's limits: message size, handshake, idle and close timeouts, connections.
     /// `limits.idle_timeout` is [`IDLE_TIMEOUT`], counted in application messages only.
-    pub limits: ws_echo::Limits,
+    pub limits: serve::Limits,
 }
 
 /// The default limits without an idle timeout, for demos and tests that must not be cut short
 /// by it.
-pub fn no_idle() -> ws_echo::Limits {
-    ws_echo::Limits { idle_timeout: None, ..Default::default() }
+pub fn no_idle() -> serve::Limits {
+    serve::Limits { idle_timeout: None, ..Default::default() }
 }

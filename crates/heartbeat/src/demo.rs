@@ -8,9 +8,10 @@
 
 use std::time::Duration;
 
+use tap::demo::{Demo, DemoFuture, Flag, Flags, HEARTBEAT_LEGEND, LEGEND, live};
+use tap::{Observer, Tap, outln};
 use tokio::net::{TcpListener, TcpStream};
-use wire::Tap;
-use wire::tap::Observer;
+use wire::Render;
 
 use crate::endings::{Recorded, exchange};
 use crate::watchdog::Watchdog;
@@ -49,4 +50,77 @@ pub async fn run(blackhole: bool, observer: Option<Observer>) -> Result<Recorded
         exchange(client, server, &host, &control, settings, watchdog, blackhole_after, goodbye_after).await?;
     let transcript = connection.transcript().await;
     Ok(Recorded { transcript, client: client_saw, server: server_saw })
+}
+
+/// The chapter's demos, for `heartbeat-demo` and `duplex demo`.
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "heartbeat",
+        chapter: "Heartbeat and every way a connection ends",
+        about: "a ping every second, answered; with --blackhole, a dead peer found and dropped",
+        flags: &[Flag {
+            name: "blackhole",
+            help: "For `heartbeat`: make the path a blackhole after 2.5 s, to watch a dead peer found",
+        }],
+        run: heartbeat_demo,
+    },
+    Demo {
+        name: "endings",
+        chapter: "Heartbeat and every way a connection ends",
+        about: "every way a connection ends: 1000, 1001, 1002, 1009, 1006 and an idle timeout",
+        flags: &[],
+        run: endings_demo,
+    },
+];
+
+fn heartbeat_demo(flags: Flags) -> DemoFuture {
+    Box::pin(async move {
+        let blackhole = flags.has("blackhole");
+        outln!("{LEGEND}{HEARTBEAT_LEGEND}");
+        let beat = HEARTBEAT;
+        if blackhole {
+            outln!(
+                "The server pings every {} s and gives up after {} unanswered pings; the client gives up after {} s of silence.",
+                beat.interval.as_secs_f64(),
+                beat.max_missed,
+                Watchdog::for_heartbeat(&beat).silence.as_secs_f64()
+            );
+            outln!("At 2.5 s the Tap turns into a blackhole. Watch who notices, and when.\n");
+        } else {
+            outln!(
+                "The server pings every {} s; the client closes after {PINGS} pings. (Add --blackhole to kill the path.)\n",
+                beat.interval.as_secs_f64(),
+            );
+        }
+        let recorded = run(blackhole, Some(live())).await?;
+        outln!("\nWhat each application saw:");
+        for (who, lines) in [("client", &recorded.client), ("server", &recorded.server)] {
+            for line in lines {
+                outln!("  {who}: {line}");
+            }
+        }
+        Ok(())
+    })
+}
+
+fn endings_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        use crate::endings;
+        outln!("{LEGEND}");
+        let style = Render::live();
+        let show = |title: &str, recorded: Recorded| {
+            outln!("━━ {title} ━━");
+            outln!("{}", recorded.render(&style));
+        };
+        show("The client closes: 1000", endings::client_closes().await?);
+        show("The server shuts down: 1001", endings::server_shuts_down().await?);
+        show("A protocol error (an unmasked client frame): 1002", endings::protocol_error().await?);
+        show("A message over the limit: 1009", endings::message_too_big().await?);
+        show(
+            "The server's program dies: no close frame, 1006 for the client",
+            endings::connection_drops().await?,
+        );
+        show("An idle timeout (2.5 s, in real time)", endings::idle_timeout().await?);
+        Ok(())
+    })
 }

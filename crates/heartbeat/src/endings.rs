@@ -22,14 +22,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use serve::ECHO_PATH;
+use serve::client::{connect_over, describe};
+use tap::{MemoryTap, Observer, Tap, TapControl};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
-use wire::tap::{Observer, TapControl};
 use wire::transcript::EventKind;
-use wire::{CloseCode, ClosePayload, Event, Frame, FrameDecoder, MemoryTap, OpCode, Render, Tap, Transcript};
+use wire::{CloseCode, ClosePayload, Event, Frame, FrameDecoder, OpCode, Render, Transcript};
 
 use crate::Error;
 use crate::config::{Heartbeat, Settings};
@@ -37,7 +39,7 @@ use crate::server::{Ending, Shutdown};
 use crate::watchdog::{Seen, Watchdog, listen};
 
 /// The key every recorded client sends, so the handshakes are the same on every run.
-pub const KEY: &str = ws_echo::client::RFC_KEY;
+pub const KEY: &str = serve::client::RFC_KEY;
 
 /// One ending, recorded.
 #[derive(Clone, Debug)]
@@ -116,21 +118,24 @@ where
     Ok(Recorded { transcript, client: client_saw, server: server_saw })
 }
 
-/// The echo chapter's server, with `limits`, for one connection.
-async fn echo_server(stream: TcpStream, limits: ws_echo::Limits) -> Vec<String> {
-    match ws_echo::accept::accept(stream, ws_echo::PATH, &limits).await {
-        Ok((ws, _)) => vec![echo_ending(&ws_echo::server::echo(ws, &limits).await)],
+/// This chapter's server for one connection, at the echo's path, with `limits` and a heartbeat
+/// too slow to ping during the exchange: the endings here are the same for any echo, and this
+/// one closes, fails and casts off exactly as the echo chapter's does (`serve::close`).
+async fn echo_server(stream: TcpStream, limits: serve::Limits) -> Vec<String> {
+    let settings = Settings { heartbeat: Heartbeat::new(Duration::from_secs(3600), 2), limits };
+    match serve::accept::accept(stream, ECHO_PATH, &settings.limits).await {
+        Ok((ws, _)) => vec![echo_ending(&crate::server::run(ws, &settings, Shutdown::new().watcher()).await)],
         Err(e) => vec![format!("refused the handshake: {e}")],
     }
 }
 
-fn echo_ending(ending: &ws_echo::server::Ending) -> String {
-    use ws_echo::server::Ending as E;
+fn echo_ending(ending: &Ending) -> String {
     match ending {
-        E::PeerClosed(Some(code)) => format!("the client closed with {code}; tungstenite answered it"),
-        E::PeerClosed(None) => "the client closed with no code (1005); tungstenite answered it".into(),
-        E::WeClosed(code, reason) => format!("read error {reason:?}: answered with close {code}"),
-        E::Dropped(why) => format!("1006 abnormal closure: {why}"),
+        Ending::PeerClosed(Some(code)) => format!("the client closed with {code}; tungstenite answered it"),
+        Ending::PeerClosed(None) => "the client closed with no code (1005); tungstenite answered it".into(),
+        Ending::WeClosed(code, reason) => format!("read error {reason:?}: answered with close {code}"),
+        Ending::Dropped(why) => format!("1006 abnormal closure: {why}"),
+        ending @ Ending::Terminated { .. } => ending.to_string(),
     }
 }
 
@@ -140,7 +145,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     match ws.next().await {
-        Some(Ok(message)) => ws_echo::client::describe(&message),
+        Some(Ok(message)) => describe(&message),
         Some(Err(e)) => format!("error: {e}"),
         None => "the end of the stream".into(),
     }
@@ -153,7 +158,7 @@ where
 {
     loop {
         match ws.next().await {
-            Some(Ok(message)) => saw.push(format!("got {}", ws_echo::client::describe(&message))),
+            Some(Ok(message)) => saw.push(format!("got {}", describe(&message))),
             None | Some(Err(tungstenite::Error::ConnectionClosed)) => {
                 saw.push("the stream ended: the connection is closed".into());
                 return;
@@ -170,9 +175,9 @@ where
 /// The client says goodbye with 1000 and waits for the server's answer and the end of TCP.
 pub async fn client_closes() -> Result<Recorded, Error> {
     over_tcp(
-        |stream| echo_server(stream, ws_echo::Limits::default()),
+        |stream| echo_server(stream, serve::Limits::default()),
         |stream, host| async move {
-            let mut ws = ws_echo::client::connect_over(stream, &host, ws_echo::PATH, Some(KEY)).await?;
+            let mut ws = connect_over(stream, &host, ECHO_PATH, Some(KEY)).await?;
             let mut saw = Vec::new();
             ws.send(Message::text("hello")).await?;
             saw.push(format!("got {}", next_message(&mut ws).await));
@@ -200,7 +205,7 @@ pub async fn server_shuts_down() -> Result<Recorded, Error> {
             }
         },
         |stream, host| async move {
-            let mut ws = ws_echo::client::connect_over(stream, &host, crate::PATH, Some(KEY)).await?;
+            let mut ws = connect_over(stream, &host, crate::PATH, Some(KEY)).await?;
             let mut saw = Vec::new();
             ws.send(Message::text("hello")).await?;
             saw.push(format!("got {}", next_message(&mut ws).await));
@@ -215,10 +220,10 @@ pub async fn server_shuts_down() -> Result<Recorded, Error> {
 /// A raw client breaks a rule: its frame is not masked (RFC 6455 §5.1). The server answers 1002.
 pub async fn protocol_error() -> Result<Recorded, Error> {
     over_tcp(
-        |stream| echo_server(stream, ws_echo::Limits::default()),
+        |stream| echo_server(stream, serve::Limits::default()),
         |mut stream, host| async move {
             let mut saw = Vec::new();
-            stream.write_all(wire::handshake::client_request(&host, ws_echo::PATH, KEY).as_bytes()).await?;
+            stream.write_all(wire::handshake::client_request(&host, ECHO_PATH, KEY).as_bytes()).await?;
             let mut frames = FrameDecoder::new(125);
             read_head(&mut stream, &mut frames).await?;
             saw.push("sends an unmasked text frame, by hand".into());
@@ -287,11 +292,11 @@ pub const SMALL_LIMIT: usize = 16;
 
 /// The client sends a message larger than the server accepts. The server answers 1009.
 pub async fn message_too_big() -> Result<Recorded, Error> {
-    let limits = ws_echo::Limits { max_message: SMALL_LIMIT, ..Default::default() };
+    let limits = serve::Limits { max_message: SMALL_LIMIT, ..Default::default() };
     over_tcp(
         move |stream| echo_server(stream, limits),
         |stream, host| async move {
-            let mut ws = ws_echo::client::connect_over(stream, &host, ws_echo::PATH, Some(KEY)).await?;
+            let mut ws = connect_over(stream, &host, ECHO_PATH, Some(KEY)).await?;
             let mut saw = Vec::new();
             let text = "this message is longer than sixteen bytes";
             saw.push(format!("sends a text of {} bytes", text.len()));
@@ -309,8 +314,8 @@ pub async fn message_too_big() -> Result<Recorded, Error> {
 pub async fn connection_drops() -> Result<Recorded, Error> {
     over_tcp(
         |stream| async move {
-            let limits = ws_echo::Limits::default();
-            let Ok((mut ws, _)) = ws_echo::accept::accept(stream, ws_echo::PATH, &limits).await else {
+            let limits = serve::Limits::default();
+            let Ok((mut ws, _)) = serve::accept::accept(stream, ECHO_PATH, &limits).await else {
                 return vec!["refused the handshake".into()];
             };
             if let Some(Ok(message)) = ws.next().await {
@@ -320,7 +325,7 @@ pub async fn connection_drops() -> Result<Recorded, Error> {
             vec!["echoed one message, then its program ended without a close frame".into()]
         },
         |stream, host| async move {
-            let mut ws = ws_echo::client::connect_over(stream, &host, ws_echo::PATH, Some(KEY)).await?;
+            let mut ws = connect_over(stream, &host, ECHO_PATH, Some(KEY)).await?;
             let mut saw = Vec::new();
             ws.send(Message::text("hello")).await?;
             saw.push(format!("got {}", next_message(&mut ws).await));
@@ -387,7 +392,7 @@ where
             control.set_blackhole(true);
         });
     }
-    let ws = ws_echo::client::connect_over(client, host, crate::PATH, Some(KEY)).await?;
+    let ws = connect_over(client, host, crate::PATH, Some(KEY)).await?;
     let mut saw = Vec::new();
     let ending = listen(ws, watchdog, goodbye_after, |seen: Seen| {
         saw.push(format!("{} {}", clock(seen.at), seen.what))
@@ -410,7 +415,7 @@ pub async fn idle_timeout() -> Result<Recorded, Error> {
     let heartbeat = Heartbeat::new(Duration::from_secs(1), 2);
     let settings = Settings {
         heartbeat,
-        limits: ws_echo::Limits { idle_timeout: Some(Duration::from_millis(2500)), ..Default::default() },
+        limits: serve::Limits { idle_timeout: Some(Duration::from_millis(2500)), ..Default::default() },
     };
     timed(settings, Watchdog::for_heartbeat(&heartbeat), None, None, None).await
 }

@@ -55,7 +55,7 @@ pub enum Error {
     WebSocket(#[from] tungstenite::Error),
     /// The echo chapter's code (handshake, client) failed.
     #[error(transparent)]
-    Echo(#[from] ws_echo::Error),
+    Echo(#[from] serve::Error),
     /// The peer said something the script did not expect.
     #[error("unexpected answer: {0}")]
     Unexpected(String),

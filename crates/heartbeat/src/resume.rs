@@ -127,16 +127,16 @@ where
     let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
     let _ = ws.close(Some(frame)).await;
     let drain = async { while let Some(Ok(_)) = ws.next().await {} };
-    let _ = tokio::time::timeout(ws_echo::limits::CLOSE_TIMEOUT, drain).await;
+    let _ = tokio::time::timeout(guard::limits::CLOSE_TIMEOUT, drain).await;
     FeedEnding::WeClosed(code, reason)
 }
 
 /// Handles one connection on the feed's path: the handshake, then [`serve_feed`].
-pub async fn handle<S>(stream: S, feed: &Feed, limits: &ws_echo::Limits) -> Option<FeedEnding>
+pub async fn handle<S>(stream: S, feed: &Feed, limits: &serve::Limits) -> Option<FeedEnding>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (ws, _) = ws_echo::accept::accept(stream, crate::FEED_PATH, limits).await.ok()?;
+    let (ws, _) = serve::accept::accept(stream, crate::FEED_PATH, limits).await.ok()?;
     Some(serve_feed(ws, feed).await)
 }
 
@@ -254,7 +254,7 @@ where
 {
     let stream = connect().await.ok()?;
     let key = Some(crate::endings::KEY);
-    let mut ws = ws_echo::client::connect_over(stream, "feed.local", crate::FEED_PATH, key).await.ok()?;
+    let mut ws = serve::client::connect_over(stream, "feed.local", crate::FEED_PATH, key).await.ok()?;
     ws.send(Message::text(format!("resume {last_seen}"))).await.ok()?;
     Some(ws)
 }

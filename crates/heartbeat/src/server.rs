@@ -20,8 +20,6 @@ use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::Message;
-use tungstenite::protocol::CloseFrame;
-use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
 use wire::CloseCode;
 
 use crate::config::{IDLE_CODE, SHUTDOWN_CODE, Settings};
@@ -46,6 +44,16 @@ pub enum Ending {
     },
     /// The connection ended without a close frame from the client: the application's 1006.
     Dropped(String),
+}
+
+impl From<serve::Ending> for Ending {
+    fn from(ending: serve::Ending) -> Self {
+        match ending {
+            serve::Ending::PeerClosed(code) => Ending::PeerClosed(code),
+            serve::Ending::WeClosed(code, reason) => Ending::WeClosed(code, reason),
+            serve::Ending::Dropped(why) => Ending::Dropped(why),
+        }
+    }
 }
 
 impl std::fmt::Display for Ending {
@@ -99,41 +107,19 @@ pub async fn serve(listener: TcpListener, settings: Settings, shutdown: Shutdown
     let settings = Arc::new(settings);
     let slots = guard::Slots::new(settings.limits.max_connections);
     let mut stopping = shutdown.watcher();
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::task::yield_now().await;
-                    continue;
-                }
-            },
-            // Forget connections that are over, so the set does not grow for ever.
-            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
-            _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => {
-                // Each connection saw the same switch and is saying goodbye: wait for them all.
-                while connections.join_next().await.is_some() {}
-                return Ok(());
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let Some(slot) = slots.take() else {
-            let busy = slots.busy();
-            tokio::spawn(async move {
-                let mut stream = stream;
-                let _: Result<(), _> = guard::refuse::send_rejection(&mut stream, busy).await;
-            });
-            continue;
-        };
+    // Each connection watches the same switch and says goodbye; `serve_until` then waits for
+    // them all.
+    let stop = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    guard::accept::serve_until(listener, slots, guard::WhenFull::Http503, stop, |stream, peer| {
         let settings = settings.clone();
         let watcher = shutdown.watcher();
-        connections.spawn(async move {
+        async move {
             handle(stream, peer, &settings, watcher).await;
-            drop(slot);
-        });
-    }
+        }
+    })
+    .await
 }
 
 /// Handles one connection: the handshake, then [`run`], logging how it ended.
@@ -146,7 +132,7 @@ pub async fn handle<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    match ws_echo::accept::accept(stream, crate::PATH, &settings.limits).await {
+    match serve::accept::accept(stream, crate::PATH, &settings.limits).await {
         Ok((ws, _)) => {
             tracing::info!(%peer, "WebSocket open");
             let ending = run(ws, settings, shutdown).await;
@@ -242,54 +228,28 @@ async fn sleep_until_some(deadline: Option<Instant>) {
     }
 }
 
-/// Answers a tungstenite error with the close code it deserves (the echo chapter's map), or
-/// reports the connection as dropped when there is nobody left to tell.
+/// Fails the connection for a tungstenite error (`serve::close::fail`: the close code the error
+/// deserves, then a lingering close), or reports it as dropped when nobody is left to tell.
 async fn fail<S>(ws: WebSocketStream<S>, error: &tungstenite::Error, settings: &Settings) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // After an error tokio-tungstenite reads no more frames, so waiting for the client's close
-    // frame as `close` does would end at once and leave the rest of its message unread (a reset
-    // that may destroy our close frame): the echo's lingering close instead.
-    let Some(code) = ws_echo::limits::close_code_for(error) else {
-        return Ending::Dropped(error.to_string());
-    };
-    let reason = ws_echo::server::short_reason(error);
-    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    ws_echo::server::close_lingering(ws, frame, settings.limits.close_timeout).await;
-    Ending::WeClosed(code, reason)
+    serve::close::fail(ws, error, &settings.limits).await.into()
 }
 
-/// Gives up on a client that stopped reading: close 1013 if it still goes out within the close
-/// timeout, then the connection is dropped.
-async fn cast_off<S>(mut ws: WebSocketStream<S>, settings: &Settings) -> Ending
+/// Gives up on a client that stopped reading: close 1013, then the connection is dropped.
+async fn cast_off<S>(ws: WebSocketStream<S>, settings: &Settings) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let code = guard::limits::SLOW_READER_CODE;
-    let reason = settings.limits.slow_reader_reason();
-    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    let _ = tokio::time::timeout(settings.limits.close_timeout, ws.close(Some(frame))).await;
-    Ending::WeClosed(code, reason)
+    serve::close::cast_off(ws, &settings.limits).await.into()
 }
 
-// ANCHOR: close
-/// Sends a close frame, then keeps reading until the client's answering close frame and the end
-/// of the stream, for at most the close timeout. Returning drops the stream: the server closes
-/// TCP first, as RFC 6455 §7.1.1 asks.
-pub async fn close<S>(
-    mut ws: WebSocketStream<S>,
-    code: CloseCode,
-    reason: String,
-    settings: &Settings,
-) -> Ending
+/// The close handshake (`serve::close::close`): our close frame, then the client's answer and the
+/// end of the stream, for at most the close timeout; then the server closes TCP first.
+pub async fn close<S>(ws: WebSocketStream<S>, code: CloseCode, reason: String, settings: &Settings) -> Ending
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    let _ = ws.close(Some(frame)).await;
-    let drain = async { while let Some(Ok(_)) = ws.next().await {} };
-    let _ = tokio::time::timeout(settings.limits.close_timeout, drain).await;
-    Ending::WeClosed(code, reason)
+    serve::close::close(ws, code, reason, &settings.limits).await.into()
 }
-// ANCHOR_END: close

@@ -113,7 +113,7 @@ where
                         note(format!("close {}: tungstenite queued the answering close", describe(code, &reason)));
                         close = Some((code, reason));
                     }
-                    Some(Ok(other)) => note(ws_echo::client::describe(&other)),
+                    Some(Ok(other)) => note(serve::client::describe(&other)),
                 }
             }
             _ = tokio::time::sleep_until(deadline), if close.is_none() => {

@@ -1,7 +1,7 @@
 //! The heartbeat server's limits, as every WebSocket server in the workspace has them: a client
 //! that stops reading is cast off with 1013 after the send timeout, and a message over the limit
 //! gets 1009 with a lingering close (the rest of the refused message read and dropped until the
-//! client has closed too, `ws_echo::server::close_lingering`). In virtual time over an in-memory
+//! client has closed too, `serve::close::close_lingering`). In virtual time over an in-memory
 //! pipe, so the ten-second timeout costs no real time.
 
 #![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
@@ -24,7 +24,7 @@ async fn open(capacity: usize) -> (WebSocketStream<DuplexStream>, JoinHandle<Opt
     let shutdown = Shutdown::new();
     let watcher = shutdown.watcher();
     let server = tokio::spawn(async move { handle(server_end, peer, &Settings::default(), watcher).await });
-    let client = ws_echo::client::connect_over(client_end, "test", heartbeat::PATH, None).await.unwrap();
+    let client = serve::client::connect_over(client_end, "test", heartbeat::PATH, None).await.unwrap();
     (client, server, shutdown)
 }
 
@@ -53,7 +53,7 @@ async fn a_message_over_the_limit_gets_1009_and_the_server_reads_on_until_the_cl
     // reading (and throwing away) what it refused. Dropping the connection with the rest
     // unread would, on TCP, be a reset that can destroy the close frame.
     let (mut client, server, _shutdown) = open(16 * 1024).await;
-    client.send(Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).await.unwrap();
+    client.send(Message::text("x".repeat(guard::limits::MAX_MESSAGE + 1))).await.unwrap();
     let close = loop {
         match client.next().await.unwrap().unwrap() {
             // The server may ping before it reads the message.

@@ -18,9 +18,9 @@ use heartbeat::replay::GAP_TOO_OLD;
 use heartbeat::resume::{Feed, FeedEnding, FollowError, Followed, follow, handle};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
+use tap::PipeEnd;
+use tap::{MemoryTap, TapControl};
 use tokio::sync::mpsc;
-use wire::PipeEnd;
-use wire::{MemoryTap, TapControl};
 
 const MESSAGES: u64 = 1000;
 const CUTS: usize = 10;
@@ -38,7 +38,7 @@ fn start_server(feed: Arc<Feed>) -> (mpsc::UnboundedSender<PipeEnd>, Arc<AtomicU
             let total = total.clone();
             tokio::spawn(async move {
                 if let Some(FeedEnding::Ended { sent }) =
-                    handle(stream, &feed, &ws_echo::Limits::default()).await
+                    handle(stream, &feed, &serve::Limits::default()).await
                 {
                     total.fetch_add(sent, Ordering::SeqCst);
                 }

@@ -14,8 +14,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use wire::tap::{Observer, TapControl};
-use wire::{Event, Render, Tap, Transcript};
+use tap::demo::{Demo, DemoFuture, Flags, HTTP_LEGEND, live_numbered};
+use tap::{Observer, Tap, TapControl, outln};
+use wire::{Event, Render, Transcript};
 
 use crate::client::{self, Connection, EventStream, Request};
 use crate::limits::Limits;
@@ -25,8 +26,8 @@ use crate::server::{Service, start_local};
 /// Far longer than any step takes; it only turns a bug into a failure instead of a hang.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The `Sec-WebSocket-Key` of the WebSocket demo: the RFC's example (see `ws_echo::client`).
-pub const WS_KEY: &str = ws_echo::client::RFC_KEY;
+/// The `Sec-WebSocket-Key` of the WebSocket demo: the RFC's example (see `serve::client`).
+pub const WS_KEY: &str = serve::client::RFC_KEY;
 
 /// What went wrong in a demo.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +38,9 @@ pub enum Error {
     /// A socket failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
-    /// The echo chapter's client failed (the WebSocket demo uses it).
+    /// The shared WebSocket client failed (the WebSocket demo uses it).
     #[error(transparent)]
-    WebSocket(#[from] ws_echo::Error),
+    WebSocket(#[from] serve::Error),
     /// The server did not reach the state the script waits for.
     #[error("the server did not get there: {0}")]
     Stuck(String),
@@ -443,13 +444,13 @@ pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {
     let connection = tap.accept().await?;
     let id = connection.id;
     let host = tap.local_addr().to_string();
-    let mut ws = ws_echo::client::connect_over(stream, &host, crate::server::paths::WS, Some(WS_KEY)).await?;
+    let mut ws = serve::client::connect_over(stream, &host, crate::server::paths::WS, Some(WS_KEY)).await?;
     let mut steps = Vec::new();
     for text in ["one", "two", "three"] {
         notes.note(format!("message {} {text:?} is published", feed.newest() + 1));
         feed.publish(text);
         match ws.next().await {
-            Some(Ok(message)) => steps.push(ws_echo::client::describe(&message)),
+            Some(Ok(message)) => steps.push(serve::client::describe(&message)),
             other => return Err(Error::Stuck(format!("no message from the feed: {other:?}"))),
         }
     }
@@ -457,9 +458,9 @@ pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {
         code: tungstenite::protocol::frame::coding::CloseCode::Normal,
         reason: "done".into(),
     };
-    ws.close(Some(bye)).await.map_err(ws_echo::Error::from)?;
+    ws.close(Some(bye)).await.map_err(serve::Error::from)?;
     while let Some(Ok(message)) = ws.next().await {
-        steps.push(ws_echo::client::describe(&message));
+        steps.push(serve::client::describe(&message));
     }
     // The server has closed; closing ours ends the connection, and with it the transcript.
     drop(ws);
@@ -472,4 +473,83 @@ pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {
 /// A plain `GET` with a chosen request, for a test or a student to try anything.
 pub fn request(addr: SocketAddr, request: &Request) -> Result<client::Response, client::Error> {
     Connection::open(addr)?.exchange(request)
+}
+
+/// The chapter's demos, for `http-polling-demo` and `duplex demo`.
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "http-poll",
+        chapter: "Request and response",
+        about: "two short polls on one keep-alive connection, then one request per connection",
+        flags: &[],
+        run: http_poll_demo,
+    },
+    Demo {
+        name: "long-poll",
+        chapter: "Request and response",
+        about: "a long poll answered by a publish, and one that times out with 204",
+        flags: &[],
+        run: long_poll_demo,
+    },
+    Demo {
+        name: "sse",
+        chapter: "Request and response",
+        about: "an event stream, a dropped connection, and the resume with Last-Event-ID",
+        flags: &[],
+        run: sse_demo,
+    },
+    Demo {
+        name: "ws-feed",
+        chapter: "Request and response",
+        about: "the same feed over a WebSocket: one handshake, then a small frame per message",
+        flags: &[],
+        run: ws_feed_demo,
+    },
+];
+
+fn http_poll_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        outln!("{HTTP_LEGEND}");
+        let observer = live_numbered();
+        let recordings =
+            vec![short_poll(Some(observer.clone())).await?, short_poll_closing(Some(observer)).await?];
+        print_steps(&recordings);
+        Ok(())
+    })
+}
+
+fn long_poll_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        outln!("{HTTP_LEGEND}");
+        let observer = live_numbered();
+        let recordings =
+            vec![long_poll(Some(observer.clone())).await?, long_poll_timeout(Some(observer)).await?];
+        print_steps(&recordings);
+        Ok(())
+    })
+}
+
+fn sse_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        outln!("{HTTP_LEGEND}");
+        print_steps(&[sse(Some(live_numbered())).await?]);
+        Ok(())
+    })
+}
+
+fn ws_feed_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        outln!("{HTTP_LEGEND}");
+        print_steps(&[websocket(Some(live_numbered())).await?]);
+        Ok(())
+    })
+}
+
+/// What the client saw, after the live transcript.
+fn print_steps(recordings: &[Recording]) {
+    outln!();
+    outln!("What the client saw, step by step:");
+    for step in recordings.iter().flat_map(|r| &r.steps) {
+        outln!("  {step}");
+    }
 }

@@ -3,7 +3,8 @@
 //! The book's chapter "Request and response: HTTP, polling and Server-Sent Events" runs this
 //! crate. One small message feed is offered four ways on tiny_http — short polling, long
 //! polling, Server-Sent Events, and (for contrast) WebSocket — with a client for each, the
-//! recorded exchanges the chapter shows, and the measurement that compares what each costs.
+//! recorded exchanges the chapter shows. The measurement that compares what each costs
+//! (`just compare-transports`) is the `bench` crate's, with every other measurement.
 //!
 //! HTTP/1.1 lets only the client speak first: a server with news must wait to be asked. Each
 //! mode here is a different way of asking, and the Tap shows what each one puts on the wire.
@@ -21,14 +22,13 @@
 //!   the book server can mount the feed under a prefix.
 //! - [`ws_feed`]: the same feed over WebSocket, async (tokio-tungstenite) and on tiny_http.
 //! - [`client`]: HTTP/1.1 clients over a plain `TcpStream`, one function per mode.
-//! - [`demo`]: server, Tap and client together: the transcripts the chapter shows.
-//! - [`measure`]: `compare-transports`: latency and bytes per message of every mode.
+//! - [`demo`]: server, Tap and client together: the transcripts the chapter shows, and the
+//!   chapter's table of demos (`http-polling-demo`).
 
 pub mod client;
 pub mod demo;
 pub mod feed;
 pub mod limits;
-pub mod measure;
 pub mod presence;
 pub mod reply;
 pub mod server;

@@ -134,21 +134,7 @@ impl Reply {
 }
 
 /// The request as `wire` sees heads, so the same rules (keep-alive, tokens) apply everywhere.
-pub fn wire_head(request: &tiny_http::Request) -> wire::http::Head {
-    wire::http::Head {
-        start: wire::http::StartLine::Request {
-            method: request.method().as_str().to_owned(),
-            target: request.url().to_owned(),
-            minor: request.http_version().1,
-        },
-        headers: request
-            .headers()
-            .iter()
-            .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
-            .collect(),
-        len: 0,
-    }
-}
+pub use serve::tiny::head_of as wire_head;
 
 #[cfg(test)]
 mod tests {

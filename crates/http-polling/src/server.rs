@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tiny_http::{Method, Request};
@@ -42,8 +41,8 @@ pub const INSTANCE_HEADER: &str = "Feed-Instance";
 /// [`dispatch`]).
 pub const WORKERS: usize = 2;
 
-/// Answers each request on a thread of its own: see [`guard::tiny::dispatch`].
-pub use guard::tiny::dispatch;
+/// Answers each request on a thread of its own: see [`serve::tiny::dispatch`].
+pub use serve::tiny::dispatch;
 
 /// The paths of the feed, relative to where it is mounted.
 pub mod paths {
@@ -418,16 +417,14 @@ pub(crate) fn spawn_waiter(what: &str, work: impl FnOnce() + Send + 'static) {
 
 /// A running feed server. Dropping it does not stop it; call [`Running::stop`].
 pub struct Running {
-    http: Arc<tiny_http::Server>,
-    addr: SocketAddr,
-    workers: Vec<JoinHandle<()>>,
+    http: serve::tiny::Http,
     service: Service,
 }
 
 impl Running {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// The service, with its feed.
@@ -437,21 +434,15 @@ impl Running {
 
     /// Waits until the server stops.
     pub fn wait(self) {
-        for worker in self.workers {
-            let _ = worker.join();
-        }
+        self.http.wait();
     }
 
     /// Ends open streams and long polls, stops taking requests, and waits for the workers.
     pub fn stop(self) {
         self.service.feed().end_streams();
-        for _ in 0..self.workers.len() {
-            self.http.unblock();
-        }
-        let service = self.service.clone();
-        self.wait();
+        self.http.stop();
         // The waiting threads answer at once after `end_streams`; give them a moment to finish.
-        let _ = service.wait_for_open_waits(0, Duration::from_secs(5));
+        let _ = self.service.wait_for_open_waits(0, Duration::from_secs(5));
     }
 }
 
@@ -469,24 +460,12 @@ pub fn start_with(
     service: Service,
     connections: &guard::Limits,
 ) -> std::io::Result<Running> {
-    let addr = listener.local_addr()?;
-    let limits = guard::tiny_http_limits(connections);
-    let http = Arc::new(
-        tiny_http::Server::from_listener_with_limits(listener, None, limits)
-            .map_err(std::io::Error::other)?,
-    );
-    let workers = (0..WORKERS)
-        .map(|_| {
-            let (http, service) = (http.clone(), service.clone());
-            std::thread::spawn(move || {
-                dispatch(&http, move |request| {
-                    let path = request.url().split('?').next().unwrap_or_default().to_owned();
-                    service.handle(request, &path);
-                });
-            })
-        })
-        .collect();
-    Ok(Running { http, addr, workers, service })
+    let handler = service.clone();
+    let http = serve::tiny::Http::start(listener, connections, WORKERS, move |request| {
+        let path = serve::tiny::path_of(&request).to_owned();
+        handler.handle(request, &path);
+    })?;
+    Ok(Running { http, service })
 }
 
 /// A feed, a service and a server on `127.0.0.1:0`: what tests and demos start with. The feed's

@@ -20,12 +20,14 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 use tungstenite::Message as WsMessage;
 use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::{CloseFrame, Role, WebSocket};
+use tungstenite::protocol::{CloseFrame, WebSocket};
 
 use crate::feed::{Feed, Message, Wait};
 use crate::limits::Limits;
-use crate::reply::{Reply, number, query, wire_head};
-use crate::server::{Service, paths, spawn_waiter};
+use serve::TungsteniteConfig;
+
+use crate::reply::{Reply, number, query};
+use crate::server::{Service, paths};
 
 /// A message as the WebSocket feed sends it: the same JSON object a poll answer lists.
 pub fn frame_text(message: &Message) -> String {
@@ -36,19 +38,19 @@ pub fn frame_text(message: &Message) -> String {
 /// Serves the feed as WebSocket at [`paths::WS`] on `listener` until it fails. Each client gets
 /// the remembered messages, then every new one as it is published.
 pub async fn serve(listener: TcpListener, feed: Arc<Feed>, limits: Limits) -> std::io::Result<()> {
-    let ws_limits = ws_echo::Limits::default();
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
+    let ws_limits = serve::Limits::default();
+    let slots = guard::Slots::new(ws_limits.max_connections);
+    guard::accept::serve(listener, slots, guard::WhenFull::Http503, |stream, _peer| {
         let (feed, limits, ws_limits) = (feed.clone(), limits.clone(), ws_limits.clone());
-        tokio::spawn(async move {
-            // The echo chapter's handshake: a bad request gets an HTTP error, not silence.
-            match ws_echo::accept::accept(stream, paths::WS, &ws_limits).await {
+        async move {
+            // The shared handshake: a bad request gets an HTTP error, not silence.
+            match serve::accept::accept(stream, paths::WS, &ws_limits).await {
                 Ok((ws, _)) => speak(ws, &feed, &limits).await,
                 Err(e) => tracing::debug!("WebSocket feed handshake refused: {e}"),
             }
-        });
-    }
+        }
+    })
+    .await
 }
 
 async fn speak<S>(mut ws: tokio_tungstenite::WebSocketStream<S>, feed: &Feed, limits: &Limits)
@@ -94,7 +96,7 @@ where
 /// `GET /ws` on tiny_http: checks the handshake, answers `101`, and speaks the feed on a thread
 /// of its own (one of the service's waiting slots). See the module docs for what it cannot do.
 pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
-    let head = wire_head(&request);
+    let head = serve::tiny::head_of(&request);
     let since = match query(request.url(), &["since"]).and_then(|q| number("since", q[0], 0)) {
         Ok(since) => since,
         Err(e) => return Reply::text(400, &e.0).send(request),
@@ -107,31 +109,16 @@ pub(crate) fn upgrade(service: &Service, request: tiny_http::Request) {
         .and_then(|accepted| same_host.check_origin(&head).map(|_| accepted));
     let accepted = match checked {
         Ok(accepted) => accepted,
-        Err(rejection) => {
-            let mut writer = request.into_writer();
-            let _ =
-                std::io::Write::write_all(&mut writer, &rejection.response_then(head.closes_connection()));
-            let _ = std::io::Write::flush(&mut writer);
-            return;
-        }
+        Err(rejection) => return serve::tiny::refuse(request, rejection),
     };
     let slot = match service.take_slot(crate::server::client_ip(&request)) {
         Ok(slot) => slot,
         Err(busy) => return service.busy_reply(busy).send(request),
     };
     let (feed, limits) = (service.feed().clone(), service.limits().clone());
-    // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
-    let accept = tiny_http::Header::from_bytes("Sec-WebSocket-Accept", accepted.accept.as_bytes());
-    let mut response = tiny_http::Response::empty(101);
-    if let Ok(accept) = accept {
-        response.add_header(accept);
-    }
-    let stream = request.upgrade("websocket", response);
-    spawn_waiter("websocket feed", move || {
-        let _slot = slot;
-        let config = ws_echo::TungsteniteConfig::websocket_config(&ws_echo::Limits::default());
-        let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(config));
-        speak_only(&mut ws, &feed, since, &limits);
+    let config = serve::Limits::default().websocket_config();
+    serve::tiny::upgrade(request, &accepted, config, "websocket feed".into(), slot, move |ws| {
+        speak_only(ws, &feed, since, &limits);
     });
 }
 

@@ -2,14 +2,14 @@
 //! browser or a program adds, and the scripted WebSocket session.
 
 use futures_util::{SinkExt, StreamExt};
+use serve::Limits;
+use serve::client::describe;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 use wire::http::Head;
-use ws_echo::Limits;
-use ws_echo::client::describe;
 
 /// What can go wrong on the client side.
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +113,7 @@ where
         builder = builder.header(*name, *value);
     }
     let request = builder.body(()).map_err(|e| ClientError::Unexpected(e.to_string()))?;
-    let config = ws_echo::TungsteniteConfig::websocket_config(&Limits::default());
+    let config = serve::TungsteniteConfig::websocket_config(&Limits::default());
     let (ws, _response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     Ok(ws)
 }

@@ -15,9 +15,9 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
-use tiny_http::{Header, Response};
+use serve::tiny::{Http, header};
+use tiny_http::Response;
 
 use crate::server::ServeError;
 
@@ -66,45 +66,33 @@ your browser adds your session cookie to the request.</p>
 
 /// The attacker's server, running.
 pub struct Attacker {
-    http: Arc<tiny_http::Server>,
-    addr: SocketAddr,
-    worker: JoinHandle<()>,
+    http: Http,
 }
 
 impl Attacker {
     /// Where the page is.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// Stops serving.
     pub fn stop(self) {
-        self.http.unblock();
-        let _ = self.worker.join();
+        self.http.stop();
     }
 
     /// Waits until the server stops (it runs until the process ends).
     pub fn wait(self) {
-        let _ = self.worker.join();
+        self.http.wait();
     }
 }
 
-/// Serves [`page`] for `target` at every path on `listener`.
+/// Serves [`page`] for `target` at every path on `listener`, with every server's limits.
 pub fn start(listener: TcpListener, target: &str) -> Result<Attacker, ServeError> {
-    let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
-    let http = Arc::new(
-        tiny_http::Server::from_listener(listener, None).map_err(|e| ServeError::Http(e.to_string()))?,
-    );
-    let html = page(target);
-    let server = http.clone();
-    let worker = std::thread::spawn(move || {
-        while let Ok(request) = server.recv() {
-            let response = Response::from_string(html.clone()).with_header(
-                Header::from_bytes(&b"Content-Type"[..], &b"text/html; charset=utf-8"[..])
-                    .unwrap_or_else(|()| panic!("a constant header")),
-            );
-            let _ = request.respond(response);
-        }
-    });
-    Ok(Attacker { http, addr, worker })
+    let html = Arc::new(page(target));
+    let http = Http::start(listener, &guard::Limits::default(), 1, move |request| {
+        let response = Response::from_string(html.as_str())
+            .with_header(header("Content-Type", "text/html; charset=utf-8"));
+        serve::tiny::respond(request, response);
+    })?;
+    Ok(Attacker { http })
 }

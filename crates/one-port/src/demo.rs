@@ -8,12 +8,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, UNIX_EPOCH};
 
+use serve::client::RFC_KEY;
+use tap::{Observer, Tap};
 use tokio::net::{TcpListener, TcpStream};
 use tungstenite::Message;
 use wire::http::Head;
-use wire::tap::Observer;
-use wire::{EventKind, Render, Tap, Transcript};
-use ws_echo::client::RFC_KEY;
+use wire::{EventKind, Render, Transcript};
 
 use crate::admission::{Admission, Sessions};
 use crate::client::{self, ClientError};
@@ -103,7 +103,7 @@ pub async fn same_port(
     let mut received = vec![String::from_utf8_lossy(&body).trim().to_owned()];
 
     // Then, on the same connection, the upgrade, which does not.
-    let ws = client::upgrade(stream, &host, ws_echo::PATH, RFC_KEY, &auth).await?;
+    let ws = client::upgrade(stream, &host, serve::ECHO_PATH, RFC_KEY, &auth).await?;
     received.extend(client::session(ws, vec![Message::text("Hello, one port!")]).await?);
 
     let transcript = connection.transcript().await;
@@ -133,7 +133,7 @@ pub fn browser_upgrade(host: &str, origin: &str) -> String {
     let cookie = format!("session={DEMO_TOKEN}");
     client::request(
         "GET",
-        ws_echo::PATH,
+        serve::ECHO_PATH,
         host,
         &[
             ("Connection", "Upgrade"),
@@ -150,7 +150,7 @@ pub fn browser_upgrade(host: &str, origin: &str) -> String {
 pub fn anonymous_upgrade(host: &str) -> String {
     client::request(
         "GET",
-        ws_echo::PATH,
+        serve::ECHO_PATH,
         host,
         &[
             ("Connection", "Upgrade"),
@@ -163,7 +163,7 @@ pub fn anonymous_upgrade(host: &str) -> String {
 
 /// What `curl -i http://host/ws/echo` sends.
 pub fn plain_get(host: &str) -> String {
-    client::request("GET", ws_echo::PATH, host, &[("User-Agent", "curl/8.5.0"), ("Accept", "*/*")])
+    client::request("GET", serve::ECHO_PATH, host, &[("User-Agent", "curl/8.5.0"), ("Accept", "*/*")])
 }
 
 /// What the wss demo recorded: the same connection seen from outside TLS and from inside.
@@ -205,7 +205,7 @@ pub async fn wss(outside: Option<Observer>, inside: Option<Observer>) -> Result<
     let tls = tls::connect(tcp, cert.client_config()?).await?;
     let host = format!("{}:{}", tls::SERVER_NAME, outside_tap.local_addr().port());
     let (name, value) = bearer();
-    let ws = client::upgrade(tls, &host, ws_echo::PATH, RFC_KEY, &[(name, &value)]).await?;
+    let ws = client::upgrade(tls, &host, serve::ECHO_PATH, RFC_KEY, &[(name, &value)]).await?;
     let received = client::session(ws, vec![Message::text("Hello, wss!")]).await?;
 
     let outside = outside_connection.transcript().await;
@@ -259,4 +259,68 @@ pub fn tls_view(transcript: &Transcript) -> String {
         out.push_str(&text);
     }
     out
+}
+
+/// The chapter's demos, for `one-port-demo` and `duplex demo`.
+pub const DEMOS: &[tap::Demo] = &[
+    tap::Demo {
+        name: "one-port",
+        chapter: "One port, the browser, and wss://",
+        about: "an HTTP request and an upgrade on one connection; the upgrade skips the middleware",
+        flags: &[],
+        run: one_port_demo,
+    },
+    tap::Demo {
+        name: "wss",
+        chapter: "One port, the browser, and wss://",
+        about: "the same WebSocket through TLS, seen by a Tap outside TLS and one inside",
+        flags: &[],
+        run: wss_demo,
+    },
+];
+
+fn one_port_demo(_flags: tap::Flags) -> tap::DemoFuture {
+    use crate::server::Guard;
+    use tap::outln;
+    Box::pin(async {
+        outln!("{}", tap::demo::LEGEND);
+        for (title, guard, signed_in) in [
+            (
+                "1. No credentials, and an upgrade branch that checks nothing (`one-port --unchecked`):",
+                Guard::Unchecked,
+                false,
+            ),
+            (
+                "2. The right way: a bearer token, checked by the middleware and by the upgrade branch:",
+                Guard::Checked,
+                true,
+            ),
+        ] {
+            outln!("{title}\n");
+            let recording = same_port(guard, signed_in, Some(tap::demo::live())).await?;
+            outln!("\nThe server's log (which layers saw each request):");
+            for line in recording.log {
+                outln!("  {line}");
+            }
+            outln!();
+        }
+        Ok(())
+    })
+}
+
+fn wss_demo(_flags: tap::Flags) -> tap::DemoFuture {
+    use tap::outln;
+    Box::pin(async {
+        outln!("{}", tap::demo::LEGEND);
+        outln!("Two Taps watch one wss:// connection: `outside` between the client and the TLS front,");
+        outln!("`inside` between the TLS front and the HTTP server.\n");
+        let outside = tap::demo::live_prefixed("outside │ ");
+        let inside = tap::demo::live_prefixed("inside  │ ");
+        let recording = wss(Some(outside), Some(inside)).await?;
+        outln!("\nThe client trusted exactly the certificate generated at start, and received:");
+        for message in recording.received {
+            outln!("  {message}");
+        }
+        Ok(())
+    })
 }

@@ -6,8 +6,8 @@
 //! hoping, and lets the chapter show the log next to the transcript: which layers saw a request,
 //! and which never did.
 
+use serve::Ending;
 use tokio::sync::watch;
-use ws_echo::server::Ending;
 
 /// One thing the server did.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -56,10 +56,10 @@ impl Routes {
             ("POST", "/login") => self.login(request),
             ("POST", "/logout") => self.logout(request),
             ("GET", "/api/time") => self.time(request),
-            (_, path) if path == ws_echo::PATH => {
+            (_, path) if path == serve::ECHO_PATH => {
                 // Only a request *without* `Upgrade: websocket` gets here; the check answers it
                 // with 426 and `Upgrade: websocket` (RFC 9110 §15.5.22), or 405 for a POST.
-                match ws_echo::accept::judge(&request.head, ws_echo::PATH) {
+                match serve::accept::judge(&request.head, serve::ECHO_PATH) {
                     Err(rejection) => Reply::Refusal(rejection),
                     Ok(_) => Reply::text(500, "an upgrade request reached the HTTP routes"),
                 }

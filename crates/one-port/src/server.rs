@@ -23,19 +23,18 @@
 //!   returns goes to `tungstenite::WebSocket::from_raw_socket`. After a request with
 //!   `Connection: Upgrade` tiny_http reads no further requests on that connection.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
-use tiny_http::{Header, Request, Response};
+use serve::tiny::{Http, head_of, header};
+use serve::{ECHO_PATH, Limits, TungsteniteConfig};
+use tiny_http::{Request, Response};
 use tungstenite::Message;
-use tungstenite::protocol::{Role, WebSocket};
 use wire::handshake::Rejection;
 use wire::http::{Head, StartLine};
-use ws_echo::Limits;
-use ws_echo::TungsteniteConfig;
-use ws_echo::blocking::Upgraded;
+
+pub use serve::tiny::{ServeError, bind};
 
 use crate::admission::Admission;
 use crate::journal::{Entry, Journal};
@@ -59,43 +58,6 @@ pub enum Guard {
     /// the user by name, which is what makes Cross-Site WebSocket Hijacking possible. For the
     /// lesson only.
     Unchecked,
-}
-
-/// Why the server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// Another program already listens on the port.
-    #[error("port {port} on {host} is already in use: stop the other program, or choose another with --port")]
-    PortInUse {
-        /// The host asked for.
-        host: String,
-        /// The port asked for.
-        port: u16,
-    },
-    /// Any other reason the address could not be bound.
-    #[error("cannot listen on {host}:{port}: {source}")]
-    Bind {
-        /// The host asked for.
-        host: String,
-        /// The port asked for.
-        port: u16,
-        /// What the operating system said.
-        source: std::io::Error,
-    },
-    /// tiny_http could not start on the listener.
-    #[error("the HTTP server could not start: {0}")]
-    Http(String),
-}
-
-/// Binds `host:port` (port 0: any free port) with an error that says what to do.
-pub fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
-    TcpListener::bind((host, port)).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::AddrInUse {
-            ServeError::PortInUse { host: host.to_owned(), port }
-        } else {
-            ServeError::Bind { host: host.to_owned(), port, source }
-        }
-    })
 }
 
 /// What the server needs to know.
@@ -128,16 +90,14 @@ impl Config {
 
 /// A running server. Dropping it does not stop it; call [`Running::stop`].
 pub struct Running {
-    http: Arc<tiny_http::Server>,
-    addr: SocketAddr,
+    http: Http,
     journal: Journal,
-    workers: Vec<JoinHandle<()>>,
 }
 
 impl Running {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.http.addr()
     }
 
     /// What the server has done so far.
@@ -147,42 +107,25 @@ impl Running {
 
     /// Waits until the server stops (it runs until the process ends or [`Running::stop`]).
     pub fn wait(self) {
-        for worker in self.workers {
-            let _ = worker.join();
-        }
+        self.http.wait();
     }
 
     /// Stops taking requests and waits for the workers. Open WebSockets run on until their peers
     /// close them.
     pub fn stop(self) {
-        for _ in 0..self.workers.len() {
-            self.http.unblock();
-        }
-        self.wait();
+        self.http.stop();
     }
 }
 
-/// Starts serving on `listener` in the background.
+/// Starts serving on `listener` in the background: tiny_http, patched
+/// (`vendor/tiny_http/PATCHES.md`), with every server's limits, a thread per request (a slow
+/// client holds only its own, see `serve::tiny::dispatch`).
 pub fn start(listener: TcpListener, config: Config) -> Result<Running, ServeError> {
-    let addr = listener.local_addr().map_err(|e| ServeError::Http(e.to_string()))?;
-    let http = Arc::new(
-        // tiny_http, patched (vendor/tiny_http/PATCHES.md), with every server's limits (`guard`).
-        tiny_http::Server::from_listener_with_limits(listener, None, guard::tiny_http_limits(&config.limits))
-            .map_err(|e| ServeError::Http(e.to_string()))?,
-    );
     let journal = config.journal.clone();
+    let limits = config.limits.clone();
     let shared = Arc::new(Shared::new(config));
-    let workers = (0..WORKERS)
-        .map(|_| {
-            let http = http.clone();
-            let shared = shared.clone();
-            // A thread per request: a slow client holds only its own (see `dispatch`).
-            std::thread::spawn(move || {
-                guard::tiny::dispatch(&http, move |request| shared.handle(request));
-            })
-        })
-        .collect();
-    Ok(Running { http, addr, journal, workers })
+    let http = Http::start(listener, &limits, WORKERS, move |request| shared.handle(request))?;
+    Ok(Running { http, journal })
 }
 
 struct Shared {
@@ -233,7 +176,7 @@ impl Shared {
             let mut http = HttpRequest { method, path, head: head.clone(), body, remote, user: None };
             self.chain.run(&mut http)
         };
-        send(request, &head, reply);
+        send(request, reply);
     }
 
     // ANCHOR: upgrade
@@ -244,10 +187,10 @@ impl Shared {
         let refuse = |request: Request, rejection: Rejection| {
             let (status, reason) = (rejection.status, rejection.reason());
             journal.line("upgrade", format!("{method} {path} → {status} {reason}: {}", rejection.message));
-            send(request, head, Reply::Refusal(rejection));
+            send(request, Reply::Refusal(rejection));
         };
         // RFC 6455 §4.2.1: is this a WebSocket handshake, for a path that has one?
-        let accepted = match ws_echo::accept::judge(head, ws_echo::PATH) {
+        let accepted = match serve::accept::judge(head, ECHO_PATH) {
             Ok(accepted) => accepted,
             Err(rejection) => return refuse(request, rejection),
         };
@@ -265,29 +208,16 @@ impl Shared {
         };
         let who = user.as_deref().unwrap_or("a visitor without a session");
         journal.line("upgrade", format!("{method} {path} → 101 for {who}; no middleware saw this request"));
-        // tiny_http writes `Upgrade: websocket` and `Connection: upgrade` itself.
-        let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
-        // The socket's handle, for the echo's idle and send timeouts (tiny_http's stream hides it).
-        let socket = request.socket();
-        let stream = request.upgrade("websocket", response);
         let journal = journal.clone();
-        let spawned = std::thread::Builder::new().name("websocket".into()).spawn(move || {
-            let _slot = slot;
-            let mut ws = WebSocket::from_raw_socket(
-                Upgraded { stream, socket },
-                Role::Server,
-                Some(limits.websocket_config()),
-            );
+        let config = limits.websocket_config();
+        serve::tiny::upgrade(request, &accepted, config, "websocket".into(), slot, move |ws| {
             let greeting = format!("hello, {}", user.as_deref().unwrap_or("whoever you are"));
             let ending = match ws.send(Message::text(greeting)) {
-                Ok(()) => ws_echo::blocking::echo(&mut ws, &limits),
-                Err(e) => ws_echo::server::Ending::Dropped(e.to_string()),
+                Ok(()) => serve::blocking::echo(ws, &limits),
+                Err(e) => serve::Ending::Dropped(e.to_string()),
             };
             journal.record(Entry::Closed { user, ending });
         });
-        if let Err(e) = spawned {
-            tracing::warn!("no thread for a WebSocket: {e}");
-        }
     }
     // ANCHOR_END: upgrade
 }
@@ -301,26 +231,8 @@ fn method_and_path(head: &Head) -> (String, String) {
     }
 }
 
-/// The request as `wire` sees heads, so the same checks run here as in every Duplex server.
-pub fn head_of(request: &Request) -> Head {
-    let version = request.http_version();
-    Head {
-        start: StartLine::Request {
-            method: request.method().as_str().to_owned(),
-            target: request.url().to_owned(),
-            minor: version.1,
-        },
-        headers: request
-            .headers()
-            .iter()
-            .map(|h| (h.field.as_str().as_str().to_owned(), h.value.as_str().to_owned()))
-            .collect(),
-        len: 0,
-    }
-}
-
 /// Sends a reply: an ordinary response through tiny_http, a refusal as raw bytes.
-fn send(request: Request, head: &Head, reply: Reply) {
+fn send(request: Request, reply: Reply) {
     match reply {
         Reply::Response { status, headers, body } => {
             let mut response = Response::from_data(body).with_status_code(status);
@@ -331,19 +243,6 @@ fn send(request: Request, head: &Head, reply: Reply) {
                 tracing::debug!("the client left before the response was sent: {e}");
             }
         }
-        Reply::Refusal(rejection) => {
-            // tiny_http reads no more requests after `Connection: close` or `Connection: upgrade`
-            // and closes the connection; the response says so (RFC 9112 §9.6) only then.
-            let close = head.closes_connection() || head.has_token("Connection", "upgrade");
-            let mut writer = request.into_writer();
-            let _ = writer.write_all(&rejection.response_then(close));
-            let _ = writer.flush();
-        }
+        Reply::Refusal(rejection) => serve::tiny::refuse(request, rejection),
     }
-}
-
-fn header(name: &str, value: &str) -> Header {
-    // Names are constants and values ASCII (tokens, base64, paths), which tiny_http accepts.
-    Header::from_bytes(name.as_bytes(), value.as_bytes())
-        .unwrap_or_else(|()| panic!("bad header {name}: {value}"))
 }

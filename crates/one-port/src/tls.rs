@@ -130,18 +130,13 @@ impl LocalCert {
 /// plain HTTP server), until the listener fails.
 pub async fn terminate(listener: TcpListener, config: Arc<ServerConfig>, upstream: SocketAddr) {
     let acceptor = TlsAcceptor::from(config);
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!("TLS front: accept failed: {e}");
-                tokio::task::yield_now().await;
-                continue;
-            }
-        };
+    // The accept loop every server shares (`guard::accept`): a task and a slot per connection,
+    // and a pause instead of a busy loop when file descriptors run out. Raw TLS has no way to say
+    // "busy" before the handshake, so past the limit a connection is closed.
+    let slots = guard::Slots::new(guard::limits::MAX_CONNECTIONS);
+    let served = guard::accept::serve(listener, slots, guard::WhenFull::Close, |tcp, peer| {
         let acceptor = acceptor.clone();
-        tokio::spawn(async move {
-            let _ = tcp.set_nodelay(true);
+        async move {
             let mut tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => return tracing::info!(%peer, "TLS handshake failed: {e}"),
@@ -154,7 +149,10 @@ pub async fn terminate(listener: TcpListener, config: Arc<ServerConfig>, upstrea
             // Bytes both ways until both sides are done; when the server closes, the client gets
             // a TLS close_notify alert and then the end of the TCP stream.
             let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-        });
+        }
+    });
+    if let Err(e) = served.await {
+        tracing::warn!("TLS front: the listener failed: {e}");
     }
 }
 // ANCHOR_END: terminate
@@ -340,7 +338,7 @@ mod tests {
     #[tokio::test]
     async fn through_the_tap_tls12_shows_its_whole_handshake_in_the_clear_until_change_cipher_spec() {
         let cert = LocalCert::generate().unwrap();
-        let tap = wire::Tap::bind("127.0.0.1:0", front(&cert).await).await.unwrap();
+        let tap = tap::Tap::bind("127.0.0.1:0", front(&cert).await).await.unwrap();
         let tcp = TcpStream::connect(tap.local_addr()).await.unwrap();
         let connection = tap.accept().await.unwrap();
         let mut roots = RootCertStore::empty();

@@ -82,30 +82,18 @@ pub async fn serve_with(
     slots: guard::Slots,
 ) -> std::io::Result<()> {
     let limits = std::sync::Arc::new(limits.into());
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of file descriptors and the like: this client is refused, the others served.
-            Err(e) => {
-                tracing::warn!("accept failed: {e}");
-                tokio::task::yield_now().await;
-                continue;
-            }
-        };
-        let Some(slot) = slots.take() else {
-            tracing::info!(%peer, "refused: the server is at its limit of {} connections", slots.max());
-            continue;
-        };
+    // The accept loop every server shares (`guard::accept`): a task and a slot per connection,
+    // and a pause instead of a busy loop when file descriptors run out.
+    guard::accept::serve(listener, slots, guard::WhenFull::Close, |stream, peer| {
         let limits = limits.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            let _ = stream.set_nodelay(true);
+        async move {
             match handle_with(stream, framing, &limits).await {
                 Ok(()) => tracing::info!(%peer, "connection closed"),
                 Err(e) => tracing::info!(%peer, "connection ended: {e}"),
             }
-        });
-    }
+        }
+    })
+    .await
 }
 
 /// Echoes on one connection until the client closes its side.

@@ -3,11 +3,12 @@
 //! `just ws-by-hand` prints them live; `tests/ws_by_hand.rs` snapshots them; the book includes
 //! the snapshots.
 
+use tap::demo::{Demo, DemoFuture, Flags, LEGEND, heading, live};
+use tap::{Observer, Tap, TapConnection, outln};
 use tokio::net::{TcpListener, TcpStream};
 use wire::close::ClosePayload;
 use wire::frame::{Frame, OpCode};
-use wire::tap::Observer;
-use wire::{CloseCode, Tap, TapConnection, Transcript};
+use wire::{CloseCode, Transcript};
 
 use crate::client::{Client, ClientError, fresh_mask};
 use crate::{Limits, PATH, RFC_KEY, THREE_MESSAGES};
@@ -60,6 +61,44 @@ pub async fn three_messages(observer: Option<Observer>) -> Result<Recording, Cli
 }
 // ANCHOR_END: three_messages
 
+/// The echo chapter's session (a text, a binary message, a ping, the close handshake), sent by
+/// this crate's own client: the same frames tungstenite's client sends, built from the codec.
+pub async fn echo_session(observer: Option<Observer>) -> Result<Recording, ClientError> {
+    let (mut client, connection, server) = setup(observer).await?;
+    let mut received = Vec::new();
+    for frame in [
+        Frame::text("Hello, WebSocket!"),
+        Frame::new(OpCode::Binary, vec![0xde, 0xad, 0xbe, 0xef]),
+        Frame::new(OpCode::Ping, b"are you there?".to_vec()),
+    ] {
+        client.send(&frame.masked(fresh_mask())).await?;
+        received.extend(client.next_frame().await?);
+    }
+    let done = ClosePayload { code: CloseCode::NORMAL, reason: "done".into() };
+    client.send(&Frame::close(Some(&done)).masked(fresh_mask())).await?;
+    received.extend(client.read_to_end().await?);
+    client.shutdown().await?;
+    let transcript = connection.transcript().await;
+    server.abort();
+    Ok(Recording { transcript, received })
+}
+
+/// A frame in words, for the demo's summary.
+pub fn describe(frame: &Frame) -> String {
+    match frame.opcode {
+        OpCode::Text => format!("text {:?}", String::from_utf8_lossy(&frame.payload)),
+        OpCode::Ping => format!("ping {:?}", String::from_utf8_lossy(&frame.payload)),
+        OpCode::Pong => format!("pong {:?}", String::from_utf8_lossy(&frame.payload)),
+        OpCode::Close => match ClosePayload::parse(&frame.payload) {
+            Ok(Some(close)) => format!("close {} {:?}", close.code, close.reason),
+            Ok(None) => "close (no code: 1005)".into(),
+            Err(e) => format!("a broken close frame: {e}"),
+        },
+        OpCode::Binary => format!("binary {:02x?}", frame.payload),
+        other => format!("{other:?} frame, {} bytes", frame.payload.len()),
+    }
+}
+
 /// A client breaks the first rule: it sends a text frame without a mask. The server fails the
 /// connection with 1002; the client answers the close, and the server closes TCP.
 pub async fn unmasked_frame(observer: Option<Observer>) -> Result<Recording, ClientError> {
@@ -79,4 +118,29 @@ pub async fn unmasked_frame(observer: Option<Observer>) -> Result<Recording, Cli
     let transcript = connection.transcript().await;
     server.abort();
     Ok(Recording { transcript, received })
+}
+
+/// The chapter's demos, for `ws-by-hand-demo` and `duplex demo`.
+pub const DEMOS: &[Demo] = &[Demo {
+    name: "ws-by-hand",
+    chapter: "Socket versus WebSocket",
+    about: "a WebSocket server built from a TCP stream and the codec; a client that forgets to mask",
+    flags: &[],
+    run: by_hand_demo,
+}];
+
+fn by_hand_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        outln!("{LEGEND}");
+        heading("The echo chapter's session, by hand on both sides: no WebSocket library anywhere");
+        let recording = echo_session(Some(live())).await?;
+        outln!();
+        outln!("What the client got back, frame by frame:");
+        for frame in &recording.received {
+            outln!("  {}", describe(frame));
+        }
+        heading("A client that forgets to mask its frame (RFC 6455 §5.1)");
+        unmasked_frame(Some(live())).await?;
+        Ok(())
+    })
 }

@@ -3,7 +3,7 @@
 //! The checks and the accept key are `wire::handshake`'s; reading the head within a size and a
 //! time limit is the `guard` crate's, shared by every server in the workspace. What is left for
 //! the server is the order of the steps and writing the answer. The answers are byte for byte
-//! the tungstenite echo's (`ws_echo::accept`), which is what lets a test compare the two servers'
+//! the tungstenite echo's (`serve::accept`), which is what lets a test compare the two servers'
 //! transcripts.
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};

@@ -64,30 +64,13 @@ pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()>
 /// [`serve`], counting connections in `slots` (whose maximum applies).
 pub async fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) -> std::io::Result<()> {
     let limits = Arc::new(limits);
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of file descriptors and the like: refuse this one, keep serving the rest.
-            Err(e) => {
-                tracing::warn!("accept failed: {e}");
-                tokio::task::yield_now().await;
-                continue;
-            }
-        };
-        let Some(slot) = slots.take() else {
-            let busy = slots.busy();
-            tokio::spawn(async move {
-                let mut stream = stream;
-                let _: Result<(), _> = guard::refuse::send_rejection(&mut stream, busy).await;
-            });
-            continue;
-        };
+    // The accept loop every server shares (`guard::accept`): a task and a slot per connection,
+    // 503 past the limit, a pause instead of a busy loop when file descriptors run out.
+    guard::accept::serve(listener, slots, guard::WhenFull::Http503, |stream, peer| {
         let limits = limits.clone();
-        tokio::spawn(async move {
-            handle(stream, peer, &limits).await;
-            drop(slot);
-        });
-    }
+        async move { handle(stream, peer, &limits).await }
+    })
+    .await
 }
 
 /// Handles one TCP connection and logs how it ended.

@@ -19,8 +19,8 @@ async fn tungstenites_client_runs_the_echo_chapters_session_against_the_by_hand_
     let addr = start_server().await;
     let stream = TcpStream::connect(addr).await.unwrap();
     // A random key this time: tungstenite checks the accept value against it.
-    let ws = ws_echo::client::connect_over(stream, &addr.to_string(), PATH, None).await.unwrap();
-    let steps = ws_echo::client::scripted_session(ws).await.unwrap();
+    let ws = serve::client::connect_over(stream, &addr.to_string(), PATH, None).await.unwrap();
+    let steps = serve::client::scripted_session(ws).await.unwrap();
     let received: Vec<&str> = steps.iter().map(|s| s.received.as_str()).collect();
     assert_eq!(
         received,

@@ -5,48 +5,23 @@
 //! byte for byte. The server answers bad handshakes with real HTTP errors and broken frames with
 //! the right close code, because a teaching server that falls over teaches the wrong lesson.
 //!
+//! What every WebSocket server shares (the handshake with HTTP errors, the close code for each
+//! error, the ways to close, the client with a chosen key) is in the `serve` crate; the limits
+//! and the accept loop are in `guard`. This crate is the chapter's own code on top of them.
+//!
 //! # Layout
-//! - [`limits`]: the limits (shared with every server through the `guard` crate) as tungstenite's
-//!   configuration, and the mapping from tungstenite's errors to close codes.
-//! - [`accept`]: the server's side of the handshake, on top of `wire::handshake`, with an HTTP
-//!   error for every refusal (tokio-tungstenite's own `accept_async` just closes the socket).
-//! - [`server`]: the async echo server on tokio-tungstenite.
-//! - [`blocking`]: the same echo on blocking tungstenite, for a thread per connection (the book
-//!   server uses it behind tiny_http).
-//! - [`client`]: connecting with a chosen `Sec-WebSocket-Key`, and the chapter's scripted session.
+//! - [`server`]: the async echo server on tokio-tungstenite, one task per connection.
+//! - [`blocking`]: the same echo with a thread per connection (`ws-echo-server --blocking`).
 //! - [`demo`]: server, Tap and client together: the exchange `just ws-echo` prints and the
-//!   snapshot test freezes.
+//!   snapshot test freezes, and the chapter's table of demos.
+//! - `bin/server.rs`, `bin/client.rs`, `bin/demo.rs`: `ws-echo-server`, `ws-echo-client` and
+//!   `ws-echo-demo`, the programs the chapter runs.
 
-pub mod accept;
 pub mod blocking;
-pub mod client;
 pub mod demo;
-pub mod limits;
 pub mod server;
 
-pub use limits::{Limits, TungsteniteConfig};
+pub use serve::{Error, Limits, TungsteniteConfig};
 
 /// The path the echo answers on, here and in the book server.
-pub const PATH: &str = "/ws/echo";
-
-/// What can go wrong in this crate.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A socket failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
-    /// The WebSocket library reported an error.
-    #[error("WebSocket error: {0}")]
-    WebSocket(#[from] tungstenite::Error),
-    /// The peer said something the script did not expect.
-    #[error("unexpected answer: {0}")]
-    Unexpected(String),
-    /// A URL could not be used.
-    #[error("bad URL {url:?}: {why}")]
-    Url {
-        /// The URL as given.
-        url: String,
-        /// What is wrong with it.
-        why: String,
-    },
-}
+pub const PATH: &str = serve::ECHO_PATH;

@@ -7,10 +7,10 @@
 //! - close: tungstenite queues the answering close frame; we keep reading so that it is written,
 //!   and the next read reports the end (RFC 6455 §7.1.1: then the server closes TCP first);
 //! - an error: answered with the close code it deserves (1002, 1007, 1009), see
-//!   [`crate::limits::close_code_for`];
+//!   `serve::limits::close_code_for`, and the connection is failed (`serve::close::fail`);
 //! - nothing for the idle timeout: close 1000 "idle"; a send the client does not take for the
 //!   send timeout (it stopped reading): close 1013 and the connection is dropped (the limits are
-//!   `guard`'s, shared by every server).
+//!   `guard`'s, shared by every server; the ways to close are `serve::close`'s).
 
 use std::future::Future as _;
 use std::net::SocketAddr;
@@ -20,19 +20,20 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use guard::limits::{IDLE_CODE, SLOW_READER_CODE};
+use guard::WhenFull;
+use guard::limits::IDLE_CODE;
+use serve::accept::handshake;
+use serve::close::{cast_off, close, fail};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::Message;
-use tungstenite::protocol::CloseFrame;
-use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
+use tungstenite::protocol::Role;
 use wire::CloseCode;
 
-use tungstenite::protocol::Role;
+pub use serve::Ending;
 
-use crate::accept::handshake;
 use crate::{Limits, PATH, TungsteniteConfig};
 
 /// The port the standalone echo server listens on by default (9001, as the Autobahn test suite's
@@ -45,17 +46,6 @@ pub const DEFAULT_PORT: u16 = 9001;
 /// clients need. `ws-echo-server --threads N` uses tokio's multi-threaded runtime instead.
 pub const DEFAULT_THREADS: usize = 1;
 
-/// How a connection ended, for the log and for tests.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// The peer sent a close frame with this code (`None`: an empty close frame, reported as 1005).
-    PeerClosed(Option<CloseCode>),
-    /// We closed with this code because the peer broke a rule or a limit.
-    WeClosed(CloseCode, String),
-    /// The TCP connection ended without a close handshake (the application's 1006).
-    Dropped(String),
-}
-
 /// Serves the echo on `listener` at [`PATH`] until the listener fails. At most
 /// `limits.max_connections` at once; the next client is told `503` before any upgrade.
 pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
@@ -67,33 +57,13 @@ pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()>
 /// come and go.
 pub async fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) -> std::io::Result<()> {
     let limits = Arc::new(limits);
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            // Out of file descriptors and the like: refuse this one, keep serving the rest.
-            Err(e) => {
-                tracing::warn!("accept failed: {e}");
-                tokio::task::yield_now().await;
-                continue;
-            }
-        };
+    // The one accept loop every server shares: a task and a slot per connection, 503 past the
+    // limit, and a pause instead of a busy loop when file descriptors run out.
+    guard::accept::serve(listener, slots, WhenFull::Http503, |stream, peer| {
         let limits = limits.clone();
-        match slots.take() {
-            Some(slot) => {
-                tokio::spawn(async move {
-                    handle(stream, peer, &limits).await;
-                    drop(slot);
-                });
-            }
-            None => {
-                let busy = slots.busy();
-                tokio::spawn(async move {
-                    let mut stream = stream;
-                    let _: Result<(), _> = guard::refuse::send_rejection(&mut stream, busy).await;
-                });
-            }
-        }
-    }
+        async move { handle(stream, peer, &limits).await }
+    })
+    .await
 }
 
 // ANCHOR: handle
@@ -243,79 +213,4 @@ where
         Poll::Ready(done) => Ok(done),
         Poll::Pending => tokio::time::timeout(limit, send).await,
     }
-}
-
-/// Closes with the code an error deserves, lingeringly, for at most the close timeout: after an
-/// error tokio-tungstenite reads no more frames (the stream has ended), so the close frame goes
-/// out, then our half of TCP is closed and what the peer still sends (the rest of a message too
-/// large, its close frame) is read and dropped until it closes its half. [`crate::blocking`]
-/// does the same, and its doc says why: unread bytes at the close would mean a reset.
-async fn fail<S>(ws: WebSocketStream<S>, error: &tungstenite::Error, limits: &Limits) -> Ending
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let Some(code) = crate::limits::close_code_for(error) else {
-        return Ending::Dropped(error.to_string());
-    };
-    let reason = short_reason(error);
-    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    close_lingering(ws, frame, limits.close_timeout).await;
-    Ending::WeClosed(code, reason)
-}
-
-/// The lingering close of [`fail`], for every server that answers an error on a
-/// tokio-tungstenite stream (the heartbeat server too): the close frame, our half of TCP, then
-/// the peer's bytes read and dropped until it closes its half, for at most `close_timeout`.
-pub async fn close_lingering<S>(mut ws: WebSocketStream<S>, frame: CloseFrame, close_timeout: Duration)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let linger = async {
-        let _ = ws.close(Some(frame)).await;
-        let stream = ws.get_mut();
-        let _ = stream.shutdown().await;
-        let mut discard = [0u8; 1024];
-        while let Ok(1..) = stream.read(&mut discard).await {}
-    };
-    let _ = tokio::time::timeout(close_timeout, linger).await;
-}
-
-/// Sends a close frame and reads what the peer still sends until its close frame or the end,
-/// but not for longer than the close timeout.
-async fn close<S>(mut ws: WebSocketStream<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
-    let drain = async {
-        let _ = ws.close(Some(frame)).await;
-        while ws.next().await.is_some() {}
-    };
-    let _ = tokio::time::timeout(limits.close_timeout, drain).await;
-    Ending::WeClosed(code, reason)
-}
-
-/// Gives up on a client that stopped reading: close 1013 "try again later" if the frame still
-/// goes out within the close timeout, then the connection is dropped. Nothing more is queued for
-/// it, so it costs no more memory than it already did.
-pub(crate) async fn cast_off<S>(mut ws: WebSocketStream<S>, limits: &Limits) -> Ending
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let reason = limits.slow_reader_reason();
-    let frame = CloseFrame { code: TCloseCode::from(SLOW_READER_CODE.0), reason: reason.clone().into() };
-    let _ = tokio::time::timeout(limits.close_timeout, ws.close(Some(frame))).await;
-    Ending::WeClosed(SLOW_READER_CODE, reason)
-}
-
-/// The close reason: the error in words, cut to fit a control frame (≤ 123 bytes of reason).
-pub fn short_reason(error: &tungstenite::Error) -> String {
-    let mut reason = error.to_string();
-    let mut cut = reason.len().min(123);
-    while !reason.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    reason.truncate(cut);
-    reason
 }

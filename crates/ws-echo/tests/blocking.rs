@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use serve::Ending;
 use tungstenite::Message;
-use ws_echo::server::Ending;
 use ws_echo::{Limits, PATH};
 
 /// The longest any test waits for anything: far more than any ending needs.
@@ -24,7 +24,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// peer, not from the timeout.
 const NEVER: Duration = Duration::from_secs(600);
 
-/// One connection served by [`ws_echo::blocking::handle`] on a thread of its own; the ending
+/// One connection served by [`serve::blocking::handle`] on a thread of its own; the ending
 /// comes through the receiver. A panic on that thread drops the sender, which [`ending`] reports.
 fn serve_one(limits: Limits) -> (String, std::thread::JoinHandle<()>, mpsc::Receiver<Option<Ending>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -32,7 +32,7 @@ fn serve_one(limits: Limits) -> (String, std::thread::JoinHandle<()>, mpsc::Rece
     let (tx, rx) = mpsc::channel();
     let server = std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
-        let _ = tx.send(ws_echo::blocking::handle(stream, &limits));
+        let _ = tx.send(serve::blocking::handle(stream, &limits));
     });
     (url, server, rx)
 }

@@ -14,10 +14,10 @@ async fn open(
     let (client_end, server_end) = duplex(capacity);
     let server = tokio::spawn(async move {
         let limits = Limits::default();
-        let (ws, _) = ws_echo::accept::accept(server_end, PATH, &limits).await.unwrap();
+        let (ws, _) = serve::accept::accept(server_end, PATH, &limits).await.unwrap();
         echo(ws, &limits).await
     });
-    let client = ws_echo::client::connect_over(client_end, "test", PATH, None).await.unwrap();
+    let client = serve::client::connect_over(client_end, "test", PATH, None).await.unwrap();
     (client, server)
 }
 
@@ -55,7 +55,7 @@ async fn a_message_over_the_limit_gets_1009_and_the_server_reads_on_until_the_cl
     // reading (and throwing away) the message it refused, instead of dropping the connection
     // with the rest unread, which on TCP is a reset that can destroy the close frame.
     let (mut client, server) = open(16 * 1024).await;
-    client.send(Message::text("x".repeat(ws_echo::limits::MAX_MESSAGE + 1))).await.unwrap();
+    client.send(Message::text("x".repeat(guard::limits::MAX_MESSAGE + 1))).await.unwrap();
     let close = client.next().await.unwrap().unwrap();
     let Message::Close(Some(frame)) = close else { panic!("expected a close frame, got {close:?}") };
     assert_eq!(u16::from(frame.code), 1009);

@@ -97,12 +97,7 @@ fn book_results() -> PathBuf {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    guard::logging::init("warn");
     match Cli::parse().command {
         Command::Render { dir } => {
             let mut run = bench::read_run(&dir)?;
@@ -111,7 +106,7 @@ fn main() -> anyhow::Result<()> {
             // read the numbers the chapter shows.
             let chapter = bench::transports::chapter_dir(&driver::workspace_root());
             if !run.transports.is_empty()
-                && let Ok(report) = http_polling::measure::Report::read_from(&chapter)
+                && let Ok(report) = bench::compare::Report::read_from(&chapter)
             {
                 let rows = bench::transports::rows(&report);
                 if rows != run.transports {

@@ -29,12 +29,15 @@ async fn main() -> anyhow::Result<()> {
     let interval =
         Duration::try_from_secs_f64(args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
     let watchdog = Watchdog::for_heartbeat(&Heartbeat::new(interval, args.missed));
-    let ws = ws_echo::client::connect(&args.url, None).await?;
-    wire::outln!("connected to {}; silence of {} s ends it", args.url, watchdog.silence.as_secs_f64());
-    let ending = listen(ws, watchdog, None, |seen: Seen| {
-        wire::outln!("{} {}", heartbeat::endings::clock(seen.at), seen.what);
-    })
-    .await;
-    wire::outln!("{ending}");
+    let ws = serve::client::connect(&args.url, None).await?;
+    tap::outln!("connected to {}; silence of {} s ends it", args.url, watchdog.silence.as_secs_f64());
+    let listening = listen(ws, watchdog, None, |seen: Seen| {
+        tap::outln!("{} {}", heartbeat::endings::clock(seen.at), seen.what);
+    });
+    tokio::select! {
+        ending = listening => tap::outln!("{ending}"),
+        // Nobody reads any more (`just heartbeat-client | head`): stop quietly.
+        () = tap::out::closed() => {}
+    }
     Ok(())
 }

@@ -43,8 +43,13 @@ enum ModeArg {
     Sse,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    guard::logging::init("warn");
+    tap::out::exit_code(run(args))
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
     let addr = args
         .server
         .to_socket_addrs()?
@@ -52,7 +57,7 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("{} does not resolve to an address", args.server))?;
     if let Some(text) = &args.publish {
         let message = client::publish(&mut Connection::open(addr)?, &args.prefix, text)?;
-        wire::outln!("published #{} {:?}", message.id, message.text);
+        tap::outln!("published #{} {:?}", message.id, message.text);
         return Ok(());
     }
     let Some(mode) = args.mode else {
@@ -63,10 +68,12 @@ fn main() -> anyhow::Result<()> {
         ModeArg::Short => {
             let mut connection = Connection::open(addr)?;
             loop {
+                // Nobody reads any more (`just feed-client sse | head`): stop quietly.
+                tap::out::check()?;
                 let messages = client::short_poll(&mut connection, &args.prefix, last)?;
-                wire::outln!("poll since={last}: {} new", messages.len());
+                tap::outln!("poll since={last}: {} new", messages.len());
                 for m in messages {
-                    wire::outln!("  #{} {}", m.id, m.text);
+                    tap::outln!("  #{} {}", m.id, m.text);
                     last = m.id;
                 }
                 std::thread::sleep(Duration::from_millis(args.interval));
@@ -75,11 +82,13 @@ fn main() -> anyhow::Result<()> {
         ModeArg::Long => {
             let mut connection = Connection::open(addr)?;
             loop {
+                // Nobody reads any more (`just feed-client sse | head`): stop quietly.
+                tap::out::check()?;
                 match client::long_poll(&mut connection, &args.prefix, last, 25)? {
-                    None => wire::outln!("long poll since={last}: 204, nothing new; asking again"),
+                    None => tap::outln!("long poll since={last}: 204, nothing new; asking again"),
                     Some(messages) => {
                         for m in messages {
-                            wire::outln!("  #{} {}", m.id, m.text);
+                            tap::outln!("  #{} {}", m.id, m.text);
                             last = m.id;
                         }
                     }
@@ -91,12 +100,15 @@ fn main() -> anyhow::Result<()> {
             // has restarted and `last` is an id of the feed it had before.
             let mut instance: Option<String> = None;
             loop {
+                // Nobody reads any more (`just feed-client sse | head`): stop quietly.
+                tap::out::check()?;
                 let resume = Some(last).filter(|id| *id > 0);
                 let request = EventStream::request(&addr.to_string(), &args.prefix, resume);
                 let mut stream = EventStream::open(Connection::open(addr)?, &request)?;
                 // Why the stream is over, and whether to wait `retry` before asking again (as a
                 // browser does), or not (a new instance: the server is there).
                 let (why, pause) = loop {
+                    tap::out::check()?;
                     let event = match stream.next_event() {
                         Ok(Some(event)) => event,
                         Ok(None) => break ("the server ended the stream".to_owned(), true),
@@ -107,7 +119,7 @@ fn main() -> anyhow::Result<()> {
                     };
                     if event.event.as_deref() == Some("instance") {
                         let retry = event.retry.map_or("-".into(), |ms| ms.to_string());
-                        wire::outln!("stream open (retry: {retry} ms, feed instance {})", event.data);
+                        tap::outln!("stream open (retry: {retry} ms, feed instance {})", event.data);
                         let restarted = instance.as_ref().is_some_and(|seen| *seen != event.data);
                         instance = Some(event.data);
                         if restarted {
@@ -115,11 +127,11 @@ fn main() -> anyhow::Result<()> {
                             break ("the feed restarted: its ids count from 1 again".to_owned(), false);
                         }
                     } else if let Some(id) = event.id {
-                        wire::outln!("  #{id} {}", event.data);
+                        tap::outln!("  #{id} {}", event.data);
                         last = id.parse().unwrap_or(last);
                     }
                 };
-                wire::outln!("{why}; reconnecting after message {last}");
+                tap::outln!("{why}; reconnecting after message {last}");
                 if pause {
                     std::thread::sleep(http_polling::limits::RETRY);
                 }

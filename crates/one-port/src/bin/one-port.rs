@@ -6,7 +6,6 @@ use clap::{Parser, Subcommand};
 use one_port::admission::{Admission, Sessions};
 use one_port::server::{self, Config, Guard};
 use one_port::{DEFAULT_PORT, DEFAULT_TLS_PORT, cswsh, tls};
-use tracing_subscriber::EnvFilter;
 
 /// HTTP routes and a WebSocket on one port, as koa and `ws` share one http.Server.
 ///
@@ -65,11 +64,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .init();
+    guard::logging::init("info");
     if let Some(Command::Attacker { target, port }) = &cli.command {
         let attacker = cswsh::start(server::bind(&cli.host, *port)?, target)?;
         println!(
@@ -103,7 +98,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
     let running = server::start(listener, config)?;
     let addr = running.addr();
     println!("http://127.0.0.1:{port}/        pages, sign-in, /api/time and the browser client at /client");
-    println!("ws://127.0.0.1:{port}{}   the WebSocket, on the same port", ws_echo::PATH);
+    println!("ws://127.0.0.1:{port}{}   the WebSocket, on the same port", serve::ECHO_PATH);
     println!("Programs can sign in with the header  Authorization: Bearer {cli_token}");
     if cli.unchecked {
         println!("UNCHECKED: upgrades are accepted without Origin or session checks (for the lesson only).");
@@ -122,7 +117,7 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
         runtime.spawn(tls::terminate(front, cert.server_config()?, addr));
         println!(
             "https://localhost:{tls_port}/      the same server through TLS; wss://localhost:{tls_port}{}",
-            ws_echo::PATH
+            serve::ECHO_PATH
         );
         println!(
             "The certificate is in {} (trust it with `curl --cacert {}`; a browser will warn, as it should for \

@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", args.server))?;
     let messages: Vec<&str> = args.messages.iter().map(String::as_str).collect();
     for (sent, echo) in messages.iter().zip(exchange(stream, args.framing, &messages).await?) {
-        wire::outln!("sent {sent:?}  got back {echo:?}");
+        tap::outln!("sent {sent:?}  got back {echo:?}");
     }
     Ok(())
 }

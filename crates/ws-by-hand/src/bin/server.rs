@@ -29,12 +29,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    guard::logging::init("info");
     let args = Args::parse();
     let limits = guard::Limits { origins: args.origins.origins(), ..args.limits.limits() };
     let address = format!("{}:{}", args.host, args.port);

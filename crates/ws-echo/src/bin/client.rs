@@ -2,9 +2,10 @@
 
 use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
+use serve::client::{connect, describe, refusal};
+use tap::outln;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tungstenite::Message;
-use ws_echo::client::{connect, describe, refusal};
 
 /// Connects to a WebSocket echo, sends messages, and prints what comes back.
 ///
@@ -26,9 +27,15 @@ struct Args {
     key: Option<String>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    guard::logging::init("warn");
+    let result =
+        tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(talk(args)));
+    tap::out::exit_code(result)
+}
+
+async fn talk(args: Args) -> anyhow::Result<()> {
     let mut ws = match connect(&args.url, args.key.as_deref()).await {
         Ok(ws) => ws,
         // A refused handshake: say what the server said, not only its status.
@@ -37,17 +44,18 @@ async fn main() -> anyhow::Result<()> {
             None => return Err(e.into()),
         },
     };
-    wire::outln!("connected to {}", args.url);
+    outln!("connected to {}", args.url);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut given = args.messages.into_iter();
     let interactive = given.len() == 0;
     loop {
         let next = if interactive { lines.next_line().await? } else { given.next() };
         let Some(text) = next else { break };
-        wire::outln!("→ text {text:?}");
+        tap::out::check()?;
+        outln!("→ text {text:?}");
         ws.send(Message::text(text)).await?;
         match ws.next().await {
-            Some(Ok(answer)) => wire::outln!("← {}", describe(&answer)),
+            Some(Ok(answer)) => outln!("← {}", describe(&answer)),
             Some(Err(e)) => anyhow::bail!("the connection failed: {e}"),
             None => anyhow::bail!("the server closed the connection"),
         }
@@ -59,9 +67,9 @@ async fn main() -> anyhow::Result<()> {
     ws.close(Some(bye)).await?;
     while let Some(message) = ws.next().await {
         if let Ok(message) = message {
-            wire::outln!("← {}", describe(&message));
+            outln!("← {}", describe(&message));
         }
     }
-    wire::outln!("closed");
+    outln!("closed");
     Ok(())
 }

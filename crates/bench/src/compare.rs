@@ -7,9 +7,9 @@
 //! Bytes are what the Tap counted on the client's TCP connection in each direction, heads,
 //! handshakes and framing included, divided by the messages delivered.
 //!
-//! This is a benchmark, never a test: the numbers depend on the machine and its load. It is a
-//! library so that other measurements (the book's "Measurements" part) can reuse [`run_mode`]
-//! and the [`Report`] formatting.
+//! This is a benchmark, never a test: the numbers depend on the machine and its load. It serves
+//! the request–response chapter (its "Measured" page shows the committed run) and `just bench`
+//! ([`crate::transports`] runs it with the other measurements).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,13 +17,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wire::{Direction, Tap, Transcript};
-
-use crate::client::{self, Connection, EventStream};
-use crate::demo::WS_KEY;
-use crate::feed::Feed;
-use crate::limits::Limits;
-use crate::server::{Service, paths};
+use http_polling::client::{self, Connection, EventStream};
+use http_polling::demo::WS_KEY;
+use http_polling::feed::Feed;
+use http_polling::limits::Limits;
+use http_polling::server::{Service, paths};
+use tap::Tap;
+use wire::{Direction, Transcript};
 
 /// A way of receiving the feed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -127,12 +127,12 @@ pub async fn run_mode(mode: Mode, config: &Config) -> Result<Row, Error> {
         Mode::WebSocket => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let addr = listener.local_addr()?;
-            let task = tokio::spawn(crate::ws_feed::serve(listener, feed.clone(), limits.clone()));
+            let task = tokio::spawn(http_polling::ws_feed::serve(listener, feed.clone(), limits.clone()));
             (addr, Box::new(move || task.abort()))
         }
         _ => {
             let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-            let running = crate::server::start(listener, Service::new(feed.clone(), limits.clone()))?;
+            let running = http_polling::server::start(listener, Service::new(feed.clone(), limits.clone()))?;
             (running.addr(), Box::new(move || running.stop()))
         }
     };

@@ -1,4 +1,5 @@
-//! The echo client: connect with a chosen `Sec-WebSocket-Key`, and the chapter's scripted session.
+//! The client side: connect with a chosen `Sec-WebSocket-Key`, and the echo chapter's scripted
+//! session, recorded through a Tap.
 //!
 //! Browsers and tungstenite pick a random key for each connection (RFC 6455 §4.1 asks for a
 //! fresh nonce). A fixed key makes the handshake identical on every run, which is what lets the
@@ -12,7 +13,12 @@ use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode as TCloseCode;
 
-use crate::{Error, Limits, TungsteniteConfig};
+use std::net::SocketAddr;
+
+use tap::{Observer, Tap};
+use wire::Transcript;
+
+use crate::{ECHO_PATH, Error, Limits, TungsteniteConfig};
 
 /// The key from RFC 6455 §1.3, whose accept value the RFC works out: the demo uses it so the
 /// transcript matches the RFC's example.
@@ -141,6 +147,33 @@ where
 }
 // ANCHOR_END: session
 
+/// A scripted session, recorded: the Tap's transcript and the client's own view.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    /// Every byte both ways, decoded.
+    pub transcript: Transcript,
+    /// What the client sent and got back, step by step.
+    pub steps: Vec<Step>,
+}
+
+/// Runs [`scripted_session`] at [`ECHO_PATH`] through a new Tap in front of the echo server at
+/// `server`, with the RFC's example key; `observer` sees each event as it happens. Any echo
+/// server will do: the echo chapter's, the by-hand one, the book server.
+pub async fn through_tap(server: SocketAddr, observer: Option<Observer>) -> Result<Recording, Error> {
+    let mut tap = Tap::bind("127.0.0.1:0", server).await?;
+    if let Some(observer) = observer {
+        tap = tap.observe(move |id, event| observer(id, event));
+    }
+    let stream = TcpStream::connect(tap.local_addr()).await?;
+    stream.set_nodelay(true)?;
+    let connection = tap.accept().await?;
+    let host = tap.local_addr().to_string();
+    let ws = connect_over(stream, &host, ECHO_PATH, Some(RFC_KEY)).await?;
+    let steps = scripted_session(ws).await?;
+    let transcript = connection.transcript().await;
+    Ok(Recording { transcript, steps })
+}
+
 /// A message in words, for the client's output.
 pub fn describe(message: &Message) -> String {
     match message {
@@ -160,6 +193,25 @@ pub fn describe(message: &Message) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refused handshake as tungstenite reports it: the response, with the body bytes it read.
+    fn refused(status: u16, body: Option<&[u8]>) -> Error {
+        let response = http::Response::builder().status(status).body(body.map(<[u8]>::to_vec)).unwrap();
+        Error::WebSocket(tungstenite::Error::Http(Box::new(response)))
+    }
+
+    #[test]
+    fn a_refusal_is_its_status_and_the_first_line_of_its_body() {
+        let line = refusal(&refused(403, Some(b"this origin may not connect\nmore detail\n"))).unwrap();
+        assert_eq!(line, "the server refused the upgrade: 403 Forbidden: this origin may not connect");
+        assert_eq!(
+            refusal(&refused(503, None)).unwrap(),
+            "the server refused the upgrade: 503 Service Unavailable"
+        );
+        let long = refusal(&refused(400, Some("é".repeat(500).as_bytes()))).unwrap();
+        assert!(long.len() <= "the server refused the upgrade: 400 Bad Request: ".len() + MAX_REFUSAL_REASON);
+        assert!(refusal(&Error::Unexpected("x".into())).is_none(), "only refusals are refusals");
+    }
 
     #[test]
     fn urls_split_into_authority_and_path() {

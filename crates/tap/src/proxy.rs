@@ -41,8 +41,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::decode::{ConnectionDecoder, Mode};
-use crate::transcript::{Closure, Direction, Event, EventKind, Render, Transcript};
+use guard::accept::Acceptor;
+use wire::decode::{ConnectionDecoder, Mode};
+use wire::transcript::{Closure, Direction, Event, EventKind, Render, Transcript};
 
 /// How many bytes the Tap reads at a time in each direction.
 pub const READ_CHUNK: usize = 16 * 1024;
@@ -90,7 +91,7 @@ impl Settings {
 
 /// A recording TCP proxy. See the module docs.
 pub struct Tap {
-    listener: TcpListener,
+    listener: Acceptor,
     upstream: SocketAddr,
     settings: Settings,
     next_id: AtomicUsize,
@@ -100,7 +101,7 @@ impl Tap {
     /// Listens on `listen` (use port 0 for any free port) and forwards to `upstream`.
     pub async fn bind(listen: impl ToSocketAddrs, upstream: SocketAddr) -> std::io::Result<Tap> {
         Ok(Tap {
-            listener: TcpListener::bind(listen).await?,
+            listener: Acceptor::new(TcpListener::bind(listen).await?),
             upstream,
             settings: Settings::default(),
             next_id: AtomicUsize::new(1),
@@ -152,7 +153,8 @@ impl Tap {
         self.upstream
     }
 
-    /// Accepts one client, connects to the upstream server, and starts relaying.
+    /// Accepts one client, connects to the upstream server, and starts relaying. Out of file
+    /// descriptors, it pauses and tries again (`guard::accept`) rather than fail.
     pub async fn accept(&self) -> std::io::Result<TapConnection> {
         let (client, _) = self.listener.accept().await?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -659,8 +661,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Frame;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use wire::frame::Frame;
 
     /// A server that answers one HTTP request and closes.
     async fn one_shot_server(response: &'static [u8]) -> SocketAddr {

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use http_polling::measure::{FILES, Report};
+use bench::compare::{FILES, Report};
 
 fn measured() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/request-response/measured")

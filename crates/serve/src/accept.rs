@@ -42,7 +42,7 @@ where
 /// the stream with any bytes that arrived after the request head, before tungstenite is given
 /// the stream. [`accept`] is this plus [`WebSocketStream::from_partially_read`]; the echo server
 /// calls the two apart so that an idle connection holds no read buffer (see
-/// [`crate::server::handle`]).
+/// the echo chapter's server).
 pub async fn handshake<S>(
     mut stream: S,
     path: &str,

@@ -1,10 +1,11 @@
 //! The limits, as tungstenite needs them: its configuration, and its errors as close codes.
 //!
 //! The limits themselves (their values, their reasons, the answer past each one) live in the
-//! `guard` crate, shared by every server in the workspace; they are re-exported here so the echo
-//! chapter can name them. What is tungstenite's own stays here:
+//! `guard` crate, shared by every server in the workspace, and are re-exported here. What is
+//! tungstenite's own is here:
 //! - [`TungsteniteConfig::websocket_config`]: the limits as a `WebSocketConfig`;
-//! - [`close_code_for`]: the close code each tungstenite error deserves.
+//! - [`close_code_for`]: the close code each tungstenite error deserves, and [`short_reason`],
+//!   the error in words that fit a close frame.
 
 use tungstenite::protocol::WebSocketConfig;
 use wire::CloseCode;
@@ -46,4 +47,16 @@ pub fn close_code_for(error: &tungstenite::Error) -> Option<CloseCode> {
         tungstenite::Error::Protocol(_) => Some(CloseCode::PROTOCOL),
         _ => None,
     }
+}
+
+/// The close reason for an error: the error in words, cut to fit a control frame (at most 123
+/// bytes of reason after the 2-byte code, RFC 6455 §5.5).
+pub fn short_reason(error: &tungstenite::Error) -> String {
+    let mut reason = error.to_string();
+    let mut cut = reason.len().min(123);
+    while !reason.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    reason.truncate(cut);
+    reason
 }

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bench::compare::{self, Config, Mode};
 use clap::Parser;
-use http_polling::measure::{self, Config, Mode};
 
 /// Delivers the same feed by short polling (at several intervals), long polling, Server-Sent
 /// Events and WebSocket, and measures each: delivery latency (p50, p99) and the bytes on the wire
@@ -52,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let config = Config { messages: args.messages, rate: args.rate, modes };
     let report =
-        measure::run(config, |row| eprintln!("  {}: p50 {:?}, p99 {:?}", row.mode, row.p50, row.p99)).await?;
+        compare::run(config, |row| eprintln!("  {}: p50 {:?}, p99 {:?}", row.mode, row.p50, row.p99)).await?;
     let table = report.markdown();
     println!("{table}");
     if let Some(dir) = args.out {
