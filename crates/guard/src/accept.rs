@@ -24,6 +24,7 @@
 //!
 //! # Layout
 //! - [`Backoff`]: the pause after each failure, and the log lines, as a plain state machine.
+//! - [`Pacer`]: the backoff and its log lines for any accept loop (tiny_http's too).
 //! - [`Acceptor`] / [`BlockingAcceptor`]: a listener whose `accept` waits out resource errors.
 //! - [`serve`], [`serve_until`]: the async accept loop, a task per connection.
 //! - [`serve_blocking`]: the blocking accept loop, a thread per connection.
@@ -231,17 +232,64 @@ fn passing(error: &io::Error) -> bool {
     !matches!(error.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::NotConnected)
 }
 
+/// The pacing of one accept loop, for a loop written elsewhere (tiny_http's accepting thread,
+/// `serve::tiny`): tell it each `accept`'s outcome, and it logs once per episode and says how long
+/// to pause. [`Acceptor`] and [`BlockingAcceptor`] are a listener and a `Pacer`.
+#[derive(Debug, Default)]
+pub struct Pacer(Mutex<Backoff>);
+
+impl Pacer {
+    /// No trouble yet.
+    pub fn new() -> Pacer {
+        Pacer(Mutex::new(Backoff::new()))
+    }
+
+    /// An `accept` succeeded: any trouble is over (and reported, when a line is due).
+    pub fn accepted(&self) {
+        let line = self.0.lock().unwrap_or_else(PoisonError::into_inner).succeeded(Instant::now());
+        log(line);
+    }
+
+    /// An `accept` failed: the pause before the next try, after logging the episode's first line;
+    /// or `None` when the error means the listener is broken and the loop must end.
+    pub fn failed(&self, error: &io::Error) -> Option<Duration> {
+        if !passing(error) {
+            return None;
+        }
+        let (pause, line) =
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).failed(Instant::now(), error);
+        log(line);
+        tracing::debug!("accept failed: {error}; next try in {pause:?}");
+        Some(pause)
+    }
+
+    /// What a loop does with `accept`'s result: the connection, or the pause before the next
+    /// try, or the error that ends the loop.
+    fn judge<T>(&self, result: io::Result<T>) -> io::Result<Result<T, Duration>> {
+        match result {
+            Ok(accepted) => {
+                self.accepted();
+                Ok(Ok(accepted))
+            }
+            Err(error) => match self.failed(&error) {
+                Some(pause) => Ok(Err(pause)),
+                None => Err(error),
+            },
+        }
+    }
+}
+
 /// A tokio listener whose [`accept`](Acceptor::accept) waits out resource errors.
 #[derive(Debug)]
 pub struct Acceptor {
     listener: TcpListener,
-    backoff: Mutex<Backoff>,
+    pacer: Pacer,
 }
 
 impl Acceptor {
     /// Accepts from `listener`.
     pub fn new(listener: TcpListener) -> Acceptor {
-        Acceptor { listener, backoff: Mutex::new(Backoff::new()) }
+        Acceptor { listener, pacer: Pacer::new() }
     }
 
     /// The address it listens on.
@@ -255,37 +303,11 @@ impl Acceptor {
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         loop {
             let result = self.listener.accept().await;
-            match self.judge(result)? {
+            match self.pacer.judge(result)? {
                 Ok(accepted) => return Ok(accepted),
                 Err(pause) => tokio::time::sleep(pause).await,
             }
         }
-    }
-
-    /// The connection, or how long to pause, or the error that ends the loop.
-    fn judge<T>(&self, result: io::Result<T>) -> io::Result<Result<T, Duration>> {
-        judge(&self.backoff, result)
-    }
-}
-
-/// What the accept loops do with `accept`'s result: a connection ends any trouble; a passing
-/// error is logged (once per episode) and gives the pause before the next try; any other error
-/// ends the loop.
-fn judge<T>(backoff: &Mutex<Backoff>, result: io::Result<T>) -> io::Result<Result<T, Duration>> {
-    let now = Instant::now();
-    let mut backoff = backoff.lock().unwrap_or_else(PoisonError::into_inner);
-    match result {
-        Ok(accepted) => {
-            log(backoff.succeeded(now));
-            Ok(Ok(accepted))
-        }
-        Err(error) if passing(&error) => {
-            let (pause, line) = backoff.failed(now, &error);
-            log(line);
-            tracing::debug!("accept failed: {error}; next try in {pause:?}");
-            Ok(Err(pause))
-        }
-        Err(error) => Err(error),
     }
 }
 
@@ -293,19 +315,19 @@ fn judge<T>(backoff: &Mutex<Backoff>, result: io::Result<T>) -> io::Result<Resul
 #[derive(Debug)]
 pub struct BlockingAcceptor {
     listener: std::net::TcpListener,
-    backoff: Mutex<Backoff>,
+    pacer: Pacer,
 }
 
 impl BlockingAcceptor {
     /// Accepts from `listener`.
     pub fn new(listener: std::net::TcpListener) -> BlockingAcceptor {
-        BlockingAcceptor { listener, backoff: Mutex::new(Backoff::new()) }
+        BlockingAcceptor { listener, pacer: Pacer::new() }
     }
 
     /// The next connection, as [`Acceptor::accept`], blocking the thread.
     pub fn accept(&self) -> io::Result<(std::net::TcpStream, SocketAddr)> {
         loop {
-            match judge(&self.backoff, self.listener.accept())? {
+            match self.pacer.judge(self.listener.accept())? {
                 Ok(accepted) => return Ok(accepted),
                 Err(pause) => std::thread::sleep(pause),
             }

@@ -16,6 +16,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tiny_http::{Header, ReadWrite, Request, Response};
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
@@ -27,8 +28,19 @@ use crate::blocking::Upgraded;
 
 /// The shared limits as the patched tiny_http's own (`vendor/tiny_http/PATCHES.md`): the head's
 /// size and time, a body read's and a write's wait, the connection cap. tiny_http drains at most
-/// `max_body` bytes of a body the handler did not read; past that it closes the connection.
+/// `max_body` bytes of a body the handler did not read; past that it closes the connection. Its
+/// accepting thread paces itself as every other accept loop does (`guard::accept::Pacer`): out of
+/// file descriptors, it pauses from 10 ms up to 1 s and says so once per episode (patch 15).
 pub fn tiny_http_limits(limits: &Limits) -> tiny_http::Limits {
+    let pacer = Arc::new(guard::accept::Pacer::new());
+    let accept_pacing = tiny_http::AcceptPacing::new(move |outcome| match outcome {
+        Ok(()) => {
+            pacer.accepted();
+            Duration::ZERO
+        }
+        // tiny_http's loop has no way to end on a broken listener: it waits the longest pause.
+        Err(error) => pacer.failed(error).unwrap_or(guard::accept::BACKOFF_MAX),
+    });
     tiny_http::Limits {
         max_head: limits.max_head,
         head_timeout: limits.handshake_timeout,
@@ -36,6 +48,7 @@ pub fn tiny_http_limits(limits: &Limits) -> tiny_http::Limits {
         write_timeout: Some(limits.send_timeout),
         max_connections: limits.max_connections,
         max_drain: limits.max_body,
+        accept_pacing,
     }
 }
 

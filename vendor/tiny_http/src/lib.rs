@@ -119,7 +119,7 @@ pub use request::{ReadWrite, Request};
 pub use response::{Response, ResponseBox};
 pub use test::TestRequest;
 // DUPLEX PATCH (PATCHES.md): the limits a server applies to every connection.
-pub use limits::Limits;
+pub use limits::{AcceptPacing, Limits};
 
 mod client;
 mod common;
@@ -341,6 +341,8 @@ impl Server {
             while !inside_close_trigger.load(Relaxed) {
                 let new_client = match server.accept() {
                     Ok((sock, _)) => {
+                        // DUPLEX PATCH (PATCHES.md, 15): any trouble accepting is over.
+                        let _ = limits.accept_pacing.after(Ok(()));
                         use util::RefinedTcpStream;
                         // DUPLEX PATCH (PATCHES.md, 3): at the cap, `503` from this thread (a
                         // short write into an empty send buffer) and close; no thread is spent.
@@ -398,12 +400,13 @@ impl Server {
                         }));
                     }
 
-                    // DUPLEX PATCH (PATCHES.md, 5): upstream pushed the error to `recv` and
-                    // stopped accepting for good, so one `EMFILE` (too many open files) ended
-                    // the server. Now it waits a moment for descriptors to be freed and goes on.
+                    // DUPLEX PATCH (PATCHES.md, 5 and 15): upstream pushed the error to `recv`
+                    // and stopped accepting for good, so one `EMFILE` (too many open files)
+                    // ended the server. Now it waits for descriptors to be freed, as long as the
+                    // application's pacing says (a backoff that logs once per episode), and goes
+                    // on.
                     Err(e) => {
-                        log::error!("Error accepting new client: {}", e);
-                        thread::sleep(Duration::from_millis(20));
+                        thread::sleep(limits.accept_pacing.after(Err(&e)));
                         continue;
                     }
                 }

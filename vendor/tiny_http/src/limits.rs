@@ -27,7 +27,56 @@ pub struct Limits {
     /// Most bytes of an unread body thrown away to keep the connection for the next request;
     /// a larger unread body closes the connection instead of being read.
     pub max_drain: usize,
+    /// DUPLEX PATCH (PATCHES.md, 15): how the accepting thread paces itself after `accept`.
+    pub accept_pacing: AcceptPacing,
 }
+
+/// DUPLEX PATCH (PATCHES.md, 15): what the accepting thread does after each `accept`: it reports
+/// the outcome (`Ok(())` for a connection, the error otherwise) and waits as long as it is told
+/// before the next try. A failed `accept` for want of file descriptors (`EMFILE`) leaves the
+/// connection queued, so the next `accept` fails at once: a loop that does not wait spins. The
+/// application decides how long to wait and what to log (Duplex: `guard::accept::Pacer`, the
+/// same backoff as every other server); the default waits 20 ms after each error and logs it.
+#[derive(Clone)]
+pub struct AcceptPacing(Arc<dyn Fn(Result<(), &std::io::Error>) -> Duration + Send + Sync>);
+
+impl AcceptPacing {
+    /// Pacing by `pace`: told each outcome, it returns how long to wait before the next `accept`.
+    pub fn new(pace: impl Fn(Result<(), &std::io::Error>) -> Duration + Send + Sync + 'static) -> Self {
+        AcceptPacing(Arc::new(pace))
+    }
+
+    /// How long to wait after this outcome.
+    pub fn after(&self, outcome: Result<(), &std::io::Error>) -> Duration {
+        (self.0)(outcome)
+    }
+}
+
+impl Default for AcceptPacing {
+    fn default() -> Self {
+        AcceptPacing::new(|outcome| match outcome {
+            Ok(()) => Duration::ZERO,
+            Err(e) => {
+                log::error!("Error accepting new client: {}", e);
+                Duration::from_millis(20)
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for AcceptPacing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AcceptPacing(..)")
+    }
+}
+
+impl PartialEq for AcceptPacing {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for AcceptPacing {}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -38,6 +87,7 @@ impl Default for Limits {
             write_timeout: Some(Duration::from_secs(10)),
             max_connections: 1024,
             max_drain: 64 * 1024,
+            accept_pacing: AcceptPacing::default(),
         }
     }
 }
