@@ -1,9 +1,13 @@
-//! `robustness-server NAME`: one of Duplex's servers, alone in a process, for the robustness
-//! suite (`tests/robustness.rs`), which measures the process's memory from `/proc`.
+//! `robustness-server NAME [--nofile N] [--log LEVEL]`: one of Duplex's servers, alone in a
+//! process, for the robustness suite (`tests/robustness.rs`), which measures the process's memory
+//! from `/proc`, and the descriptor suite (`tests/descriptors.rs`), which runs it with few file
+//! descriptors.
 //!
 //! It listens on `127.0.0.1:0`, prints the address on the first line of stdout, and serves with
 //! the default limits until its stdin is closed (so it ends with the test that started it, even
-//! a test that failed).
+//! a test that failed). `--nofile N` lowers the process's limit on file descriptors to N (soft
+//! and hard, so nothing can raise it again) before anything is opened; `--log LEVEL` logs to
+//! stderr as the server binaries do (off by default).
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -11,15 +15,28 @@ use std::sync::Arc;
 use anyhow::Context;
 
 /// The servers this binary can run, by the names the suite uses.
-const NAMES: &str =
-    "ws-echo, ws-echo-blocking, ws-by-hand, heartbeat, book, feed, tcp-raw, tcp-lines, tcp-length-prefixed";
+const NAMES: &str = "ws-echo, ws-echo-blocking, ws-by-hand, heartbeat, book, feed, one-port, tcp-raw, tcp-lines, \
+                     tcp-length-prefixed, tap, tls-front";
 
 fn main() -> anyhow::Result<()> {
-    let name = std::env::args().nth(1).with_context(|| format!("which server? one of: {NAMES}"))?;
+    let mut args = std::env::args().skip(1);
+    let name = args.next().with_context(|| format!("which server? one of: {NAMES}"))?;
+    let mut upstream = None;
+    while let Some(flag) = args.next() {
+        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--nofile" => limit_descriptors(value.parse().context("--nofile takes a number")?)?,
+            "--log" => guard::logging::init(&value),
+            "--upstream" => upstream = Some(value.parse().context("--upstream takes host:port")?),
+            other => {
+                anyhow::bail!("unknown flag {other}; the flags are --nofile N, --log LEVEL, --upstream ADDR")
+            }
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let site = tempfile::tempdir()?;
     std::fs::write(site.path().join("index.html"), "<!doctype html><title>Duplex</title><p>the book\n")?;
-    let addr = runtime.block_on(start(&name, site.path()))?;
+    let addr = runtime.block_on(start(&name, site.path(), upstream))?;
     println!("{addr}");
     std::io::stdout().flush()?;
     // Serve until the test closes our stdin (or dies, which closes it too).
@@ -28,10 +45,28 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Lowers the limit on open files to `n`, soft and hard.
+fn limit_descriptors(n: u64) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, setrlimit};
+        setrlimit(Resource::Nofile, Rlimit { current: Some(n), maximum: Some(n) })?;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        anyhow::bail!("--nofile {n}: this system has no per-process limit on descriptors to lower")
+    }
+}
+
 /// The token the suite's clients send as `Authorization: Bearer`, to be let in by one-port.
 const ONE_PORT_TOKEN: &str = "robustness-token";
 
-async fn start(name: &str, site: &std::path::Path) -> anyhow::Result<std::net::SocketAddr> {
+async fn start(
+    name: &str,
+    site: &std::path::Path,
+    upstream: Option<std::net::SocketAddr>,
+) -> anyhow::Result<std::net::SocketAddr> {
     let limits = guard::Limits::default();
     let tokio_listener = || async { tokio::net::TcpListener::bind("127.0.0.1:0").await };
     let addr = match name {
@@ -99,6 +134,28 @@ async fn start(name: &str, site: &std::path::Path) -> anyhow::Result<std::net::S
             let addr = listener.local_addr()?;
             let slots = guard::Slots::new(limits.max_connections);
             tokio::spawn(tcp_socket::echo::serve_with(listener, framing, limits, slots));
+            addr
+        }
+        "tap" => {
+            // The Tap in front of `--upstream` (a server in another process: in this one, the
+            // server would wait for descriptors the Tap's half-open relays hold): two
+            // descriptors per connection.
+            let upstream = upstream.context("the tap needs --upstream HOST:PORT")?;
+            let tap = tap::Tap::bind("127.0.0.1:0", upstream).await?;
+            let addr = tap.local_addr();
+            tokio::spawn(tap.run());
+            addr
+        }
+        "tls-front" => {
+            // One-port's TLS front (wss://) in front of a raw TCP echo.
+            let echo = tokio_listener().await?;
+            let upstream = echo.local_addr()?;
+            let slots = guard::Slots::new(limits.max_connections);
+            tokio::spawn(tcp_socket::echo::serve_with(echo, tcp_socket::echo::Framing::Raw, limits, slots));
+            let cert = one_port::tls::LocalCert::generate()?;
+            let listener = tokio_listener().await?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(one_port::tls::terminate(listener, cert.server_config()?, upstream));
             addr
         }
         other => anyhow::bail!("no server called {other:?}; one of: {NAMES}"),
