@@ -15,19 +15,23 @@ test:
 
 # Chapter "Request and response": two short polls on one keep-alive connection, then one per connection
 http-poll:
-    cargo run -q -p duplex -- demo http-poll
+    cargo run -q -p http-polling --bin http-polling-demo -- http-poll
 
 # Chapter "Request and response": a long poll answered by a publish, and one that times out (204)
 long-poll:
-    cargo run -q -p duplex -- demo long-poll
+    cargo run -q -p http-polling --bin http-polling-demo -- long-poll
 
 # Chapter "Request and response": an event stream, a dropped connection, and the resume with Last-Event-ID
 sse:
-    cargo run -q -p duplex -- demo sse
+    cargo run -q -p http-polling --bin http-polling-demo -- sse
+
+# Chapter "Request and response": the same feed over a WebSocket, one handshake, then a small frame per message
+ws-feed:
+    cargo run -q -p http-polling --bin http-polling-demo -- ws-feed
 
 # Chapter "Request and response": the feed by short polls, long polls, SSE and WebSocket, measured into the book (~30 s; --out DIR writes elsewhere; --help for flags)
 compare-transports *ARGS:
-    cargo run -q -p http-polling --bin compare-transports -- --out book/src/request-response/measured {{ARGS}}
+    cargo run -q --release -p bench --bin compare-transports -- --out book/src/request-response/measured {{ARGS}}
 
 # The feed server alone at http://127.0.0.1:3002 (try `curl -N http://127.0.0.1:3002/events`)
 feed-server *ARGS:
@@ -39,15 +43,15 @@ feed-client *ARGS:
 
 # Chapter "Socket versus WebSocket": a raw TCP echo through the Tap; three writes in one read, one write in three
 tcp-echo:
-    cargo run -q -p duplex -- demo tcp-echo
+    cargo run -q -p tcp-socket --bin tcp-socket-demo -- tcp-echo
 
 # Chapter "Socket versus WebSocket": newline and length-prefix framing, decoders fed awkward reads
 tcp-framing:
-    cargo run -q -p duplex -- demo tcp-framing
+    cargo run -q -p tcp-socket --bin tcp-socket-demo -- tcp-framing
 
 # Chapter "Socket versus WebSocket": a WebSocket server built by hand; a client that forgets to mask
 ws-by-hand:
-    cargo run -q -p duplex -- demo ws-by-hand
+    cargo run -q -p ws-by-hand --bin ws-by-hand-demo -- ws-by-hand
 
 # The TCP echo alone on 127.0.0.1:7007, e.g. `just tcp-echo-server --framing lines` (then `nc 127.0.0.1 7007`)
 tcp-echo-server *ARGS:
@@ -68,7 +72,7 @@ fuzz SECONDS="60":
 
 # Chapter "The WebSocket echo": server, Tap and client, every byte printed live
 ws-echo:
-    cargo run -q -p duplex -- demo ws-echo
+    cargo run -q -p ws-echo --bin ws-echo-demo -- ws-echo
 
 # The echo server alone at ws://127.0.0.1:9001/ws/echo (add --blocking for a thread per connection)
 ws-echo-server *ARGS:
@@ -82,9 +86,13 @@ ws-echo-client *ARGS:
 one-port *ARGS:
     cargo run -q -p one-port --bin one-port -- {{ARGS}}
 
+# Chapter "One port": an HTTP request and an upgrade on one connection, through the Tap; the upgrade skips the middleware
+one-port-demo:
+    cargo run -q -p one-port --bin one-port-demo -- one-port
+
 # Chapter "One port": the same WebSocket over wss://, a Tap outside TLS and one inside, the client trusting the generated certificate
 wss:
-    cargo run -q -p duplex -- demo wss
+    cargo run -q -p one-port --bin one-port-demo -- wss
 
 # Chapter "One port": a real browser (headless Chromium via chromedriver) drives the pages; needs the Debian packages chromium and chromium-driver
 test-browser:
@@ -92,11 +100,11 @@ test-browser:
 
 # Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
 heartbeat *ARGS:
-    cargo run -q -p duplex -- demo heartbeat {{ARGS}}
+    cargo run -q -p heartbeat --bin heartbeat-demo -- heartbeat {{ARGS}}
 
 # Chapter "Heartbeat": every way a connection ends (1000, 1001, 1002, 1009, 1006, idle), each through the Tap
 endings:
-    cargo run -q -p duplex -- demo endings
+    cargo run -q -p heartbeat --bin heartbeat-demo -- endings
 
 # The pinging echo alone at ws://127.0.0.1:9004/ws/heartbeat (try --interval 1 --missed 2 --idle-timeout 30)
 heartbeat-server *ARGS:
