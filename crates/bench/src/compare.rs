@@ -25,6 +25,8 @@ use http_polling::server::{Service, paths};
 use tap::Tap;
 use wire::{Direction, Transcript};
 
+use crate::stats::percentile;
+
 /// A way of receiving the feed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
@@ -171,20 +173,12 @@ pub async fn run_mode(mode: Mode, config: &Config) -> Result<Row, Error> {
         mode,
         delivered,
         requests,
-        p50: percentile(&latencies, 0.50),
-        p99: percentile(&latencies, 0.99),
+        // No deliveries gives zero; the row's `delivered` says so.
+        p50: percentile(&latencies, 50.0).unwrap_or_default(),
+        p99: percentile(&latencies, 99.0).unwrap_or_default(),
         up_per_message: per(Direction::ClientToServer),
         down_per_message: per(Direction::ServerToClient),
     })
-}
-
-/// The value below which `q` of the sorted `values` lie (nearest rank).
-pub fn percentile(values: &[Duration], q: f64) -> Duration {
-    if values.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
-    values[rank - 1]
 }
 
 /// Publishes `n` messages, `rate` per second on average, at random moments (a Poisson process:
@@ -551,14 +545,6 @@ fn short_name(mode: Mode) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_use_the_nearest_rank() {
-        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&v, 0.5), Duration::from_millis(50));
-        assert_eq!(percentile(&v, 0.99), Duration::from_millis(99));
-        assert_eq!(percentile(&[], 0.5), Duration::ZERO);
-    }
 
     #[test]
     fn a_report_renders_as_a_table_and_a_plot() {
