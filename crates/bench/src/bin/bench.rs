@@ -157,7 +157,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let out =
         args.out.unwrap_or_else(|| if quick { root.join(".bench-cache/quick") } else { book_results() });
     bench::node::ensure_ws(&root)?;
-    let file_limit = raise_file_limit();
+    // Raised to the hard limit (children inherit it); `None` means there is no limit.
+    let file_limit = guard::descriptors::raise_limit().unwrap_or(u64::MAX);
     // The client holds one descriptor per connection; each server is a process with its own limit.
     let needed = plan.idle.iter().copied().max().unwrap_or(0) + 256;
     if file_limit < needed as u64 {
@@ -198,17 +199,6 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("{}", bench::report::targets_table(&run));
     println!("results written to {}", out.display());
     Ok(())
-}
-
-/// Raises this process's soft limit on open files to its hard limit (children inherit it) and
-/// returns the limit in force.
-fn raise_file_limit() -> u64 {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if let Some(max) = limit.maximum {
-        let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(max), maximum: Some(max) });
-    }
-    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
 /// Pins this process (the client) to one core and returns the core for servers, with a sentence
