@@ -25,6 +25,7 @@ use http_polling::server::{Service, paths};
 use tap::Tap;
 use wire::{Direction, Transcript};
 
+use crate::stamp::Stamp;
 use crate::stats::percentile;
 
 /// A way of receiving the feed.
@@ -306,50 +307,6 @@ fn receive(
     Ok(())
 }
 
-/// Where and when a measurement ran.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stamp {
-    /// The date, as an HTTP date.
-    pub date: String,
-    /// CPU model, cores, memory, operating system.
-    pub machine: String,
-    /// rustc, the build profile, and the libraries measured.
-    pub versions: String,
-}
-
-impl Stamp {
-    /// The stamp of this machine, now.
-    pub fn now() -> Stamp {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let cpu = cpuinfo
-            .lines()
-            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
-            .map_or("an unknown CPU".to_owned(), |m| m.trim().to_owned());
-        let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let memory = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or("unknown memory".to_owned(), |kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0));
-        let rustc = std::process::Command::new("rustc")
-            .arg("--version")
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "rustc (version unknown)".to_owned());
-        let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
-        Stamp {
-            date: httpdate::fmt_http_date(std::time::SystemTime::now()),
-            machine: format!("{cpu}, {cores} cores, {memory}, {}", std::env::consts::OS),
-            versions: format!(
-                "{rustc}, {profile}; tiny_http 0.12, tungstenite 0.30, all on loopback through the Tap"
-            ),
-        }
-    }
-}
-
 /// A whole run. It is kept as JSON (`compare-transports.json`) beside the table and the plot
 /// made from it, so a test can check that the book shows exactly what was measured.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -414,8 +371,15 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} messages at {} per second on average (random moments, seeded), one client per mode. Measured {} on {}; {}.\n",
-            self.config.messages, self.config.rate, self.stamp.date, self.stamp.machine, self.stamp.versions
+            "{} messages at {} per second on average (random moments, seeded), one client per mode, all on \
+             loopback through the Tap. Measured {} on {}, Linux {}; {}; {}.\n",
+            self.config.messages,
+            self.config.rate,
+            self.stamp.date,
+            self.stamp.machine(),
+            self.stamp.kernel,
+            self.stamp.rust(),
+            self.stamp.libraries()
         );
         out.push_str("| mode | delivered | requests | latency p50 (ms) | latency p99 (ms) | bytes up per message | bytes down per message |\n");
         out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
@@ -560,7 +524,16 @@ mod tests {
         let report = Report {
             config: Config { messages: 10, rate: 5.0, modes: vec![] },
             rows: vec![row(Mode::ShortPoll(Duration::from_millis(500)), 250), row(Mode::Sse, 1)],
-            stamp: Stamp { date: "today".into(), machine: "here".into(), versions: "these".into() },
+            stamp: Stamp {
+                date: "today".into(),
+                cpu: "a CPU".into(),
+                cores: 2,
+                memory_gib: 4.0,
+                kernel: "6.1".into(),
+                rustc: "rustc 1.95.0".into(),
+                build: Some("release".into()),
+                versions: vec![("tiny_http".into(), "0.12.0".into())],
+            },
         };
         let table = report.markdown();
         assert!(table.contains("| short poll every 500 ms | 10 | 3 | 250 | 500 | 80 | 150 |"), "{table}");

@@ -18,7 +18,8 @@
 //! - [`stats`]: nearest-rank percentiles; median and min–max over runs.
 //! - [`results`]: the run as data (`run.json`).
 //! - [`report`]: the markdown tables the book includes; [`plot`]: the SVG figures.
-//! - [`stamp`]: date, machine and versions; [`node`]: installing Node's `ws` locally.
+//! - [`stamp`]: date, machine and versions, the same for every measurement; [`node`]: installing
+//!   Node's `ws` locally.
 //! - [`compare`]: the request–response chapter's feed comparison (polling, SSE, WebSocket):
 //!   latency and bytes per message of each (`just compare-transports`).
 //! - [`transports`]: runs that comparison inside `just bench` and keeps its rows for the targets.

@@ -268,13 +268,13 @@ pub fn stamp_table(run: &Run) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| | this run |");
     let _ = writeln!(out, "| --- | --- |");
-    let _ = writeln!(out, "| date | {} |", s.date);
-    let _ = writeln!(out, "| machine | {} cores, {} GiB, {} |", s.cores, s.memory_gib, s.cpu);
-    let _ = writeln!(out, "| kernel | Linux {} |", s.kernel);
-    let _ = writeln!(out, "| Rust | {} |", s.rustc);
+    let c = &s.common;
+    let _ = writeln!(out, "| date | {} |", c.date);
+    let _ = writeln!(out, "| machine | {} |", c.machine());
+    let _ = writeln!(out, "| kernel | Linux {} |", c.kernel);
+    let _ = writeln!(out, "| Rust | {} |", c.rust());
     let _ = writeln!(out, "| Node.js | {} |", s.node);
-    let libs: Vec<String> = s.versions.iter().map(|(n, v)| format!("{n} {v}")).collect();
-    let _ = writeln!(out, "| libraries | {} |", libs.join(", "));
+    let _ = writeln!(out, "| libraries | {} |", c.libraries());
     let _ = writeln!(out, "| pinning | {} |", s.pinning);
     let _ = writeln!(out, "| open-file limit | {} |", thousands(s.file_limit as f64));
     if !s.busy.is_empty() {

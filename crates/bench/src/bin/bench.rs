@@ -41,13 +41,17 @@ enum Command {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
-    /// Re-make the tables and figures from an existing run.json (nothing is measured). The
-    /// transport rows are taken from the request–response chapter's compare-transports.json,
-    /// in case `just compare-transports` ran on its own since.
+    /// Re-make the tables and figures from the kept data (nothing is measured): the echo run's
+    /// from run.json, and the request–response chapter's comparison (table and plot) from
+    /// compare-transports.json. The run's transport rows are taken from that comparison, in case
+    /// `just compare-transports` ran on its own since.
     Render {
         /// The folder with run.json.
         #[arg(long, default_value_os_t = book_results())]
         dir: PathBuf,
+        /// The folder with compare-transports.json.
+        #[arg(long, default_value_os_t = bench::transports::chapter_dir(&driver::workspace_root()))]
+        comparison: PathBuf,
     },
 }
 
@@ -99,20 +103,30 @@ fn book_results() -> PathBuf {
 fn main() -> anyhow::Result<()> {
     guard::logging::init("warn");
     match Cli::parse().command {
-        Command::Render { dir } => {
+        Command::Render { dir, comparison } => {
+            let report = match bench::compare::Report::read_from(&comparison) {
+                Ok(report) => {
+                    report.write_to(&comparison)?;
+                    println!("re-made the comparison's table and plot in {}", comparison.display());
+                    Some(report)
+                }
+                Err(e) => {
+                    println!("no comparison re-made: {e}");
+                    None
+                }
+            };
             let mut run = bench::read_run(&dir)?;
             // A `just compare-transports` run on its own replaces the chapter's comparison but
             // not run.json's copy of its rows: take them from the comparison, so the targets
             // read the numbers the chapter shows.
-            let chapter = bench::transports::chapter_dir(&driver::workspace_root());
             if !run.transports.is_empty()
-                && let Ok(report) = bench::compare::Report::read_from(&chapter)
+                && let Some(report) = report
             {
                 let rows = bench::transports::rows(&report);
                 if rows != run.transports {
                     run.transports = rows;
                     bench::write_results(&run, &dir)?;
-                    println!("took the transport rows from {}", chapter.display());
+                    println!("took the transport rows from {}", comparison.display());
                 }
             }
             bench::render(&run, &dir)?;
