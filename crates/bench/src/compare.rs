@@ -12,7 +12,6 @@
 //! ([`crate::transports`] runs it with the other measurements).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -98,6 +97,18 @@ pub struct Row {
     pub up_per_message: f64,
     /// Bytes server → client, per delivered message.
     pub down_per_message: f64,
+}
+
+impl Row {
+    /// Median latency, in milliseconds.
+    pub fn p50_ms(&self) -> f64 {
+        self.p50.as_secs_f64() * 1000.0
+    }
+
+    /// 99th percentile latency, in milliseconds.
+    pub fn p99_ms(&self) -> f64 {
+        self.p99.as_secs_f64() * 1000.0
+    }
 }
 
 /// Why a measurement failed.
@@ -330,11 +341,6 @@ pub async fn run(config: Config, mut progress: impl FnMut(&Row)) -> Result<Repor
     Ok(Report { config, rows, stamp: Stamp::now() })
 }
 
-fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.0}") }
-}
-
 /// The files a run is kept in: its data, and the table and plot made from it.
 pub const FILES: [&str; 3] = ["compare-transports.json", "compare-transports.txt", "compare-transports.svg"];
 
@@ -345,7 +351,11 @@ impl Report {
     pub fn files(&self) -> Result<Vec<(&'static str, String)>, Error> {
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| Error::Other(format!("the run cannot be written as JSON: {e}")))?;
-        Ok(vec![(FILES[0], json + "\n"), (FILES[1], self.markdown()), (FILES[2], self.svg()?)])
+        Ok(vec![
+            (FILES[0], json + "\n"),
+            (FILES[1], crate::report::comparison_table(self)),
+            (FILES[2], self.svg()?),
+        ])
     }
 
     /// Writes [`Report::files`] into `dir`.
@@ -364,39 +374,6 @@ impl Report {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Other(format!("cannot read {}: {e}", path.display())))?;
         serde_json::from_str(&text).map_err(|e| Error::Other(format!("{} is not a run: {e}", path.display())))
-    }
-
-    /// The table, in Markdown, with the stamp above it.
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{} messages at {} per second on average (random moments, seeded), one client per mode, all on \
-             loopback through the Tap. Measured {} on {}, Linux {}; {}; {}.\n",
-            self.config.messages,
-            self.config.rate,
-            self.stamp.date,
-            self.stamp.machine(),
-            self.stamp.kernel,
-            self.stamp.rust(),
-            self.stamp.libraries()
-        );
-        out.push_str("| mode | delivered | requests | latency p50 (ms) | latency p99 (ms) | bytes up per message | bytes down per message |\n");
-        out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for row in &self.rows {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {:.0} | {:.0} |",
-                row.mode,
-                row.delivered,
-                row.requests,
-                ms(row.p50),
-                ms(row.p99),
-                row.up_per_message,
-                row.down_per_message
-            );
-        }
-        out
     }
 
     /// Two bar charts side by side: latency (p50 and p99) and bytes per message, both on a log
@@ -535,7 +512,7 @@ mod tests {
                 versions: vec![("tiny_http".into(), "0.12.0".into())],
             },
         };
-        let table = report.markdown();
+        let table = crate::report::comparison_table(&report);
         assert!(table.contains("| short poll every 500 ms | 10 | 3 | 250 | 500 | 80 | 150 |"), "{table}");
         let svg = report.svg().unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("Delivery latency"), "{svg:.200}");
