@@ -120,6 +120,9 @@ pub enum Error {
     /// A socket failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The plot could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
     /// Something else.
     #[error("{0}")]
     Other(String),
@@ -354,7 +357,7 @@ impl Report {
         Ok(vec![
             (FILES[0], json + "\n"),
             (FILES[1], crate::report::comparison_table(self)),
-            (FILES[2], self.svg()?),
+            (FILES[2], crate::plot::comparison_svg(self)?),
         ])
     }
 
@@ -374,112 +377,6 @@ impl Report {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Error::Other(format!("cannot read {}: {e}", path.display())))?;
         serde_json::from_str(&text).map_err(|e| Error::Other(format!("{} is not a run: {e}", path.display())))
-    }
-
-    /// Two bar charts side by side: latency (p50 and p99) and bytes per message, both on a log
-    /// scale because the modes differ by orders of magnitude.
-    pub fn svg(&self) -> Result<String, Error> {
-        use plotters::prelude::*;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (960, 420)).into_drawing_area();
-            let draw = |e: &dyn std::fmt::Display| Error::Other(format!("drawing the plot failed: {e}"));
-            root.fill(&WHITE).map_err(|e| draw(&e))?;
-            let (left, right) = root.split_horizontally(480);
-            let names: Vec<String> = self.rows.iter().map(|r| short_name(r.mode)).collect();
-            let n = self.rows.len() as f64;
-            let bars = |area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
-                        title: &str,
-                        unit: &str,
-                        series: [(&str, RGBColor, Vec<f64>); 2]|
-             -> Result<(), Error> {
-                let max = series.iter().flat_map(|s| s.2.iter().copied()).fold(1.0f64, f64::max) * 3.0;
-                let min =
-                    series.iter().flat_map(|s| s.2.iter().copied()).filter(|v| *v > 0.0).fold(max, f64::min)
-                        / 3.0;
-                let mut chart = ChartBuilder::on(area)
-                    .caption(title, ("sans-serif", 18))
-                    .margin(12)
-                    .x_label_area_size(40)
-                    .y_label_area_size(60)
-                    .build_cartesian_2d(0.0..n, (min..max).log_scale())
-                    .map_err(|e| draw(&e))?;
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(self.rows.len() * 2 + 1)
-                    .x_label_formatter(&|x| {
-                        let i = x.floor() as usize;
-                        if (x - x.floor() - 0.5).abs() < 0.01 {
-                            names.get(i).cloned().unwrap_or_default()
-                        } else {
-                            String::new()
-                        }
-                    })
-                    .y_desc(unit)
-                    .draw()
-                    .map_err(|e| draw(&e))?;
-                for (k, (label, color, values)) in series.iter().enumerate() {
-                    let offset = 0.1 + 0.4 * k as f64;
-                    chart
-                        .draw_series(values.iter().enumerate().map(|(i, v)| {
-                            let x = i as f64 + offset;
-                            Rectangle::new([(x, min), (x + 0.38, v.max(min))], color.filled())
-                        }))
-                        .map_err(|e| draw(&e))?
-                        .label(*label)
-                        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
-                }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::UpperRight)
-                    .draw()
-                    .map_err(|e| draw(&e))?;
-                Ok(())
-            };
-            let ms_of = |f: fn(&Row) -> Duration| {
-                self.rows.iter().map(|r| f(r).as_secs_f64() * 1000.0).collect::<Vec<_>>()
-            };
-            bars(
-                &left,
-                "Delivery latency",
-                "milliseconds (log)",
-                [
-                    ("p50", RGBColor(31, 95, 168), ms_of(|r| r.p50)),
-                    ("p99", RGBColor(179, 38, 30), ms_of(|r| r.p99)),
-                ],
-            )?;
-            bars(
-                &right,
-                "Bytes on the wire per message",
-                "bytes (log)",
-                [
-                    (
-                        "client → server",
-                        RGBColor(31, 95, 168),
-                        self.rows.iter().map(|r| r.up_per_message).collect(),
-                    ),
-                    (
-                        "server → client",
-                        RGBColor(42, 127, 63),
-                        self.rows.iter().map(|r| r.down_per_message).collect(),
-                    ),
-                ],
-            )?;
-            root.present().map_err(|e| draw(&e))?;
-        }
-        Ok(svg)
-    }
-}
-
-fn short_name(mode: Mode) -> String {
-    match mode {
-        Mode::ShortPoll(interval) => format!("poll {}ms", interval.as_millis()),
-        Mode::LongPoll => "long poll".into(),
-        Mode::Sse => "SSE".into(),
-        Mode::WebSocket => "WebSocket".into(),
     }
 }
 
@@ -514,8 +411,8 @@ mod tests {
         };
         let table = crate::report::comparison_table(&report);
         assert!(table.contains("| short poll every 500 ms | 10 | 3 | 250 | 500 | 80 | 150 |"), "{table}");
-        let svg = report.svg().unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("Delivery latency"), "{svg:.200}");
+        let svg = crate::plot::comparison_svg(&report).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("delivery latency"), "{svg:.200}");
     }
 }
 
