@@ -27,7 +27,7 @@ sse:
 
 # Chapter "Request and response": the feed by short polls, long polls, SSE and WebSocket, measured into the book (~30 s; --out DIR writes elsewhere; --help for flags)
 compare-transports *ARGS:
-    cargo run -q -p http-polling --bin compare-transports -- --out book/src/request-response/measured {{ARGS}}
+    cargo run -q -p bench --bin compare-transports -- --out book/src/request-response/measured {{ARGS}}
 
 # The feed server alone at http://127.0.0.1:3002 (try `curl -N http://127.0.0.1:3002/events`)
 feed-server *ARGS:
