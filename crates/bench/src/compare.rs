@@ -9,7 +9,9 @@
 //!
 //! This is a benchmark, never a test: the numbers depend on the machine and its load. It serves
 //! the request–response chapter (its "Measured" page shows the committed run) and `just bench`
-//! ([`crate::transports`] runs it with the other measurements).
+//! ([`crate::transports`] runs it with the other measurements). Only the measuring is here: its
+//! percentiles, stamp, table and figure are the bench's ([`crate::stats`], [`crate::stamp`],
+//! [`crate::report`], [`crate::plot`]), as for every other measurement.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,11 +1,10 @@
 //! The figures the book shows, drawn as SVG with plotters: the echo's and the idle memory's from
 //! a [`Run`], the transport comparison's from its [`compare::Report`].
 //!
-//! Every figure is drawn in one style, from the helpers at the top of this file: panels side by
-//! side, or one above the other, on white ([`figure`]), a caption over each ([`panel`]), categories along the bottom with
-//! no vertical grid lines ([`axes`]), one way of writing numbers on the value axis
-//! ([`value_label`]), bars with a gap between categories ([`bars`]), and one legend box
-//! ([`legend`]).
+//! Every figure is drawn in one style, by the private helpers at the top of this file: panels side
+//! by side, or one above the other, on white (`figure`); a caption over each (`panel`); categories
+//! along the bottom with no vertical grid lines, and one way of writing the values (`axes`,
+//! `value_label`); bars that leave a gap between categories (`bars`); one legend box (`legend`).
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord, ValueFormatter};
