@@ -9,10 +9,11 @@
 //!
 //! This is a benchmark, never a test: the numbers depend on the machine and its load. It serves
 //! the request–response chapter (its "Measured" page shows the committed run) and `just bench`
-//! ([`crate::transports`] runs it with the other measurements).
+//! ([`crate::transports`] runs it with the other measurements). Only the measuring is here: its
+//! percentiles, stamp, table and figure are the bench's ([`crate::stats`], [`crate::stamp`],
+//! [`crate::report`], [`crate::plot`]), as for every other measurement.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +25,9 @@ use http_polling::limits::Limits;
 use http_polling::server::{Service, paths};
 use tap::Tap;
 use wire::{Direction, Transcript};
+
+use crate::stamp::Stamp;
+use crate::stats::percentile;
 
 /// A way of receiving the feed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -97,6 +101,18 @@ pub struct Row {
     pub down_per_message: f64,
 }
 
+impl Row {
+    /// Median latency, in milliseconds.
+    pub fn p50_ms(&self) -> f64 {
+        self.p50.as_secs_f64() * 1000.0
+    }
+
+    /// 99th percentile latency, in milliseconds.
+    pub fn p99_ms(&self) -> f64 {
+        self.p99.as_secs_f64() * 1000.0
+    }
+}
+
 /// Why a measurement failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -106,6 +122,9 @@ pub enum Error {
     /// A socket failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The plot could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
     /// Something else.
     #[error("{0}")]
     Other(String),
@@ -171,20 +190,12 @@ pub async fn run_mode(mode: Mode, config: &Config) -> Result<Row, Error> {
         mode,
         delivered,
         requests,
-        p50: percentile(&latencies, 0.50),
-        p99: percentile(&latencies, 0.99),
+        // No deliveries gives zero; the row's `delivered` says so.
+        p50: percentile(&latencies, 50.0).unwrap_or_default(),
+        p99: percentile(&latencies, 99.0).unwrap_or_default(),
         up_per_message: per(Direction::ClientToServer),
         down_per_message: per(Direction::ServerToClient),
     })
-}
-
-/// The value below which `q` of the sorted `values` lie (nearest rank).
-pub fn percentile(values: &[Duration], q: f64) -> Duration {
-    if values.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
-    values[rank - 1]
 }
 
 /// Publishes `n` messages, `rate` per second on average, at random moments (a Poisson process:
@@ -312,50 +323,6 @@ fn receive(
     Ok(())
 }
 
-/// Where and when a measurement ran.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Stamp {
-    /// The date, as an HTTP date.
-    pub date: String,
-    /// CPU model, cores, memory, operating system.
-    pub machine: String,
-    /// rustc, the build profile, and the libraries measured.
-    pub versions: String,
-}
-
-impl Stamp {
-    /// The stamp of this machine, now.
-    pub fn now() -> Stamp {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let cpu = cpuinfo
-            .lines()
-            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split(':').nth(1)))
-            .map_or("an unknown CPU".to_owned(), |m| m.trim().to_owned());
-        let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let memory = meminfo
-            .lines()
-            .find_map(|l| l.strip_prefix("MemTotal:"))
-            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or("unknown memory".to_owned(), |kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0));
-        let rustc = std::process::Command::new("rustc")
-            .arg("--version")
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "rustc (version unknown)".to_owned());
-        let profile = if cfg!(debug_assertions) { "debug build" } else { "release build" };
-        Stamp {
-            date: httpdate::fmt_http_date(std::time::SystemTime::now()),
-            machine: format!("{cpu}, {cores} cores, {memory}, {}", std::env::consts::OS),
-            versions: format!(
-                "{rustc}, {profile}; tiny_http 0.12, tungstenite 0.30, all on loopback through the Tap"
-            ),
-        }
-    }
-}
-
 /// A whole run. It is kept as JSON (`compare-transports.json`) beside the table and the plot
 /// made from it, so a test can check that the book shows exactly what was measured.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -379,11 +346,6 @@ pub async fn run(config: Config, mut progress: impl FnMut(&Row)) -> Result<Repor
     Ok(Report { config, rows, stamp: Stamp::now() })
 }
 
-fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 { format!("{ms:.2}") } else { format!("{ms:.0}") }
-}
-
 /// The files a run is kept in: its data, and the table and plot made from it.
 pub const FILES: [&str; 3] = ["compare-transports.json", "compare-transports.txt", "compare-transports.svg"];
 
@@ -394,7 +356,11 @@ impl Report {
     pub fn files(&self) -> Result<Vec<(&'static str, String)>, Error> {
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| Error::Other(format!("the run cannot be written as JSON: {e}")))?;
-        Ok(vec![(FILES[0], json + "\n"), (FILES[1], self.markdown()), (FILES[2], self.svg()?)])
+        Ok(vec![
+            (FILES[0], json + "\n"),
+            (FILES[1], crate::report::comparison_table(self)),
+            (FILES[2], crate::plot::comparison_svg(self)?),
+        ])
     }
 
     /// Writes [`Report::files`] into `dir`.
@@ -414,151 +380,11 @@ impl Report {
             .map_err(|e| Error::Other(format!("cannot read {}: {e}", path.display())))?;
         serde_json::from_str(&text).map_err(|e| Error::Other(format!("{} is not a run: {e}", path.display())))
     }
-
-    /// The table, in Markdown, with the stamp above it.
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{} messages at {} per second on average (random moments, seeded), one client per mode. Measured {} on {}; {}.\n",
-            self.config.messages, self.config.rate, self.stamp.date, self.stamp.machine, self.stamp.versions
-        );
-        out.push_str("| mode | delivered | requests | latency p50 (ms) | latency p99 (ms) | bytes up per message | bytes down per message |\n");
-        out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for row in &self.rows {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {:.0} | {:.0} |",
-                row.mode,
-                row.delivered,
-                row.requests,
-                ms(row.p50),
-                ms(row.p99),
-                row.up_per_message,
-                row.down_per_message
-            );
-        }
-        out
-    }
-
-    /// Two bar charts side by side: latency (p50 and p99) and bytes per message, both on a log
-    /// scale because the modes differ by orders of magnitude.
-    pub fn svg(&self) -> Result<String, Error> {
-        use plotters::prelude::*;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, (960, 420)).into_drawing_area();
-            let draw = |e: &dyn std::fmt::Display| Error::Other(format!("drawing the plot failed: {e}"));
-            root.fill(&WHITE).map_err(|e| draw(&e))?;
-            let (left, right) = root.split_horizontally(480);
-            let names: Vec<String> = self.rows.iter().map(|r| short_name(r.mode)).collect();
-            let n = self.rows.len() as f64;
-            let bars = |area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
-                        title: &str,
-                        unit: &str,
-                        series: [(&str, RGBColor, Vec<f64>); 2]|
-             -> Result<(), Error> {
-                let max = series.iter().flat_map(|s| s.2.iter().copied()).fold(1.0f64, f64::max) * 3.0;
-                let min =
-                    series.iter().flat_map(|s| s.2.iter().copied()).filter(|v| *v > 0.0).fold(max, f64::min)
-                        / 3.0;
-                let mut chart = ChartBuilder::on(area)
-                    .caption(title, ("sans-serif", 18))
-                    .margin(12)
-                    .x_label_area_size(40)
-                    .y_label_area_size(60)
-                    .build_cartesian_2d(0.0..n, (min..max).log_scale())
-                    .map_err(|e| draw(&e))?;
-                chart
-                    .configure_mesh()
-                    .disable_x_mesh()
-                    .x_labels(self.rows.len() * 2 + 1)
-                    .x_label_formatter(&|x| {
-                        let i = x.floor() as usize;
-                        if (x - x.floor() - 0.5).abs() < 0.01 {
-                            names.get(i).cloned().unwrap_or_default()
-                        } else {
-                            String::new()
-                        }
-                    })
-                    .y_desc(unit)
-                    .draw()
-                    .map_err(|e| draw(&e))?;
-                for (k, (label, color, values)) in series.iter().enumerate() {
-                    let offset = 0.1 + 0.4 * k as f64;
-                    chart
-                        .draw_series(values.iter().enumerate().map(|(i, v)| {
-                            let x = i as f64 + offset;
-                            Rectangle::new([(x, min), (x + 0.38, v.max(min))], color.filled())
-                        }))
-                        .map_err(|e| draw(&e))?
-                        .label(*label)
-                        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
-                }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::UpperRight)
-                    .draw()
-                    .map_err(|e| draw(&e))?;
-                Ok(())
-            };
-            let ms_of = |f: fn(&Row) -> Duration| {
-                self.rows.iter().map(|r| f(r).as_secs_f64() * 1000.0).collect::<Vec<_>>()
-            };
-            bars(
-                &left,
-                "Delivery latency",
-                "milliseconds (log)",
-                [
-                    ("p50", RGBColor(31, 95, 168), ms_of(|r| r.p50)),
-                    ("p99", RGBColor(179, 38, 30), ms_of(|r| r.p99)),
-                ],
-            )?;
-            bars(
-                &right,
-                "Bytes on the wire per message",
-                "bytes (log)",
-                [
-                    (
-                        "client → server",
-                        RGBColor(31, 95, 168),
-                        self.rows.iter().map(|r| r.up_per_message).collect(),
-                    ),
-                    (
-                        "server → client",
-                        RGBColor(42, 127, 63),
-                        self.rows.iter().map(|r| r.down_per_message).collect(),
-                    ),
-                ],
-            )?;
-            root.present().map_err(|e| draw(&e))?;
-        }
-        Ok(svg)
-    }
-}
-
-fn short_name(mode: Mode) -> String {
-    match mode {
-        Mode::ShortPoll(interval) => format!("poll {}ms", interval.as_millis()),
-        Mode::LongPoll => "long poll".into(),
-        Mode::Sse => "SSE".into(),
-        Mode::WebSocket => "WebSocket".into(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_use_the_nearest_rank() {
-        let v: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&v, 0.5), Duration::from_millis(50));
-        assert_eq!(percentile(&v, 0.99), Duration::from_millis(99));
-        assert_eq!(percentile(&[], 0.5), Duration::ZERO);
-    }
 
     #[test]
     fn a_report_renders_as_a_table_and_a_plot() {
@@ -574,12 +400,21 @@ mod tests {
         let report = Report {
             config: Config { messages: 10, rate: 5.0, modes: vec![] },
             rows: vec![row(Mode::ShortPoll(Duration::from_millis(500)), 250), row(Mode::Sse, 1)],
-            stamp: Stamp { date: "today".into(), machine: "here".into(), versions: "these".into() },
+            stamp: Stamp {
+                date: "today".into(),
+                cpu: "a CPU".into(),
+                cores: 2,
+                memory_gib: 4.0,
+                kernel: "6.1".into(),
+                rustc: "rustc 1.95.0".into(),
+                build: Some("release".into()),
+                versions: vec![("tiny_http".into(), "0.12.0".into())],
+            },
         };
-        let table = report.markdown();
+        let table = crate::report::comparison_table(&report);
         assert!(table.contains("| short poll every 500 ms | 10 | 3 | 250 | 500 | 80 | 150 |"), "{table}");
-        let svg = report.svg().unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("Delivery latency"), "{svg:.200}");
+        let svg = crate::plot::comparison_svg(&report).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("delivery latency"), "{svg:.200}");
     }
 }
 

@@ -35,7 +35,7 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
         .map(|key| servers::by_key(key).with_context(|| format!("no server called {key:?}")))
         .collect::<anyhow::Result<_>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let mut stamp = stamp::collect(pinning, file_limit);
+    let mut stamp = stamp::RunStamp::now(pinning, file_limit);
     let mut echo: Vec<EchoCase> = Vec::new();
     let mut idle: Vec<IdleCase> = Vec::new();
     let cases: Vec<(usize, usize)> =

@@ -17,10 +17,13 @@
 //! - [`syscalls`]: system calls per message, counted by `strace -c -f` on each server.
 //! - [`stats`]: nearest-rank percentiles; median and min–max over runs.
 //! - [`results`]: the run as data (`run.json`).
-//! - [`report`]: the markdown tables the book includes; [`plot`]: the SVG figures.
-//! - [`stamp`]: date, machine and versions; [`node`]: installing Node's `ws` locally.
+//! - [`report`]: the markdown tables the book includes; [`plot`]: the SVG figures, in one style.
+//!   Both serve every measurement, the transport comparison's included.
+//! - [`stamp`]: date, machine and versions, the same for every measurement; [`node`]: installing
+//!   Node's `ws` locally.
 //! - [`compare`]: the request–response chapter's feed comparison (polling, SSE, WebSocket):
-//!   latency and bytes per message of each (`just compare-transports`).
+//!   latency and bytes per message of each (`just compare-transports`), kept as
+//!   `compare-transports.json` beside its table and figure.
 //! - [`transports`]: runs that comparison inside `just bench` and keeps its rows for the targets.
 //!
 //! Nothing here asserts a time: speed is read off the run, never tested.

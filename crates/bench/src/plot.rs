@@ -1,9 +1,17 @@
-//! The figures the book shows, drawn as SVG with plotters from a [`Run`].
+//! The figures the book shows, drawn as SVG with plotters: the echo's and the idle memory's from
+//! a [`Run`], the transport comparison's from its [`compare::Report`].
+//!
+//! Every figure is drawn in one style, by the private helpers at the top of this file: panels side
+//! by side, or one above the other, on white (`figure`); a caption over each (`panel`); categories
+//! along the bottom with no vertical grid lines, and one way of writing the values (`axes`,
+//! `value_label`); bars that leave a gap between categories (`bars`); one legend box (`legend`).
 
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord, ValueFormatter};
 use plotters::coord::types::RangedCoordu32;
 use plotters::prelude::*;
 
+use crate::compare::{self, Mode};
 use crate::report::{TARGET_IDLE, size_label, thousands};
 use crate::results::{EchoSample, Run};
 use crate::servers;
@@ -14,10 +22,26 @@ use crate::stats::Spread;
 #[error("drawing {0} failed: {1}")]
 pub struct PlotError(String, String);
 
+/// What plotters' SVG backend fails with.
+type DrawError = DrawingAreaErrorKind<std::io::Error>;
+
+/// A panel of a figure.
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A chart whose horizontal axis is categories (connection counts, servers, modes).
+type Chart<'a, Y> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<SegmentedCoord<RangedCoordu32>, Y>>;
+
 const WIDTH: u32 = 760;
+const HEIGHT: u32 = 330;
+const STACKED_HEIGHT: u32 = 270;
+const FONT: &str = "sans-serif";
+const CAPTION_SIZE: u32 = 14;
+const LEGEND_SIZE: u32 = 11;
+/// The share of a category's width left free on each side of its bars, so that neighbouring
+/// categories stand apart.
+const BAR_GAP: f64 = 0.12;
 /// Where the idle chart's log scale starts, KiB.
 const IDLE_FLOOR_KIB: f64 = 0.5;
-const HEIGHT: u32 = 330;
 
 /// Each server keeps its colour in every figure.
 fn colour(key: &str) -> RGBColor {
@@ -32,6 +56,159 @@ fn colour(key: &str) -> RGBColor {
     }
 }
 
+/// The colours of two series shown side by side (p50 and p99, up and down): the palette's first
+/// two, as the servers' are.
+const PAIR: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14)];
+
+/// How a figure's panels are laid out.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// Side by side, [`HEIGHT`] tall: a few categories each.
+    SideBySide(usize),
+    /// One above the other, [`STACKED_HEIGHT`] each: room for more categories, with longer names.
+    Stacked(usize),
+}
+
+/// A figure of panels on white, each drawn by `draw`; `name` is the file's, for the error.
+fn figure(
+    name: &str,
+    layout: Layout,
+    draw: impl FnOnce(&[Area<'_>]) -> Result<(), DrawError>,
+) -> Result<String, PlotError> {
+    let (height, grid) = match layout {
+        Layout::SideBySide(n) => (HEIGHT, (1, n)),
+        Layout::Stacked(n) => (STACKED_HEIGHT * n as u32, (n, 1)),
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        let drawn =
+            root.fill(&WHITE).and_then(|()| draw(&root.split_evenly(grid))).and_then(|()| root.present());
+        drawn.map_err(|e| PlotError(name.to_owned(), e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// A panel's chart, captioned; `value_width` is the room for the value axis' numbers.
+fn panel<'a, 'b>(
+    area: &'a Area<'b>,
+    caption: &str,
+    value_width: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut chart = ChartBuilder::on(area);
+    chart
+        .caption(caption, (FONT, CAPTION_SIZE))
+        .margin(8)
+        .x_label_area_size(32)
+        .y_label_area_size(value_width);
+    chart
+}
+
+/// The `count` categories of a panel as plotters' segmented range: `0..last` has `last + 1`
+/// segments.
+fn categories(count: usize) -> SegmentedCoord<RangedCoordu32> {
+    (0u32..(count.max(2) - 1) as u32).into_segmented()
+}
+
+/// A number on the value axis: thousands separated from 100 up, as short as it goes below.
+fn value_label(v: f64) -> String {
+    if v >= 100.0 { thousands(v) } else { format!("{}", (v * 1000.0).round() / 1000.0) }
+}
+
+/// The axes: the categories named by `name` below (with `description` under them, if any), the
+/// values at the left, horizontal grid lines at the labelled values only.
+fn axes<Y>(
+    chart: &mut Chart<'_, Y>,
+    description: Option<&str>,
+    name: impl Fn(usize) -> String,
+) -> Result<(), DrawError>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let label = |v: &SegmentValue<u32>| match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => name(*i as usize),
+        SegmentValue::Last => String::new(),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .light_line_style(WHITE)
+        .x_label_formatter(&label)
+        .y_label_formatter(&|v| value_label(*v));
+    if let Some(description) = description {
+        mesh.x_desc(description);
+    }
+    mesh.draw()
+}
+
+/// The legend box, at `position`, for every series drawn with a label.
+fn legend<Y>(chart: &mut Chart<'_, Y>, position: SeriesLabelPosition) -> Result<(), DrawError>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, LEGEND_SIZE))
+        .draw()
+}
+
+/// One series of a bar chart: a bar in every category, beside the other series' bars there.
+struct BarSeries<'s> {
+    /// Its name in the legend; `None` draws no legend entry.
+    label: Option<&'s str>,
+    /// Each category's bar: height and colour.
+    bars: Vec<(f64, RGBColor)>,
+}
+
+/// Bars from `floor` up, the series side by side within each category, [`BAR_GAP`] of its width
+/// from its edges.
+fn bars<Y>(chart: &mut Chart<'_, Y>, series: &[BarSeries<'_>], floor: f64) -> Result<(), DrawError>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    // A category's width in pixels, shared out among its bars by pixel margins: plotters'
+    // segmented axis places a rectangle only on a segment's edges.
+    let left = chart.backend_coord(&(SegmentValue::Exact(0), floor)).0;
+    let right = chart.backend_coord(&(SegmentValue::Exact(1), floor)).0;
+    let category = u32::try_from(right - left).unwrap_or(0);
+    let gap = (f64::from(category) * BAR_GAP).round() as u32;
+    let width = category.saturating_sub(2 * gap);
+    let each = width / series.len().max(1) as u32;
+    for (k, one) in series.iter().enumerate() {
+        let k = k as u32;
+        let (margin_left, margin_right) = (gap + k * each, gap + width - (k + 1) * each);
+        let drawn = chart.draw_series(one.bars.iter().enumerate().map(|(i, &(value, colour))| {
+            let i = i as u32;
+            let mut bar = Rectangle::new(
+                [(SegmentValue::Exact(i), floor), (SegmentValue::Exact(i + 1), value.max(floor))],
+                colour.mix(0.75).filled(),
+            );
+            bar.set_margin(0, 0, margin_left, margin_right);
+            bar
+        }))?;
+        if let (Some(label), Some(&(_, colour))) = (one.label, one.bars.first()) {
+            drawn.label(label).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.mix(0.75).filled())
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A min–max whisker at the centre of each category, over a single series of bars.
+fn whiskers<Y>(chart: &mut Chart<'_, Y>, spreads: &[Spread]) -> Result<(), DrawError>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    chart.draw_series(spreads.iter().enumerate().map(|(i, s)| {
+        let centre = || SegmentValue::CenterOf(i as u32);
+        PathElement::new(vec![(centre(), s.min), (centre(), s.max)], BLACK.stroke_width(1))
+    }))?;
+    Ok(())
+}
+
 /// A name short enough to sit under a bar.
 fn short_name(key: &str) -> &str {
     match key {
@@ -42,47 +219,24 @@ fn short_name(key: &str) -> &str {
     }
 }
 
-/// The last index of `count` categories: plotters' segmented range `0..last` has `last + 1`
-/// segments.
-fn last_index(count: usize) -> u32 {
-    (count.max(2) - 1) as u32
-}
-
-fn connections_label(plan_connections: &[usize], v: &SegmentValue<u32>) -> String {
-    match v {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-            plan_connections.get(*i as usize).map_or_else(String::new, |c| thousands(*c as f64))
-        }
-        SegmentValue::Last => String::new(),
-    }
-}
-
 /// Two panels for one message size: messages/s and the server's CPU per message, against the
 /// number of connections, one line per server (medians; the whiskers span min–max).
 pub fn echo_svg(run: &Run, size: usize) -> Result<String, PlotError> {
-    let name = format!("echo-{size}.svg");
-    let fail = |e: &dyn std::fmt::Display| PlotError(name.clone(), e.to_string());
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| fail(&e))?;
-        let panels = root.split_evenly((1, 2));
-        let metrics: [(&str, Metric); 2] = [
-            ("messages/s", EchoSample::rate),
-            ("server CPU per message (µs)", EchoSample::server_us_per_message),
-        ];
-        let last = last_index(run.plan.connections.len());
-        for (index, (panel, (title, metric))) in panels.iter().zip(metrics).enumerate() {
-            let is_rate = index == 0;
+    let metrics: [(&str, Metric); 2] = [
+        ("messages/s", EchoSample::rate),
+        ("server CPU per message (µs)", EchoSample::server_us_per_message),
+    ];
+    let connections = &run.plan.connections;
+    let name = |i: usize| connections.get(i).map_or_else(String::new, |c| thousands(*c as f64));
+    figure(&format!("echo-{size}.svg"), Layout::SideBySide(2), |panels| {
+        for (index, (area, (title, metric))) in panels.iter().zip(metrics).enumerate() {
             let series: Vec<(&String, Vec<(u32, Spread)>)> = run
                 .plan
                 .servers
                 .iter()
                 .filter(|key| servers::by_key(key).is_none_or(|s| !s.variant))
                 .map(|key| {
-                    let points = run
-                        .plan
-                        .connections
+                    let points = connections
                         .iter()
                         .enumerate()
                         .filter_map(|(i, &c)| {
@@ -95,38 +249,28 @@ pub fn echo_svg(run: &Run, size: usize) -> Result<String, PlotError> {
                 })
                 .collect();
             let top = series.iter().flat_map(|(_, p)| p.iter().map(|(_, s)| s.max)).fold(0.0, f64::max);
-            let builder = |chart: &mut ChartBuilder<'_, '_, SVGBackend<'_>>| {
-                chart
-                    .caption(format!("{title}, {}", size_label(size)), ("sans-serif", 15))
-                    .margin(8)
-                    .x_label_area_size(32)
-                    .y_label_area_size(62);
-            };
-            let mut chart = ChartBuilder::on(panel);
-            builder(&mut chart);
-            if is_rate {
-                let mut chart = chart
-                    .build_cartesian_2d((0u32..last).into_segmented(), 0.0..(top * 1.12).max(1.0))
-                    .map_err(|e| fail(&e))?;
-                mesh(&mut chart, &run.plan.connections).map_err(|e| fail(&e))?;
+            let mut chart = panel(area, &format!("{title}, {}", size_label(size)), 62);
+            if index == 0 {
+                let mut chart =
+                    chart.build_cartesian_2d(categories(connections.len()), 0.0..(top * 1.12).max(1.0))?;
+                axes(&mut chart, Some("connections"), name)?;
+                lines(&mut chart, &series)?;
                 // Rates are lowest at one connection: the upper left is empty.
-                lines(&mut chart, &series, SeriesLabelPosition::UpperLeft).map_err(|e| fail(&e))?;
+                legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
             } else {
                 // CPU per message spans an order of magnitude between 1 and 100 connections: a log
                 // scale keeps the small values readable.
-                let mut chart = chart
-                    .build_cartesian_2d(
-                        (0u32..last).into_segmented(),
-                        (1.0..(top * 1.5).max(2.0)).log_scale(),
-                    )
-                    .map_err(|e| fail(&e))?;
-                mesh(&mut chart, &run.plan.connections).map_err(|e| fail(&e))?;
-                lines(&mut chart, &series, SeriesLabelPosition::LowerRight).map_err(|e| fail(&e))?;
+                let mut chart = chart.build_cartesian_2d(
+                    categories(connections.len()),
+                    (1.0..(top * 1.5).max(2.0)).log_scale(),
+                )?;
+                axes(&mut chart, Some("connections"), name)?;
+                lines(&mut chart, &series)?;
+                legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             }
         }
-        root.present().map_err(|e| fail(&e))?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// A figure read off a sample.
@@ -134,30 +278,8 @@ type Metric = fn(&EchoSample) -> f64;
 
 type Series<'a> = [(&'a String, Vec<(u32, Spread)>)];
 
-/// The axes of an echo panel: connections below, the metric at the left, no minor grid.
-fn mesh<Y>(
-    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<SegmentedCoord<RangedCoordu32>, Y>>,
-    connections: &[usize],
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>>
-where
-    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
-{
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .x_desc("connections")
-        .x_label_formatter(&|v| connections_label(connections, v))
-        .y_label_formatter(&|v| if *v >= 100.0 { thousands(*v) } else { format!("{v}") })
-        .draw()
-}
-
-/// One line per server through the medians, with a min–max whisker at each point, and a legend.
-fn lines<'a, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<SegmentedCoord<RangedCoordu32>, Y>>,
-    series: &Series<'_>,
-    legend: SeriesLabelPosition,
-) -> Result<(), DrawingAreaErrorKind<std::io::Error>>
+/// One line per server through the medians, with a min–max whisker at each point.
+fn lines<Y>(chart: &mut Chart<'_, Y>, series: &Series<'_>) -> Result<(), DrawError>
 where
     Y: Ranged<ValueType = f64>,
 {
@@ -180,21 +302,13 @@ where
                 .map(|(i, s)| PathElement::new(vec![(centre(*i), s.min), (centre(*i), s.max)], style)),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .position(legend)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(("sans-serif", 11))
-        .draw()
+    Ok(())
 }
 
 /// Bars: resident memory per idle connection, one per server, at the target's connection count
 /// (or the largest measured), with min–max whiskers; on the left connections that have sent
 /// nothing since their handshake, on the right the same after one message each.
 pub fn idle_svg(run: &Run) -> Result<Option<String>, PlotError> {
-    let name = "idle.svg".to_owned();
-    let fail = |e: &dyn std::fmt::Display| PlotError(name.clone(), e.to_string());
     let Some(n) = (if run.plan.idle.contains(&TARGET_IDLE) {
         Some(TARGET_IDLE)
     } else {
@@ -225,56 +339,79 @@ pub fn idle_svg(run: &Run) -> Result<Option<String>, PlotError> {
         return Ok(None);
     }
     let top = panels_data.iter().flat_map(|(_, bars)| bars.iter().map(|(_, s)| s.max)).fold(0.0, f64::max);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| fail(&e))?;
-        for (panel, (title, bars)) in root.split_evenly((1, 2)).iter().zip(&panels_data) {
+    figure("idle.svg", Layout::SideBySide(2), |panels| {
+        for (area, (title, servers)) in panels.iter().zip(&panels_data) {
             // A log scale: tungstenite's default read buffer makes one bar a hundred times another.
-            let mut chart = ChartBuilder::on(panel)
-                .caption(format!("KiB per connection, {} {title}", thousands(n as f64)), ("sans-serif", 14))
-                .margin(8)
-                .x_label_area_size(32)
-                .y_label_area_size(40)
+            let mut chart = panel(area, &format!("KiB per connection, {} {title}", thousands(n as f64)), 40)
                 .build_cartesian_2d(
-                    (0u32..last_index(bars.len())).into_segmented(),
+                    categories(servers.len()),
                     (IDLE_FLOOR_KIB..(top * 1.5).max(1.0)).log_scale(),
-                )
-                .map_err(|e| fail(&e))?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .light_line_style(WHITE)
-                .x_label_formatter(&|v| match v {
-                    SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                        bars.get(*i as usize).map_or_else(String::new, |(k, _)| short_name(k).to_owned())
-                    }
-                    SegmentValue::Last => String::new(),
-                })
-                .draw()
-                .map_err(|e| fail(&e))?;
-            for (i, (key, s)) in bars.iter().enumerate() {
-                let i = i as u32;
-                let mut bar = Rectangle::new(
-                    [(SegmentValue::Exact(i), IDLE_FLOOR_KIB), (SegmentValue::Exact(i + 1), s.median)],
-                    colour(key).mix(0.75).filled(),
-                );
-                bar.set_margin(0, 0, 6, 6);
-                chart.draw_series([bar]).map_err(|e| fail(&e))?;
-                chart
-                    .draw_series([PathElement::new(
-                        vec![(SegmentValue::CenterOf(i), s.min), (SegmentValue::CenterOf(i), s.max)],
-                        BLACK.stroke_width(1),
-                    )])
-                    .map_err(|e| fail(&e))?;
-            }
+                )?;
+            axes(&mut chart, None, |i| {
+                servers.get(i).map_or_else(String::new, |(k, _)| short_name(k).to_owned())
+            })?;
+            let one = BarSeries {
+                label: None,
+                bars: servers.iter().map(|(key, s)| (s.median, colour(key))).collect(),
+            };
+            bars(&mut chart, &[one], IDLE_FLOOR_KIB)?;
+            whiskers(&mut chart, &servers.iter().map(|(_, s)| *s).collect::<Vec<_>>())?;
         }
-        root.present().map_err(|e| fail(&e))?;
-    }
-    Ok(Some(svg))
+        Ok(())
+    })
+    .map(Some)
 }
 
-/// Every figure, as `(file name, contents)`.
+/// The transport comparison: delivery latency (p50 and p99) and bytes per message (each way), one
+/// pair of bars per mode, both on a log scale because the modes differ by orders of magnitude.
+pub fn comparison_svg(report: &compare::Report) -> Result<String, PlotError> {
+    let names: Vec<String> = report.rows.iter().map(|r| mode_name(r.mode)).collect();
+    let series = |k: usize, label, value: fn(&compare::Row) -> f64| BarSeries {
+        label: Some(label),
+        bars: report.rows.iter().map(|r| (value(r), PAIR[k])).collect(),
+    };
+    let panels_data = [
+        (
+            "delivery latency (ms, log scale)",
+            [series(0, "p50", compare::Row::p50_ms), series(1, "p99", compare::Row::p99_ms)],
+        ),
+        (
+            "bytes on the wire per message (log scale)",
+            [
+                series(0, "client → server", |r| r.up_per_message),
+                series(1, "server → client", |r| r.down_per_message),
+            ],
+        ),
+    ];
+    // Six modes with two bars each, and names like "poll 1000ms": one panel above the other.
+    figure(compare::FILES[2], Layout::Stacked(2), |panels| {
+        for (area, (title, pair)) in panels.iter().zip(&panels_data) {
+            let values = || pair.iter().flat_map(|s| s.bars.iter().map(|(v, _)| *v));
+            // Room for the legend above the tallest bar (three times its height), and below the
+            // shortest, a third of it, so that even that bar shows.
+            let top = values().fold(1.0, f64::max) * 3.0;
+            let floor = values().filter(|v| *v > 0.0).fold(top, f64::min) / 3.0;
+            let mut chart = panel(area, title, 50)
+                .build_cartesian_2d(categories(names.len()), (floor..top).log_scale())?;
+            axes(&mut chart, None, |i| names.get(i).cloned().unwrap_or_default())?;
+            bars(&mut chart, pair, floor)?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        }
+        Ok(())
+    })
+}
+
+/// A mode's name short enough to sit under its bars.
+fn mode_name(mode: Mode) -> String {
+    match mode {
+        Mode::ShortPoll(interval) => format!("poll {}ms", interval.as_millis()),
+        Mode::LongPoll => "long poll".into(),
+        Mode::Sse => "SSE".into(),
+        Mode::WebSocket => "WebSocket".into(),
+    }
+}
+
+/// Every figure of the run, as `(file name, contents)`.
 pub fn figures(run: &Run) -> Result<Vec<(String, String)>, PlotError> {
     let mut files = Vec::new();
     for &size in &run.plan.sizes {

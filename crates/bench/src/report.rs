@@ -1,10 +1,11 @@
-//! The markdown the book includes: tables made from a [`Run`], never typed by hand.
+//! The markdown the book includes: tables made from a [`Run`] and from the transport comparison
+//! ([`compare::Report`]), never typed by hand. Every table is a [`Table`], and every number in
+//! one goes through the same few formats ([`thousands`], [`short`], [`spread`]).
 //!
-//! Each table is a separate file under the results folder, named `*.md.txt` so that mdbook does
-//! not take it for a page; the chapter's pages include them with `{{#include}}`.
+//! Each of the run's tables is a separate file under the results folder, named `*.md.txt` so that
+//! mdbook does not take it for a page; the chapter's pages include them with `{{#include}}`.
 
-use std::fmt::Write as _;
-
+use crate::compare;
 use crate::results::{EchoCase, EchoSample, Run};
 use crate::servers::{self, ASYNC, NODE_WS};
 use crate::stats::Spread;
@@ -15,6 +16,75 @@ pub const TARGET_CASE: (usize, usize) = (100, 32);
 /// The idle-connection count the memory target is read at (the largest measured if this one
 /// was not).
 pub const TARGET_IDLE: usize = 5000;
+
+/// How a column's cells line up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// Text: names, modes, sentences.
+    Left,
+    /// Numbers, so that their digits line up.
+    Right,
+    /// A short verdict (yes, no).
+    Centre,
+}
+
+/// A markdown table: a header, the alignment line, then one line per row. A cell never breaks the
+/// table: a line break or a `|` in it (an error message, say) becomes a space.
+#[derive(Clone, Debug)]
+pub struct Table {
+    out: String,
+    columns: usize,
+}
+
+impl Table {
+    /// A table with these column headings.
+    pub fn new(columns: &[(&str, Align)]) -> Table {
+        let mut table = Table { out: String::new(), columns: columns.len() };
+        let headings: Vec<&str> = columns.iter().map(|(heading, _)| *heading).collect();
+        table.row(&headings);
+        let rules: Vec<&str> = columns
+            .iter()
+            .map(|(_, align)| match align {
+                Align::Left => "---",
+                Align::Right => "---:",
+                Align::Centre => ":---:",
+            })
+            .collect();
+        table.line(&rules);
+        table
+    }
+
+    /// Adds a row, one cell per column; an empty cell is left blank.
+    pub fn row(&mut self, cells: &[&str]) {
+        let cells: Vec<String> = cells.iter().map(|c| one_line(c)).collect();
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        self.line(&cells);
+    }
+
+    fn line(&mut self, cells: &[&str]) {
+        debug_assert_eq!(
+            cells.len(),
+            self.columns,
+            "a row of {} cells in a table of {} columns",
+            cells.len(),
+            self.columns
+        );
+        self.out.push('|');
+        for cell in cells {
+            if !cell.is_empty() {
+                self.out.push(' ');
+                self.out.push_str(cell);
+            }
+            self.out.push_str(" |");
+        }
+        self.out.push('\n');
+    }
+
+    /// The table's text, ending with a line break.
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
 
 /// A number with thousands separators: `123456.7` → `123,457`.
 pub fn thousands(value: f64) -> String {
@@ -77,19 +147,32 @@ fn times(v: f64) -> String {
 
 /// The echo table for one message size: every server at every connection count.
 pub fn echo_table(run: &Run, size: usize) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| server | connections | messages/s | × `ws` | round trip p50 (µs) | p99 (µs) | server CPU per message (µs) | × `ws` |"
-    );
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    use Align::{Left, Right};
+    let mut table = Table::new(&[
+        ("server", Left),
+        ("connections", Right),
+        ("messages/s", Right),
+        ("× `ws`", Right),
+        ("round trip p50 (µs)", Right),
+        ("p99 (µs)", Right),
+        ("server CPU per message (µs)", Right),
+        ("× `ws`", Right),
+    ]);
     for &connections in &run.plan.connections {
         let node = run.echo_case(NODE_WS, connections, size);
         for key in &run.plan.servers {
             let Some(case) = run.echo_case(key, connections, size) else { continue };
             if let Some(why) = case.failure() {
-                let _ =
-                    writeln!(out, "| {} | {connections} | failed: {} | | | | | |", label(key), one_line(why));
+                table.row(&[
+                    &label(key),
+                    &connections.to_string(),
+                    &format!("failed: {why}"),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]);
                 continue;
             }
             let cell = |f: &dyn Fn(&EchoSample) -> f64, fmt: &dyn Fn(f64) -> String| {
@@ -101,27 +184,28 @@ pub fn echo_table(run: &Run, size: usize) -> String {
                 }
                 _ => "1×".to_owned(),
             };
-            let _ = writeln!(
-                out,
-                "| {} | {connections} | {} | {} | {} | {} | {} | {} |",
-                label(key),
-                cell(&EchoSample::rate, &thousands),
-                vs_node(&EchoSample::rate),
-                cell(&|s| s.p50_us, &short),
-                cell(&|s| s.p99_us, &short),
-                cell(&EchoSample::server_us_per_message, &short),
-                vs_node(&EchoSample::server_us_per_message),
-            );
+            table.row(&[
+                &label(key),
+                &connections.to_string(),
+                &cell(&EchoSample::rate, &thousands),
+                &vs_node(&EchoSample::rate),
+                &cell(&|s| s.p50_us, &short),
+                &cell(&|s| s.p99_us, &short),
+                &cell(&EchoSample::server_us_per_message, &short),
+                &vs_node(&EchoSample::server_us_per_message),
+            ]);
         }
     }
-    out
+    table.finish()
 }
 
 /// The load client's own cost, so a reader can see the instrument was not the bottleneck.
 pub fn client_table(run: &Run) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "| message | connections | client CPU per round trip (µs), all servers |");
-    let _ = writeln!(out, "| --- | ---: | ---: |");
+    let mut table = Table::new(&[
+        ("message", Align::Left),
+        ("connections", Align::Right),
+        ("client CPU per round trip (µs), all servers", Align::Right),
+    ]);
     for &size in &run.plan.sizes {
         for &connections in &run.plan.connections {
             let all = run
@@ -131,34 +215,31 @@ pub fn client_table(run: &Run) -> String {
                 .flat_map(|c| c.samples.iter().filter(|s| s.error.is_none()))
                 .map(EchoSample::client_us_per_message);
             if let Some(s) = Spread::of(all) {
-                let _ = writeln!(out, "| {} | {connections} | {} |", size_label(size), spread(s, short));
+                table.row(&[&size_label(size), &connections.to_string(), &spread(s, short)]);
             }
         }
     }
-    out
+    table.finish()
 }
 
 /// Memory per idle connection, every server, every count: fresh, and once used.
 pub fn idle_table(run: &Run) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "| server | idle connections | KiB per connection, idle since the handshake | × `ws` | KiB per connection, idle after one message | × `ws` |"
-    );
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: |");
+    use Align::{Left, Right};
+    let mut table = Table::new(&[
+        ("server", Left),
+        ("idle connections", Right),
+        ("KiB per connection, idle since the handshake", Right),
+        ("× `ws`", Right),
+        ("KiB per connection, idle after one message", Right),
+        ("× `ws`", Right),
+    ]);
     let kib = |s: Spread| Spread { median: s.median / 1024.0, min: s.min / 1024.0, max: s.max / 1024.0 };
     for &n in &run.plan.idle {
         let node = run.idle_case(NODE_WS, n);
         for key in &run.plan.servers {
             let Some(case) = run.idle_case(key, n) else { continue };
             if let Some(why) = case.failure() {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | failed: {} | | | |",
-                    label(key),
-                    thousands(n as f64),
-                    one_line(why)
-                );
+                table.row(&[&label(key), &thousands(n as f64), &format!("failed: {why}"), "", "", ""]);
                 continue;
             }
             let (Some(fresh), Some(used)) = (case.per_connection(), case.per_used_connection()) else {
@@ -168,41 +249,43 @@ pub fn idle_table(run: &Run) -> String {
                 Some(theirs) if key != NODE_WS && theirs.median > 0.0 => times(mine.median / theirs.median),
                 _ => "1×".to_owned(),
             };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                label(key),
-                thousands(n as f64),
-                spread(kib(fresh), short),
-                vs(fresh, node.and_then(|c| c.per_connection())),
-                spread(kib(used), short),
-                vs(used, node.and_then(|c| c.per_used_connection())),
-            );
+            table.row(&[
+                &label(key),
+                &thousands(n as f64),
+                &spread(kib(fresh), short),
+                &vs(fresh, node.and_then(|c| c.per_connection())),
+                &spread(kib(used), short),
+                &vs(used, node.and_then(|c| c.per_used_connection())),
+            ]);
         }
     }
-    out
+    table.finish()
 }
 
 /// The request–response chapter's targets, read off the transport comparison of this run.
-fn transport_targets(run: &Run, out: &mut String) {
+fn transport_targets(run: &Run, table: &mut Table) {
     for row in &run.transports {
         if row.websocket {
             let met = if row.p50_ms < 1.0 { "yes" } else { "**no**" };
-            let _ = writeln!(
-                out,
-                "| WebSocket delivery p50 on loopback | < 1 ms | {:.2} ms | {met} |",
-                row.p50_ms
-            );
+            table.row(&[
+                "WebSocket delivery p50 on loopback",
+                "< 1 ms",
+                &format!("{:.2} ms", row.p50_ms),
+                met,
+            ]);
         }
         if let Some(interval) = row.interval_ms {
             let half = interval as f64 / 2.0;
             let ratio = row.p50_ms / half;
             let met = if (0.7..=1.3).contains(&ratio) { "yes" } else { "**no**" };
-            let _ = writeln!(
-                out,
-                "| short polling every {interval} ms: delivery p50 close to interval / 2 = {half:.0} ms | 0.7–1.3× | {:.0} ms = {ratio:.2}× | {met} |",
-                row.p50_ms
-            );
+            table.row(&[
+                &format!(
+                    "short polling every {interval} ms: delivery p50 close to interval / 2 = {half:.0} ms"
+                ),
+                "0.7–1.3×",
+                &format!("{:.0} ms = {ratio:.2}×", row.p50_ms),
+                met,
+            ]);
         }
     }
 }
@@ -210,9 +293,12 @@ fn transport_targets(run: &Run, out: &mut String) {
 /// The issue's targets for the async echo, read off this run.
 pub fn targets_table(run: &Run) -> String {
     let (connections, size) = TARGET_CASE;
-    let mut out = String::new();
-    let _ = writeln!(out, "| target | goal | this run | met |");
-    let _ = writeln!(out, "| --- | ---: | ---: | :---: |");
+    let mut table = Table::new(&[
+        ("target", Align::Left),
+        ("goal", Align::Right),
+        ("this run", Align::Right),
+        ("met", Align::Centre),
+    ]);
     let pair = run.echo_case(ASYNC, connections, size).zip(run.echo_case(NODE_WS, connections, size));
     let mut row = |what: &str,
                    goal: &str,
@@ -223,7 +309,7 @@ pub fn targets_table(run: &Run) -> String {
             Some(s) => (spread(s, fmt), if ok(s.median) { "yes" } else { "**no**" }),
             None => ("not measured".to_owned(), "–"),
         };
-        let _ = writeln!(out, "| {what} | {goal} | {shown} | {met} |");
+        table.row(&[what, goal, &shown, met]);
     };
     let at = format!("C = {connections} × {}", size_label(size));
     row(
@@ -257,73 +343,116 @@ pub fn targets_table(run: &Run) -> String {
         &|v| v <= 4.0,
         &|v| format!("{v:.2} KiB"),
     );
-    transport_targets(run, &mut out);
-    out
+    transport_targets(run, &mut table);
+    table.finish()
 }
 
 /// Date, machine, versions, method.
 pub fn stamp_table(run: &Run) -> String {
     let s = &run.stamp;
+    let c = &s.common;
     let p = &run.plan;
-    let mut out = String::new();
-    let _ = writeln!(out, "| | this run |");
-    let _ = writeln!(out, "| --- | --- |");
-    let _ = writeln!(out, "| date | {} |", s.date);
-    let _ = writeln!(out, "| machine | {} cores, {} GiB, {} |", s.cores, s.memory_gib, s.cpu);
-    let _ = writeln!(out, "| kernel | Linux {} |", s.kernel);
-    let _ = writeln!(out, "| Rust | {} |", s.rustc);
-    let _ = writeln!(out, "| Node.js | {} |", s.node);
-    let libs: Vec<String> = s.versions.iter().map(|(n, v)| format!("{n} {v}")).collect();
-    let _ = writeln!(out, "| libraries | {} |", libs.join(", "));
-    let _ = writeln!(out, "| pinning | {} |", s.pinning);
-    let _ = writeln!(out, "| open-file limit | {} |", thousands(s.file_limit as f64));
+    let mut table = Table::new(&[("", Align::Left), ("this run", Align::Left)]);
+    table.row(&["date", &c.date]);
+    table.row(&["machine", &c.machine()]);
+    table.row(&["kernel", &format!("Linux {}", c.kernel)]);
+    table.row(&["Rust", &c.rust()]);
+    table.row(&["Node.js", &s.node]);
+    table.row(&["libraries", &c.libraries()]);
+    table.row(&["pinning", &s.pinning]);
+    table.row(&["open-file limit", &thousands(s.file_limit as f64)]);
     if !s.busy.is_empty() {
         let busy: Vec<String> = s.busy.iter().map(|b| format!("{:.0} %", b * 100.0)).collect();
-        let _ =
-            writeln!(out, "| cores busy with other programs, 1 s before each run | {} |", busy.join(", "));
+        table.row(&["cores busy with other programs, 1 s before each run", &busy.join(", ")]);
     }
     let loads: Vec<String> = s.load.iter().map(|l| format!("{l:.2}")).collect();
-    let _ = writeln!(
-        out,
-        "| load average at each run's start (it lags, and counts the previous run's threads) | {} |",
-        loads.join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "| method | {} {}; in each, every server in turn (the order rotates), {} s warm-up, {} s measured |",
-        p.runs,
-        if p.runs == 1 { "run" } else { "runs" },
-        p.warmup_s,
-        p.measure_s
-    );
-    out
+    table.row(&[
+        "load average at each run's start (it lags, and counts the previous run's threads)",
+        &loads.join(", "),
+    ]);
+    table.row(&[
+        "method",
+        &format!(
+            "{} {}; in each, every server in turn (the order rotates), {} s warm-up, {} s measured",
+            p.runs,
+            if p.runs == 1 { "run" } else { "runs" },
+            p.warmup_s,
+            p.measure_s
+        ),
+    ]);
+    table.finish()
 }
 
 /// System calls per message, grouped.
 pub fn syscalls_table(run: &Run) -> String {
     use crate::syscalls::Kind;
-    let mut out = String::new();
     if run.syscalls.is_empty() {
-        out.push_str("(strace was not available for this run.)\n");
-        return out;
+        return "(strace was not available for this run.)\n".to_owned();
     }
-    let _ = writeln!(out, "| server | message | reads | writes | waits (epoll) | futex | other | all |");
-    let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut table = Table::new(&[
+        ("server", Align::Left),
+        ("message", Align::Right),
+        ("reads", Align::Right),
+        ("writes", Align::Right),
+        ("waits (epoll)", Align::Right),
+        ("futex", Align::Right),
+        ("other", Align::Right),
+        ("all", Align::Right),
+    ]);
     for row in &run.syscalls {
         let f = |k: Kind| format!("{:.2}", row.per_message(k));
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
-            label(&row.server),
-            size_label(row.size),
-            f(Kind::Read),
-            f(Kind::Write),
-            f(Kind::Wait),
-            f(Kind::Futex),
-            f(Kind::Other),
-            row.total_per_message()
-        );
+        table.row(&[
+            &label(&row.server),
+            &size_label(row.size),
+            &f(Kind::Read),
+            &f(Kind::Write),
+            &f(Kind::Wait),
+            &f(Kind::Futex),
+            &f(Kind::Other),
+            &format!("{:.2}", row.total_per_message()),
+        ]);
     }
+    table.finish()
+}
+
+/// The request–response chapter's comparison: what was run and on what, in a sentence, then one
+/// row per mode. Latencies read like the echo's round trips ([`short`]), bytes like every count
+/// ([`thousands`]).
+pub fn comparison_table(report: &compare::Report) -> String {
+    use Align::{Left, Right};
+    let (config, stamp) = (&report.config, &report.stamp);
+    let mut out = format!(
+        "{} messages at {} per second on average (random moments, seeded), one client per mode, all on \
+         loopback through the Tap. Measured {} on {}, Linux {}; {}; {}.\n\n",
+        config.messages,
+        config.rate,
+        stamp.date,
+        stamp.machine(),
+        stamp.kernel,
+        stamp.rust(),
+        stamp.libraries()
+    );
+    let mut table = Table::new(&[
+        ("mode", Left),
+        ("delivered", Right),
+        ("requests", Right),
+        ("latency p50 (ms)", Right),
+        ("latency p99 (ms)", Right),
+        ("bytes up per message", Right),
+        ("bytes down per message", Right),
+    ]);
+    for row in &report.rows {
+        table.row(&[
+            &row.mode.to_string(),
+            &row.delivered.to_string(),
+            &row.requests.to_string(),
+            &short(row.p50_ms()),
+            &short(row.p99_ms()),
+            &thousands(row.up_per_message),
+            &thousands(row.down_per_message),
+        ]);
+    }
+    out.push_str(&table.finish());
     out
 }
 
@@ -365,6 +494,17 @@ mod tests {
         assert_eq!(spread(same, short), "2.00");
         let apart = Spread { median: 150.0, min: 120.0, max: 1500.0 };
         assert_eq!(spread(apart, short), "150 (120–1,500)");
+    }
+
+    #[test]
+    fn a_table_lines_up_its_columns_and_keeps_a_cell_on_one_line() {
+        let mut table = Table::new(&[("", Align::Left), ("n", Align::Right), ("ok", Align::Centre)]);
+        table.row(&["a", "1,000", "yes"]);
+        table.row(&["failed: no\nroute | here", "", ""]);
+        assert_eq!(
+            table.finish(),
+            "| | n | ok |\n| --- | ---: | :---: |\n| a | 1,000 | yes |\n| failed: no route   here | | |\n"
+        );
     }
 
     #[test]

@@ -4,13 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::stamp::RunStamp;
 use crate::stats::Spread;
 
 /// One whole run of `bench run`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Run {
     /// When, where, with what.
-    pub stamp: Stamp,
+    pub stamp: RunStamp,
     /// What was asked for.
     pub plan: Plan,
     /// Echo measurements, one case per server, connection count and message size.
@@ -39,40 +40,6 @@ pub struct TransportRow {
     pub p50_ms: f64,
     /// 99th-percentile delivery latency, ms.
     pub p99_ms: f64,
-}
-
-/// The machine and the software the numbers belong to.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Stamp {
-    /// UTC date and time the run started, `YYYY-MM-DD HH:MM UTC`.
-    pub date: String,
-    /// The CPU model, from `/proc/cpuinfo`.
-    pub cpu: String,
-    /// Logical cores.
-    pub cores: usize,
-    /// Memory, in GiB.
-    pub memory_gib: f64,
-    /// The Linux kernel release.
-    pub kernel: String,
-    /// `rustc --version`.
-    pub rustc: String,
-    /// `node --version`.
-    pub node: String,
-    /// Library versions: `(name, version)`.
-    pub versions: Vec<(String, String)>,
-    /// How client and server were kept apart (or why they were not).
-    pub pinning: String,
-    /// The open-file limit the run had (the idle test needs one descriptor per connection on
-    /// each side).
-    pub file_limit: u64,
-    /// The 1-minute load average at the start of each run, from `/proc/loadavg`. It lags: it
-    /// still counts, for a minute, the bench's own threads of the run before (the blocking server
-    /// wakes ten thousand threads at once when its idle connections close).
-    pub load: Vec<f64>,
-    /// The fraction of all cores that were busy during one second at the start of each run,
-    /// while none of the bench's servers ran: what other programs were doing.
-    #[serde(default)]
-    pub busy: Vec<f64>,
 }
 
 /// What the run was asked to do.

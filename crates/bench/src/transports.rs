@@ -18,7 +18,12 @@ pub fn measure(quick: bool, out: &Path) -> anyhow::Result<Vec<TransportRow>> {
     // Its servers are threads of this process: a runtime with every core, before any pinning.
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(compare::run(config, |row| {
-        eprintln!("  {:<26} p50 {:>8.2} ms  p99 {:>8.2} ms", row.mode.to_string(), ms(row.p50), ms(row.p99));
+        eprintln!(
+            "  {:<26} p50 {:>8.2} ms  p99 {:>8.2} ms",
+            row.mode.to_string(),
+            row.p50_ms(),
+            row.p99_ms()
+        );
     }))?;
     report.write_to(out)?;
     Ok(rows(&report))
@@ -38,8 +43,8 @@ pub fn rows(report: &Report) -> Vec<TransportRow> {
                 _ => None,
             },
             websocket: row.mode == Mode::WebSocket,
-            p50_ms: ms(row.p50),
-            p99_ms: ms(row.p99),
+            p50_ms: row.p50_ms(),
+            p99_ms: row.p99_ms(),
         })
         .collect()
 }
@@ -48,8 +53,4 @@ pub fn rows(report: &Report) -> Vec<TransportRow> {
 /// `just bench` write it).
 pub fn chapter_dir(root: &Path) -> std::path::PathBuf {
     root.join("book/src/request-response/measured")
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -23,7 +23,8 @@ fn the_chapter_shows_exactly_the_committed_comparison() {
         assert!(
             committed == expected,
             "{name} is not what compare-transports.json gives: the files are written together by \
-             `just compare-transports` (or `just bench`); run it again instead of editing one"
+             `just compare-transports` (or `just bench`); re-make the table and the plot from the \
+             JSON with `cargo run -p bench -- render` instead of editing one"
         );
     }
     assert_eq!(FILES.len(), 3);

@@ -41,13 +41,17 @@ enum Command {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
-    /// Re-make the tables and figures from an existing run.json (nothing is measured). The
-    /// transport rows are taken from the request–response chapter's compare-transports.json,
-    /// in case `just compare-transports` ran on its own since.
+    /// Re-make the tables and figures from the kept data (nothing is measured): the echo run's
+    /// from run.json, and the request–response chapter's comparison (table and plot) from
+    /// compare-transports.json. The run's transport rows are taken from that comparison, in case
+    /// `just compare-transports` ran on its own since.
     Render {
         /// The folder with run.json.
         #[arg(long, default_value_os_t = book_results())]
         dir: PathBuf,
+        /// The folder with compare-transports.json.
+        #[arg(long, default_value_os_t = bench::transports::chapter_dir(&driver::workspace_root()))]
+        comparison: PathBuf,
     },
 }
 
@@ -99,20 +103,30 @@ fn book_results() -> PathBuf {
 fn main() -> anyhow::Result<()> {
     guard::logging::init("warn");
     match Cli::parse().command {
-        Command::Render { dir } => {
+        Command::Render { dir, comparison } => {
+            let report = match bench::compare::Report::read_from(&comparison) {
+                Ok(report) => {
+                    report.write_to(&comparison)?;
+                    println!("re-made the comparison's table and plot in {}", comparison.display());
+                    Some(report)
+                }
+                Err(e) => {
+                    println!("no comparison re-made: {e}");
+                    None
+                }
+            };
             let mut run = bench::read_run(&dir)?;
             // A `just compare-transports` run on its own replaces the chapter's comparison but
             // not run.json's copy of its rows: take them from the comparison, so the targets
             // read the numbers the chapter shows.
-            let chapter = bench::transports::chapter_dir(&driver::workspace_root());
             if !run.transports.is_empty()
-                && let Ok(report) = bench::compare::Report::read_from(&chapter)
+                && let Some(report) = report
             {
                 let rows = bench::transports::rows(&report);
                 if rows != run.transports {
                     run.transports = rows;
                     bench::write_results(&run, &dir)?;
-                    println!("took the transport rows from {}", chapter.display());
+                    println!("took the transport rows from {}", comparison.display());
                 }
             }
             bench::render(&run, &dir)?;
@@ -157,7 +171,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let out =
         args.out.unwrap_or_else(|| if quick { root.join(".bench-cache/quick") } else { book_results() });
     bench::node::ensure_ws(&root)?;
-    let file_limit = raise_file_limit();
+    // Raised to the hard limit (children inherit it); `None` means there is no limit.
+    let file_limit = guard::descriptors::raise_limit().unwrap_or(u64::MAX);
     // The client holds one descriptor per connection; each server is a process with its own limit.
     let needed = plan.idle.iter().copied().max().unwrap_or(0) + 256;
     if file_limit < needed as u64 {
@@ -198,17 +213,6 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("{}", bench::report::targets_table(&run));
     println!("results written to {}", out.display());
     Ok(())
-}
-
-/// Raises this process's soft limit on open files to its hard limit (children inherit it) and
-/// returns the limit in force.
-fn raise_file_limit() -> u64 {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if let Some(max) = limit.maximum {
-        let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(max), maximum: Some(max) });
-    }
-    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
 /// Pins this process (the client) to one core and returns the core for servers, with a sentence

@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config { messages: args.messages, rate: args.rate, modes };
     let report =
         compare::run(config, |row| eprintln!("  {}: p50 {:?}, p99 {:?}", row.mode, row.p50, row.p99)).await?;
-    let table = report.markdown();
+    let table = bench::report::comparison_table(&report);
     println!("{table}");
     if let Some(dir) = args.out {
         report.write_to(&dir)?;
