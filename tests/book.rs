@@ -118,14 +118,9 @@ fn every_include_finds_its_file_and_anchor() {
             let content = std::fs::read_to_string(&file)
                 .unwrap_or_else(|e| panic!("{} includes {path}, which cannot be read: {e}", page.display()));
             let Some(part) = part else { continue };
-            // `:4:` or `:2:10` are line ranges; anything else names an anchor.
-            if part.split(':').all(|n| n.is_empty() || n.parse::<usize>().is_ok()) {
-                continue;
-            }
             // mdbook includes nothing, silently, for an anchor that is not in the file.
             assert!(
-                content.contains(&format!("ANCHOR: {part}\n"))
-                    && content.contains(&format!("ANCHOR_END: {part}\n")),
+                has_marker(&content, "ANCHOR", &part) && has_marker(&content, "ANCHOR_END", &part),
                 "{} includes {path}:{part}, but the file has no `ANCHOR: {part}` … `ANCHOR_END: {part}`",
                 page.display()
             );
@@ -133,6 +128,44 @@ fn every_include_finds_its_file_and_anchor() {
         }
     }
     assert!(checked > 0, "the book should include code by anchor");
+}
+
+/// Whether a line of `content` holds `MARKER: name` with nothing of a longer name after it, as
+/// mdbook finds anchors (`// ANCHOR: name` in code, `<!-- ANCHOR: name -->` in Markdown).
+fn has_marker(content: &str, marker: &str, name: &str) -> bool {
+    let needle = format!("{marker}: {name}");
+    content.lines().any(|line| {
+        line.split(&needle)
+            .nth(1)
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-'))
+    })
+}
+
+/// Whether the part after an include's colon is a line range (`4:`, `2:10`, `:7`), not an anchor.
+fn is_line_range(part: &str) -> bool {
+    part.split(':').all(|n| n.is_empty() || n.parse::<usize>().is_ok())
+}
+
+#[test]
+fn no_page_includes_by_line_numbers() {
+    let mut found = Vec::new();
+    for page in files(&book_dir().join("src"), "md") {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let text = text.replace("{{#rustdoc_include ", "{{#include ");
+        for (path, part) in includes(&text) {
+            if let Some(part) = part.filter(|part| is_line_range(part)) {
+                found.push(format!("{}: {path}:{part}", page.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "an include by line numbers shows other lines as soon as the file changes above them; \
+         include a whole file (a snapshot is shown without insta's header) or an anchor \
+         (`// ANCHOR: name` … `// ANCHOR_END: name`, or `<!-- ANCHOR: name -->` in Markdown):\n{}",
+        found.join("\n")
+    );
+    assert!(is_line_range("4:") && is_line_range("2:10") && !is_line_range("patches"));
 }
 
 /// `href="…"` and `src="…"` values in an HTML page.
@@ -222,6 +255,11 @@ fn every_transcript_on_a_page_is_its_snapshot_byte_for_byte() {
             assert!(
                 html.contains(&html_escape(&body)),
                 "{} should show snapshot {name} exactly as the test wrote it",
+                relative.display()
+            );
+            assert!(
+                !html.contains("source: tests/"),
+                "{} shows insta's header above a transcript (`duplex::book` should leave it out)",
                 relative.display()
             );
             checked += 1;
