@@ -198,6 +198,7 @@ where
     }
 }
 
+// ANCHOR: linger
 /// The end of a failed connection: our close frame is sent, so close our sending side (FIN), then
 /// read and drop what the peer still sends until it closes, within the close timeout. Nothing is
 /// processed (RFC 6455 §7.1.7), not even a close frame. Dropping the socket at once instead, with
@@ -218,6 +219,7 @@ where
         Err(_elapsed) => Outcome::CloseTimedOut(ending),
     }
 }
+// ANCHOR_END: linger
 
 /// Gives up on a client that stopped reading: close 1013 if the frame still goes out within the
 /// close timeout, then TCP is closed.
