@@ -372,3 +372,221 @@ fn every_test_named_in_the_misbehaving_table_exists() {
     }
     assert!(checked > 40, "the table should name its tests in backticks; found {checked}");
 }
+
+/// A Markdown table as the measurement code writes it (`bench`, `compare-transports`): the header
+/// cells and the rows of cells, from the first table in a file.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn read(path: &Path) -> Table {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read the results file {}: {e}", path.display()));
+        let cells = |line: &str| -> Vec<String> {
+            line.trim().trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect()
+        };
+        let mut lines = text.lines().skip_while(|l| !l.starts_with("| ")).take_while(|l| l.starts_with('|'));
+        let header = cells(lines.next().unwrap_or_default());
+        let rows = lines.filter(|l| !l.starts_with("| ---")).map(cells).collect();
+        Table { header, rows }
+    }
+
+    /// The cell in `column` of the row whose first cells are `key`; a median with its range,
+    /// `12.8 (9.42–15.8)`, gives the median.
+    fn cell(&self, key: &[&str], column: &str) -> String {
+        let col = self
+            .header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("no column {column:?} in {:?}", self.header));
+        let row = self
+            .rows
+            .iter()
+            .find(|row| row.len() > key.len() && key.iter().zip(row.iter()).all(|(k, c)| k == c))
+            .unwrap_or_else(|| panic!("no row {key:?} in the table with columns {:?}", self.header));
+        row[col].split(" (").next().unwrap_or_default().to_owned()
+    }
+
+    fn number(&self, key: &[&str], column: &str) -> f64 {
+        let cell = self.cell(key, column);
+        cell.trim_end_matches(['×', '%']).replace(',', "").parse().unwrap_or_else(|e| panic!("{cell:?}: {e}"))
+    }
+}
+
+/// Every measured number the book quotes in its prose, as the text each page must contain,
+/// made from the committed results files (which the bench's and the feed's own tests hold to
+/// `run.json` and `compare-transports.json`).
+fn measured_quotes() -> Vec<(&'static str, String)> {
+    let src = book_dir().join("src");
+    let transports = Table::read(&src.join("request-response/measured/compare-transports.txt"));
+    let results = src.join("measurements/results");
+    let echo32 = Table::read(&results.join("echo-32.md.txt"));
+    let syscalls = Table::read(&results.join("syscalls.md.txt"));
+    let idle = Table::read(&results.join("idle.md.txt"));
+    let stamp = Table::read(&results.join("stamp.md.txt"));
+    let preamble =
+        std::fs::read_to_string(src.join("request-response/measured/compare-transports.txt")).unwrap();
+
+    let p50 = |mode: &str| transports.cell(&[mode], "latency p50 (ms)");
+    let p99 = |mode: &str| transports.cell(&[mode], "latency p99 (ms)");
+    let (sse, ws, long) = ("Server-Sent Events", "WebSocket", "long poll");
+    let rate = preamble.split(" per second").next().and_then(|s| s.rsplit(' ').next()).unwrap_or_default();
+
+    let reads = |server: &str| syscalls.cell(&[server, "64 KiB"], "reads");
+    let (async_echo, blocking, by_hand, node) = (
+        "async echo (tokio-tungstenite)",
+        "blocking echo (tungstenite, a thread per connection)",
+        "by-hand echo (the wire codec)",
+        "Node.js `ws`",
+    );
+    let two_threads = "async echo, `--threads 2` (multi-threaded runtime)";
+    let big_buffer = "async echo, `--read-buffer 131072` (tungstenite's default)";
+
+    let echo = |server: &str, c: &str, column: &str| echo32.cell(&[server, c], column);
+    let (rtt50, rtt99, rate_col) = ("round trip p50 (µs)", "p99 (µs)", "messages/s");
+    let mean_ms = |server: &str| 1000.0 * 1000.0 / echo32.number(&[server, "1000"], rate_col);
+    let after_one = "KiB per connection, idle after one message";
+    let grown =
+        idle.number(&[big_buffer, "5,000"], after_one) - idle.number(&[async_echo, "5,000"], after_one);
+    let idle_count = idle.cell(&[async_echo, "5,000"], "idle connections");
+    let file_limit = stamp.cell(&["open-file limit"], "this run");
+    assert_eq!(
+        idle_count.replace(',', "").parse::<u64>().unwrap() * 4,
+        file_limit.replace(',', "").parse::<u64>().unwrap(),
+        "memory.md says that four descriptors per idle WebSocket took all of the run's open-file limit"
+    );
+
+    vec![
+        ("request-response/measurements.md", format!("messages arrive {rate} times a second")),
+        (
+            "request-response/measurements.md",
+            format!("SSE delivered half its messages within {} ms", p50(sse)),
+        ),
+        ("request-response/measurements.md", format!("WebSocket within {} ms", p50(ws))),
+        ("request-response/measurements.md", format!("Their p99, {} ms and {} ms", p99(sse), p99(ws))),
+        (
+            "measurements/duplex.md",
+            format!(
+                "({} ms for long polling, {} ms for SSE, {} ms for WebSocket)",
+                p50(long),
+                p50(sse),
+                p50(ws)
+            ),
+        ),
+        ("measurements/duplex.md", format!("{rate} per second on average")),
+        (
+            "measurements/tuning.md",
+            format!(
+                "{} for the async echo, {} for the blocking echo, and {} for the by-hand echo",
+                reads(async_echo),
+                reads(blocking),
+                reads(by_hand)
+            ),
+        ),
+        ("measurements/tuning.md", format!("and needed {}", reads(node))),
+        ("measurements/tuning.md", format!("grows by about {grown:.0} KiB per connection")),
+        ("measurements/memory.md", format!("{idle_count} idle WebSockets took all {file_limit} descriptors")),
+        (
+            "measurements/echo.md",
+            format!(
+                "1,000 / {} messages/s, about {:.1} ms",
+                echo(by_hand, "1000", rate_col),
+                mean_ms(by_hand)
+            ),
+        ),
+        ("measurements/echo.md", format!("Its p50 is {} µs", echo(by_hand, "1000", rtt50))),
+        (
+            "measurements/echo.md",
+            format!(
+                "its p99 is {} µs, about {:.0} ms",
+                echo(by_hand, "1000", rtt99),
+                echo32.number(&[by_hand, "1000"], rtt99) / 1000.0
+            ),
+        ),
+        (
+            "measurements/echo.md",
+            format!(
+                "has a p50 of {} µs, close to its own average of about {:.1} ms",
+                echo(async_echo, "1000", rtt50),
+                mean_ms(async_echo)
+            ),
+        ),
+        (
+            "measurements/echo.md",
+            format!(
+                "a p50 of {} µs against the default's {} µs, and a p99 of {} µs against {} µs",
+                echo(two_threads, "100", rtt50),
+                echo(async_echo, "100", rtt50),
+                echo(two_threads, "100", rtt99),
+                echo(async_echo, "100", rtt99)
+            ),
+        ),
+    ]
+}
+
+/// Numbers with a decimal point in a page's prose (code blocks, includes and section numbers
+/// such as `§5.2` or `HTTP/1.1` left out): the numbers that look measured.
+fn decimals_in_prose(page: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_code = false;
+    for line in page.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code || line.contains("{{#include") {
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].is_ascii_digit()
+                || (i > 0 && (chars[i - 1].is_alphanumeric() || "§/.-".contains(chars[i - 1])))
+            {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
+                i += 1;
+            }
+            let token: String =
+                chars[start..i].iter().collect::<String>().trim_end_matches(['.', ',']).to_owned();
+            if token.contains('.') {
+                found.push(token);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_measured_number_in_the_prose_is_the_committed_run() {
+    let squash = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let quotes = measured_quotes();
+    for (page, quote) in &quotes {
+        let text = squash(&std::fs::read_to_string(book_dir().join("src").join(page)).unwrap());
+        assert!(
+            text.contains(quote),
+            "{page} should say {quote:?}, as the committed results files give it: a measured number in \
+             the prose is read from the run, never typed by hand (re-running `just bench` changes them)"
+        );
+    }
+    let measured_pages =
+        ["request-response/measurements.md", "measurements/index.md", "measurements/duplex.md"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(["echo.md", "memory.md", "tuning.md"].into_iter().map(|p| format!("measurements/{p}")));
+    for page in measured_pages {
+        let text = std::fs::read_to_string(book_dir().join("src").join(&page)).unwrap();
+        for number in decimals_in_prose(&text) {
+            assert!(
+                quotes.iter().any(|(p, quote)| *p == page && quote.contains(&number)),
+                "{page} quotes {number}, which no check reads from the committed results: add it to \
+                 `measured_quotes` in tests/book.rs, or say it without the number"
+            );
+        }
+    }
+}
