@@ -590,3 +590,86 @@ fn every_measured_number_in_the_prose_is_the_committed_run() {
         }
     }
 }
+
+/// The anchors of the glossary's entries: each entry is a heading `## term {#anchor}`.
+fn glossary_anchors() -> Vec<String> {
+    let glossary = std::fs::read_to_string(book_dir().join("src/glossary.md")).unwrap();
+    glossary
+        .lines()
+        .filter(|line| line.starts_with("## "))
+        .map(|line| {
+            let anchor = line.rsplit_once("{#").and_then(|(_, rest)| rest.strip_suffix('}'));
+            anchor
+                .unwrap_or_else(|| panic!("glossary entry {line:?} needs an explicit anchor, `{{#name}}`"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// `(page, anchor)` for every link into the glossary from the book's other pages.
+fn glossary_links() -> Vec<(PathBuf, String)> {
+    let mut links = Vec::new();
+    for page in files(&book_dir().join("src"), "md") {
+        if page.ends_with("glossary.md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&page).unwrap();
+        for rest in text.split("glossary.md").skip(1) {
+            if let Some(anchor) = rest.strip_prefix('#') {
+                let anchor: String =
+                    anchor.chars().take_while(|c| c.is_alphanumeric() || *c == '-').collect();
+                links.push((page.clone(), anchor));
+            }
+        }
+    }
+    links
+}
+
+#[test]
+fn every_glossary_entry_is_linked_from_a_page_and_every_link_to_it_resolves() {
+    let anchors = glossary_anchors();
+    assert!(anchors.len() >= 25, "the glossary should define at least 25 terms, it has {}", anchors.len());
+    let links = glossary_links();
+    for (page, anchor) in &links {
+        assert!(
+            anchors.contains(anchor),
+            "{} links glossary.md#{anchor}, but the glossary has no entry with that anchor",
+            page.display()
+        );
+    }
+    for anchor in &anchors {
+        assert!(
+            links.iter().any(|(_, linked)| linked == anchor),
+            "no page links the glossary's entry #{anchor}: link the term where a chapter first uses it"
+        );
+    }
+}
+
+#[test]
+fn every_going_deeper_aside_has_the_one_form() {
+    // How to use this book documents it: `<details class="deeper">`, then
+    // `<summary>Going deeper: …</summary>`. The exercises' hints are the only other `<details>`.
+    for page in files(&book_dir().join("src"), "md") {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let next = lines.get(i + 1).copied().unwrap_or_default();
+            if line.starts_with("<details class=\"deeper\">") {
+                assert!(
+                    next.starts_with("<summary>Going deeper: ") && next.ends_with("</summary>"),
+                    "{}:{}: a Going deeper aside starts with `<summary>Going deeper: …</summary>`",
+                    page.display(),
+                    i + 2
+                );
+            } else if line.starts_with("<details") {
+                assert!(
+                    *line == "<details>" && next == "<summary>A hint</summary>",
+                    "{}:{}: an aside is `<details class=\"deeper\">` with `<summary>Going deeper: …</summary>` \
+                     (or an exercise's `<details>` hint)",
+                    page.display(),
+                    i + 1
+                );
+            }
+        }
+    }
+}
