@@ -118,14 +118,9 @@ fn every_include_finds_its_file_and_anchor() {
             let content = std::fs::read_to_string(&file)
                 .unwrap_or_else(|e| panic!("{} includes {path}, which cannot be read: {e}", page.display()));
             let Some(part) = part else { continue };
-            // `:4:` or `:2:10` are line ranges; anything else names an anchor.
-            if part.split(':').all(|n| n.is_empty() || n.parse::<usize>().is_ok()) {
-                continue;
-            }
             // mdbook includes nothing, silently, for an anchor that is not in the file.
             assert!(
-                content.contains(&format!("ANCHOR: {part}\n"))
-                    && content.contains(&format!("ANCHOR_END: {part}\n")),
+                has_marker(&content, "ANCHOR", &part) && has_marker(&content, "ANCHOR_END", &part),
                 "{} includes {path}:{part}, but the file has no `ANCHOR: {part}` … `ANCHOR_END: {part}`",
                 page.display()
             );
@@ -133,6 +128,44 @@ fn every_include_finds_its_file_and_anchor() {
         }
     }
     assert!(checked > 0, "the book should include code by anchor");
+}
+
+/// Whether a line of `content` holds `MARKER: name` with nothing of a longer name after it, as
+/// mdbook finds anchors (`// ANCHOR: name` in code, `<!-- ANCHOR: name -->` in Markdown).
+fn has_marker(content: &str, marker: &str, name: &str) -> bool {
+    let needle = format!("{marker}: {name}");
+    content.lines().any(|line| {
+        line.split(&needle)
+            .nth(1)
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '-'))
+    })
+}
+
+/// Whether the part after an include's colon is a line range (`4:`, `2:10`, `:7`), not an anchor.
+fn is_line_range(part: &str) -> bool {
+    part.split(':').all(|n| n.is_empty() || n.parse::<usize>().is_ok())
+}
+
+#[test]
+fn no_page_includes_by_line_numbers() {
+    let mut found = Vec::new();
+    for page in files(&book_dir().join("src"), "md") {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let text = text.replace("{{#rustdoc_include ", "{{#include ");
+        for (path, part) in includes(&text) {
+            if let Some(part) = part.filter(|part| is_line_range(part)) {
+                found.push(format!("{}: {path}:{part}", page.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "an include by line numbers shows other lines as soon as the file changes above them; \
+         include a whole file (a snapshot is shown without insta's header) or an anchor \
+         (`// ANCHOR: name` … `// ANCHOR_END: name`, or `<!-- ANCHOR: name -->` in Markdown):\n{}",
+        found.join("\n")
+    );
+    assert!(is_line_range("4:") && is_line_range("2:10") && !is_line_range("patches"));
 }
 
 /// `href="…"` and `src="…"` values in an HTML page.
@@ -222,6 +255,11 @@ fn every_transcript_on_a_page_is_its_snapshot_byte_for_byte() {
             assert!(
                 html.contains(&html_escape(&body)),
                 "{} should show snapshot {name} exactly as the test wrote it",
+                relative.display()
+            );
+            assert!(
+                !html.contains("source: tests/"),
+                "{} shows insta's header above a transcript (`duplex::book` should leave it out)",
                 relative.display()
             );
             checked += 1;
@@ -333,4 +371,305 @@ fn every_test_named_in_the_misbehaving_table_exists() {
         }
     }
     assert!(checked > 40, "the table should name its tests in backticks; found {checked}");
+}
+
+/// A Markdown table as the measurement code writes it (`bench`, `compare-transports`): the header
+/// cells and the rows of cells, from the first table in a file.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn read(path: &Path) -> Table {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read the results file {}: {e}", path.display()));
+        let cells = |line: &str| -> Vec<String> {
+            line.trim().trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect()
+        };
+        let mut lines = text.lines().skip_while(|l| !l.starts_with("| ")).take_while(|l| l.starts_with('|'));
+        let header = cells(lines.next().unwrap_or_default());
+        let rows = lines.filter(|l| !l.starts_with("| ---")).map(cells).collect();
+        Table { header, rows }
+    }
+
+    /// The cell in `column` of the row whose first cells are `key`; a median with its range,
+    /// `12.8 (9.42–15.8)`, gives the median.
+    fn cell(&self, key: &[&str], column: &str) -> String {
+        let col = self
+            .header
+            .iter()
+            .position(|h| h == column)
+            .unwrap_or_else(|| panic!("no column {column:?} in {:?}", self.header));
+        let row = self
+            .rows
+            .iter()
+            .find(|row| row.len() > key.len() && key.iter().zip(row.iter()).all(|(k, c)| k == c))
+            .unwrap_or_else(|| panic!("no row {key:?} in the table with columns {:?}", self.header));
+        row[col].split(" (").next().unwrap_or_default().to_owned()
+    }
+
+    fn number(&self, key: &[&str], column: &str) -> f64 {
+        let cell = self.cell(key, column);
+        cell.trim_end_matches(['×', '%']).replace(',', "").parse().unwrap_or_else(|e| panic!("{cell:?}: {e}"))
+    }
+}
+
+/// Every measured number the book quotes in its prose, as the text each page must contain,
+/// made from the committed results files (which the bench's and the feed's own tests hold to
+/// `run.json` and `compare-transports.json`).
+fn measured_quotes() -> Vec<(&'static str, String)> {
+    let src = book_dir().join("src");
+    let transports = Table::read(&src.join("request-response/measured/compare-transports.txt"));
+    let results = src.join("measurements/results");
+    let echo32 = Table::read(&results.join("echo-32.md.txt"));
+    let syscalls = Table::read(&results.join("syscalls.md.txt"));
+    let idle = Table::read(&results.join("idle.md.txt"));
+    let stamp = Table::read(&results.join("stamp.md.txt"));
+    let preamble =
+        std::fs::read_to_string(src.join("request-response/measured/compare-transports.txt")).unwrap();
+
+    let p50 = |mode: &str| transports.cell(&[mode], "latency p50 (ms)");
+    let p99 = |mode: &str| transports.cell(&[mode], "latency p99 (ms)");
+    let (sse, ws, long) = ("Server-Sent Events", "WebSocket", "long poll");
+    let rate = preamble.split(" per second").next().and_then(|s| s.rsplit(' ').next()).unwrap_or_default();
+
+    let reads = |server: &str| syscalls.cell(&[server, "64 KiB"], "reads");
+    let (async_echo, blocking, by_hand, node) = (
+        "async echo (tokio-tungstenite)",
+        "blocking echo (tungstenite, a thread per connection)",
+        "by-hand echo (the wire codec)",
+        "Node.js `ws`",
+    );
+    let two_threads = "async echo, `--threads 2` (multi-threaded runtime)";
+    let big_buffer = "async echo, `--read-buffer 131072` (tungstenite's default)";
+
+    let echo = |server: &str, c: &str, column: &str| echo32.cell(&[server, c], column);
+    let (rtt50, rtt99, rate_col) = ("round trip p50 (µs)", "p99 (µs)", "messages/s");
+    let mean_ms = |server: &str| 1000.0 * 1000.0 / echo32.number(&[server, "1000"], rate_col);
+    let after_one = "KiB per connection, idle after one message";
+    let grown =
+        idle.number(&[big_buffer, "5,000"], after_one) - idle.number(&[async_echo, "5,000"], after_one);
+    let idle_count = idle.cell(&[async_echo, "5,000"], "idle connections");
+    let file_limit = stamp.cell(&["open-file limit"], "this run");
+    assert_eq!(
+        idle_count.replace(',', "").parse::<u64>().unwrap() * 4,
+        file_limit.replace(',', "").parse::<u64>().unwrap(),
+        "memory.md says that four descriptors per idle WebSocket took all of the run's open-file limit"
+    );
+
+    vec![
+        ("request-response/measurements.md", format!("messages arrive {rate} times a second")),
+        (
+            "request-response/measurements.md",
+            format!("SSE delivered half its messages within {} ms", p50(sse)),
+        ),
+        ("request-response/measurements.md", format!("WebSocket within {} ms", p50(ws))),
+        ("request-response/measurements.md", format!("Their p99, {} ms and {} ms", p99(sse), p99(ws))),
+        (
+            "measurements/duplex.md",
+            format!(
+                "({} ms for long polling, {} ms for SSE, {} ms for WebSocket)",
+                p50(long),
+                p50(sse),
+                p50(ws)
+            ),
+        ),
+        ("measurements/duplex.md", format!("{rate} per second on average")),
+        (
+            "measurements/tuning.md",
+            format!(
+                "{} for the async echo, {} for the blocking echo, and {} for the by-hand echo",
+                reads(async_echo),
+                reads(blocking),
+                reads(by_hand)
+            ),
+        ),
+        ("measurements/tuning.md", format!("and needed {}", reads(node))),
+        ("measurements/tuning.md", format!("grows by about {grown:.0} KiB per connection")),
+        ("measurements/memory.md", format!("{idle_count} idle WebSockets took all {file_limit} descriptors")),
+        (
+            "measurements/echo.md",
+            format!(
+                "1,000 / {} messages/s, about {:.1} ms",
+                echo(by_hand, "1000", rate_col),
+                mean_ms(by_hand)
+            ),
+        ),
+        ("measurements/echo.md", format!("Its p50 is {} µs", echo(by_hand, "1000", rtt50))),
+        (
+            "measurements/echo.md",
+            format!(
+                "its p99 is {} µs, about {:.0} ms",
+                echo(by_hand, "1000", rtt99),
+                echo32.number(&[by_hand, "1000"], rtt99) / 1000.0
+            ),
+        ),
+        (
+            "measurements/echo.md",
+            format!(
+                "has a p50 of {} µs, close to its own average of about {:.1} ms",
+                echo(async_echo, "1000", rtt50),
+                mean_ms(async_echo)
+            ),
+        ),
+        (
+            "measurements/echo.md",
+            format!(
+                "a p50 of {} µs against the default's {} µs, and a p99 of {} µs against {} µs",
+                echo(two_threads, "100", rtt50),
+                echo(async_echo, "100", rtt50),
+                echo(two_threads, "100", rtt99),
+                echo(async_echo, "100", rtt99)
+            ),
+        ),
+    ]
+}
+
+/// Numbers with a decimal point in a page's prose (code blocks, includes and section numbers
+/// such as `§5.2` or `HTTP/1.1` left out): the numbers that look measured.
+fn decimals_in_prose(page: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut in_code = false;
+    for line in page.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code || line.contains("{{#include") {
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].is_ascii_digit()
+                || (i > 0 && (chars[i - 1].is_alphanumeric() || "§/.-".contains(chars[i - 1])))
+            {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.' || chars[i] == ',') {
+                i += 1;
+            }
+            let token: String =
+                chars[start..i].iter().collect::<String>().trim_end_matches(['.', ',']).to_owned();
+            if token.contains('.') {
+                found.push(token);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_measured_number_in_the_prose_is_the_committed_run() {
+    let squash = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let quotes = measured_quotes();
+    for (page, quote) in &quotes {
+        let text = squash(&std::fs::read_to_string(book_dir().join("src").join(page)).unwrap());
+        assert!(
+            text.contains(quote),
+            "{page} should say {quote:?}, as the committed results files give it: a measured number in \
+             the prose is read from the run, never typed by hand (re-running `just bench` changes them)"
+        );
+    }
+    let measured_pages =
+        ["request-response/measurements.md", "measurements/index.md", "measurements/duplex.md"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(["echo.md", "memory.md", "tuning.md"].into_iter().map(|p| format!("measurements/{p}")));
+    for page in measured_pages {
+        let text = std::fs::read_to_string(book_dir().join("src").join(&page)).unwrap();
+        for number in decimals_in_prose(&text) {
+            assert!(
+                quotes.iter().any(|(p, quote)| *p == page && quote.contains(&number)),
+                "{page} quotes {number}, which no check reads from the committed results: add it to \
+                 `measured_quotes` in tests/book.rs, or say it without the number"
+            );
+        }
+    }
+}
+
+/// The anchors of the glossary's entries: each entry is a heading `## term {#anchor}`.
+fn glossary_anchors() -> Vec<String> {
+    let glossary = std::fs::read_to_string(book_dir().join("src/glossary.md")).unwrap();
+    glossary
+        .lines()
+        .filter(|line| line.starts_with("## "))
+        .map(|line| {
+            let anchor = line.rsplit_once("{#").and_then(|(_, rest)| rest.strip_suffix('}'));
+            anchor
+                .unwrap_or_else(|| panic!("glossary entry {line:?} needs an explicit anchor, `{{#name}}`"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// `(page, anchor)` for every link into the glossary from the book's other pages.
+fn glossary_links() -> Vec<(PathBuf, String)> {
+    let mut links = Vec::new();
+    for page in files(&book_dir().join("src"), "md") {
+        if page.ends_with("glossary.md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&page).unwrap();
+        for rest in text.split("glossary.md").skip(1) {
+            if let Some(anchor) = rest.strip_prefix('#') {
+                let anchor: String =
+                    anchor.chars().take_while(|c| c.is_alphanumeric() || *c == '-').collect();
+                links.push((page.clone(), anchor));
+            }
+        }
+    }
+    links
+}
+
+#[test]
+fn every_glossary_entry_is_linked_from_a_page_and_every_link_to_it_resolves() {
+    let anchors = glossary_anchors();
+    assert!(anchors.len() >= 25, "the glossary should define at least 25 terms, it has {}", anchors.len());
+    let links = glossary_links();
+    for (page, anchor) in &links {
+        assert!(
+            anchors.contains(anchor),
+            "{} links glossary.md#{anchor}, but the glossary has no entry with that anchor",
+            page.display()
+        );
+    }
+    for anchor in &anchors {
+        assert!(
+            links.iter().any(|(_, linked)| linked == anchor),
+            "no page links the glossary's entry #{anchor}: link the term where a chapter first uses it"
+        );
+    }
+}
+
+#[test]
+fn every_going_deeper_aside_has_the_one_form() {
+    // How to use this book documents it: `<details class="deeper">`, then
+    // `<summary>Going deeper: …</summary>`. The exercises' hints are the only other `<details>`.
+    for page in files(&book_dir().join("src"), "md") {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let next = lines.get(i + 1).copied().unwrap_or_default();
+            if line.starts_with("<details class=\"deeper\">") {
+                assert!(
+                    next.starts_with("<summary>Going deeper: ") && next.ends_with("</summary>"),
+                    "{}:{}: a Going deeper aside starts with `<summary>Going deeper: …</summary>`",
+                    page.display(),
+                    i + 2
+                );
+            } else if line.starts_with("<details") {
+                assert!(
+                    *line == "<details>" && next == "<summary>A hint</summary>",
+                    "{}:{}: an aside is `<details class=\"deeper\">` with `<summary>Going deeper: …</summary>` \
+                     (or an exercise's `<details>` hint)",
+                    page.display(),
+                    i + 1
+                );
+            }
+        }
+    }
 }

@@ -178,9 +178,20 @@
       fetch(prefix + "/messages", { method: "POST", headers: { "Content-Type": "text/plain" }, body: input.value });
     });
 
-    window.addEventListener("pagehide", function () {
-      if (source) source.close();
-      if (socket) socket.close(1001, "page closed");
+    // Leaving the page unloads it: the browser ends the event stream and closes the WebSocket with
+    // 1001 by itself (a page may not send 1001: close() takes 1000 or 3000-4999). A page that goes
+    // into the back/forward cache instead (`persisted`) stops receiving, as the Stop button does,
+    // and starts again when it comes back from the cache.
+    var resume = false;
+    window.addEventListener("pagehide", function (event) {
+      resume = event.persisted && !stop.disabled;
+      if (resume) stop.click();
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted && resume) {
+        resume = false;
+        start.click();
+      }
     });
   }
 

@@ -71,7 +71,7 @@
       buffered.textContent = "bufferedAmount: " + (ws ? ws.bufferedAmount : 0) + " bytes queued, not yet sent";
     }
 
-    connect.addEventListener("click", function () {
+    function open() {
       ws = new WebSocket(url);
       // Binary messages arrive as ArrayBuffer rather than Blob, so they can be shown at once.
       ws.binaryType = "arraybuffer";
@@ -92,11 +92,13 @@
       };
       ws.onclose = function (event) {
         line("event", "close: code " + event.code + (event.reason ? " reason " + JSON.stringify(event.reason) : "") +
-          (event.wasClean ? " (clean: both close frames were exchanged)" : " (not clean: no close frame, the browser reports 1006)"));
+          (event.wasClean ? " (clean: both close frames were exchanged)" :
+            event.code === 1006 ? " (not clean: no close frame arrived)" : " (not clean: the close handshake did not finish)"));
         show();
       };
       show();
-    });
+    }
+    connect.addEventListener("click", open);
 
     close.addEventListener("click", function () {
       ws.close(1000, "done");
@@ -104,25 +106,38 @@
       show();
     });
 
+    // bufferedAmount right after send() includes the message just queued (WHATWG WebSockets
+    // Standard, send()); it falls back once the browser has handed the bytes to the network.
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       ws.send(input.value);
-      line("out", "→ text " + JSON.stringify(input.value));
+      line("out", "→ text " + JSON.stringify(input.value) + " (bufferedAmount right after send(): " + ws.bufferedAmount + ")");
       show();
     });
 
     sendBinary.addEventListener("click", function () {
       var bytes = new TextEncoder().encode(input.value);
       ws.send(bytes);
-      line("out", "→ binary " + hex(bytes));
+      line("out", "→ binary " + hex(bytes) + " (bufferedAmount right after send(): " + ws.bufferedAmount + ")");
       show();
     });
 
-    // Leaving or reloading the page makes the browser close the socket with 1001 "going away"
-    // (RFC 6455 §7.4.1); a page may not send 1001 itself (close() takes 1000 or 3000-4999). A page
-    // kept in the back/forward cache would keep its socket open, so close it then, with 1000.
+    // Leaving or reloading the page unloads it, and the browser closes the socket with 1001
+    // "going away" by itself; a page may not send 1001 (close() takes 1000 or 3000-4999). A page
+    // that goes into the back/forward cache instead (`persisted`) does not keep its socket either:
+    // the browser closes it on the way in, or keeps such a page out of the cache. This widget
+    // closes it first, with 1000, and connects again when the page comes back from the cache.
+    var reconnect = false;
     window.addEventListener("pagehide", function (event) {
-      if (event.persisted && ws && ws.readyState < WebSocket.CLOSING) ws.close(1000, "page hidden");
+      reconnect = event.persisted && !!ws && ws.readyState < WebSocket.CLOSING;
+      if (reconnect) ws.close(1000, "page hidden");
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted && reconnect) {
+        reconnect = false;
+        line("event", "pageshow: back from the back/forward cache; connecting again");
+        open();
+      }
     });
     show();
   }

@@ -11,7 +11,7 @@ const MAX_PAYLOAD: u64 = 1 << 20;
 fuzz_target!(|data: &[u8]| {
     if let Ok(Some((frame, used))) = decode(data, MAX_PAYLOAD) {
         // The decoder accepts a length in a longer form than needed (RFC 6455 §5.2 binds the
-        // sender, and tungstenite reads such lengths too; book/src/socket/rules.md says why the
+        // sender, and tungstenite reads such lengths too; book/src/by-hand/rules.md says why the
         // by-hand server does as well). Re-encoding uses the shortest form, so compare only when
         // the header used it.
         if frame.header().encoded_len() + frame.payload.len() == used {

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(frame.mask.is_none(), "a server never masks");
                     closes += usize::from(frame.opcode == OpCode::Close);
                 }
-                Action::CloseTcp(_) => closed = true,
+                Action::CloseTcp(_) | Action::Linger(_) => closed = true,
                 Action::Deliver(_) => {}
             }
         }

@@ -15,7 +15,8 @@ pub fn book_dir() -> PathBuf {
 }
 
 /// Lines of header insta writes above a snapshot taken with `omit_expression => true`:
-/// `---`, `source: …`, `---`. The book includes snapshots from the line after (`.snap:4:`).
+/// `---`, `source: …`, `---`. The book includes a snapshot whole, and `duplex::book` leaves
+/// these lines out.
 pub const SNAPSHOT_HEADER_LINES: usize = 3;
 
 /// The book, rendered once into a temporary folder that lives as long as the test binary.

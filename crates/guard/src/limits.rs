@@ -62,7 +62,9 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long to wait for the peer's answer to our close frame before closing TCP anyway
-/// (RFC 6455 §7.1.1 leaves the time to the implementation; Node's `ws` waits 30 s).
+/// (RFC 6455 §7.1.1 leaves the time to the implementation; Node's `ws` waits 30 s). After a
+/// failure, which waits for no answer (§7.1.7), it bounds the lingering close instead: how long
+/// the server reads and drops what the peer still sends before it closes TCP.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Most connections served at once. Every connection costs a file descriptor, some memory, and

@@ -19,10 +19,12 @@ use std::time::Duration;
 /// Most requests that may wait at once: long polls, event streams and WebSocket feeds together.
 ///
 /// Each one holds a thread of this server for as long as it waits (tiny_http is blocking: a
-/// request is answered by a thread that can do nothing else meanwhile). 128 threads is a
-/// classroom of forty with three tabs each, and costs little memory because a waiting thread
-/// touches only a few pages of its stack. The 129th waiting client gets `503 Service
-/// Unavailable` with `Retry-After` at once, instead of hanging in a queue behind the others.
+/// request is answered by a thread that can do nothing else meanwhile). The chapter's live page
+/// keeps two requests waiting per open tab (its event stream and its WebSocket), so 128 is 64
+/// tabs: a room of twenty learners with three tabs each needs 120. A waiting thread costs little
+/// memory, because it touches only a few pages of its stack. The 129th waiting client gets
+/// `503 Service Unavailable` with `Retry-After` at once, instead of hanging in a queue behind the
+/// others.
 pub const MAX_WAITERS: usize = 128;
 // ANCHOR_END: max_waiters
 
@@ -32,12 +34,12 @@ pub const MAX_WAITERS: usize = 128;
 ///
 /// Without it one client can take all [`MAX_WAITERS`] slots, by accident (a script in a loop) or
 /// on purpose, and every other client gets `503` for as long as its requests wait. A quarter of
-/// the slots is far more than a browser needs (it opens at most six HTTP/1.1 connections to a
-/// server, and the live page uses two waiting requests per tab), so it takes four addresses to
+/// the slots is far more than one browser needs (it opens at most six HTTP/1.1 connections to a
+/// server, and the live page keeps two requests waiting per tab), so it takes four addresses to
 /// lock everyone out. Clients on this machine (loopback: you, the Tap, a proxy in front) are not
-/// counted per address, because everything they relay would share one. Clients behind one NAT do
-/// share an address, and so this limit: raise it for such a room
-/// (`http-poll-server --max-waiters-per-client`).
+/// counted per address, because everything they relay would share one: through the Tap, 32 would
+/// be used up by the sixteenth learner's live page. Clients behind one NAT do share an address,
+/// and so this limit: raise it for such a room (`http-poll-server --max-waiters-per-client`).
 pub const MAX_WAITERS_PER_CLIENT: usize = 32;
 // ANCHOR_END: per_client
 

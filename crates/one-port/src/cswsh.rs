@@ -1,10 +1,11 @@
 //! Cross-Site WebSocket Hijacking, staged: a page on *another origin* that opens a WebSocket to
 //! the chapter's server.
 //!
-//! The browser attaches the visitor's cookies to that upgrade request, because cookies belong to
-//! the host they were set by, whichever page makes the request. Another port on the same host
-//! is another origin (RFC 6454 §4: scheme, host *and* port) but the same site, so even
-//! `SameSite=Strict` cookies come along. The WebSocket API has no same-origin rule of its own and
+//! The browser attaches the visitor's cookies to that upgrade request, because the page is on
+//! the same *site*: another port on the same host is another origin (RFC 6454 §4: scheme, host
+//! *and* port) but the same site, and cookies ignore the port, so even `SameSite=Strict` cookies
+//! come along. (A page of another site gets them only for cookies marked `SameSite=None`: Lax is
+//! Chromium's default since 2020, and Firefox and Safari partition third-party cookies.) The WebSocket API has no same-origin rule of its own and
 //! no CORS preflight: the only thing that tells the server a stranger's page is asking is the
 //! `Origin` header (RFC 6455 §10.2). A server that ignores it hands the stranger a socket that
 //! acts as the signed-in user.

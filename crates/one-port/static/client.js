@@ -109,15 +109,22 @@
   $("send-binary").addEventListener("click", sendBinary);
 
   // ANCHOR: leave
-  // Leaving or reloading the page: the browser closes the socket with 1001 "going away" by
-  // itself. But a browser may keep the page, socket and all, in its back/forward cache instead;
-  // `persisted` says so, and then the page closes the socket itself (with 1000: 1001 is not a
-  // page's to send) rather than hold a connection nobody is looking at.
+  // Leaving or reloading the page unloads it, and the browser closes the socket with 1001 "going
+  // away" by itself. A page that goes into the back/forward cache instead (`persisted`) does not
+  // keep its socket either: the browser closes it as the page enters the cache, or keeps such a
+  // page out of the cache. This page closes it first, with 1000 (close() may not send 1001), and
+  // connects again when it comes back from the cache.
+  var reconnect = false;
   window.addEventListener("pagehide", function (event) {
-    if (event.persisted && ws && ws.readyState < WebSocket.CLOSING) ws.close(1000, "page hidden");
+    reconnect = event.persisted && ws !== null && ws.readyState < WebSocket.CLOSING;
+    if (reconnect) ws.close(1000, "page hidden");
   });
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) log("event", "pageshow: back from the back/forward cache; Connect again");
+    if (event.persisted && reconnect) {
+      reconnect = false;
+      log("event", "pageshow: back from the back/forward cache; connecting again");
+      connect();
+    }
     show();
   });
   // ANCHOR_END: leave

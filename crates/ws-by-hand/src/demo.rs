@@ -100,20 +100,25 @@ pub fn describe(frame: &Frame) -> String {
 }
 
 /// A client breaks the first rule: it sends a text frame without a mask. The server fails the
-/// connection with 1002; the client answers the close, and the server closes TCP.
+/// connection: close 1002, then its FIN at once, and from then on it processes nothing the client
+/// sends (RFC 6455 §7.1.7). The client still answers the close, as a well-behaved client does; the
+/// server reads the answer and drops it.
 pub async fn unmasked_frame(observer: Option<Observer>) -> Result<Recording, ClientError> {
     let (mut client, connection, server) = setup(observer).await?;
     client.send(&Frame::text("hello")).await?;
     let mut received = Vec::new();
-    if let Some(close) = client.next_frame().await? {
+    let close = client.next_frame().await?;
+    // The server's FIN follows its close frame at once. The client reads it before it answers, so
+    // that the transcript shows the two in the same order on every run.
+    received.extend(client.read_to_end().await?);
+    if let Some(close) = close {
         if close.opcode == OpCode::Close {
             // Answer with the same code, as a well-behaved client does (RFC 6455 §5.5.1).
             let answer = Frame::new(OpCode::Close, close.payload.clone()).masked(fresh_mask());
             client.send(&answer).await?;
         }
-        received.push(close);
+        received.insert(0, close);
     }
-    received.extend(client.read_to_end().await?);
     client.shutdown().await?;
     let transcript = connection.transcript().await;
     server.abort();

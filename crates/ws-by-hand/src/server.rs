@@ -4,13 +4,18 @@
 //! ```text
 //!  read bytes ─▶ Session::receive ─▶ Deliver(message) ─▶ write the echo
 //!                                 ├▶ Send(frame)       ─▶ write it (pong, close)
-//!                                 └▶ CloseTcp          ─▶ shut down TCP, done
+//!                                 ├▶ CloseTcp          ─▶ shut down TCP, done
+//!                                 └▶ Linger            ─▶ shut down TCP, read and drop, done
 //! ```
 //!
-//! Once the server has sent a close frame of its own, it waits at most `limits.close_timeout` for
-//! the peer's answer, then closes TCP anyway: a peer that never answers must not hold the
-//! connection forever. Likewise a client that sends nothing for `limits.idle_timeout` is closed
-//! with 1000 "idle", and one that stops reading (a write waits `limits.send_timeout`) with 1013.
+//! A client that breaks a rule gets a close frame that says which, and then nothing of what it
+//! sends is processed, not even its answering close frame (RFC 6455 §7.1.7): the server closes its
+//! sending side at once and reads and drops the rest until the client closes, for at most
+//! `limits.close_timeout` (a lingering close). When the server closes a healthy connection itself
+//! (1000 "idle" after `limits.idle_timeout`), it starts the close handshake instead, and waits at
+//! most `limits.close_timeout` for the answer: a peer that never answers must not hold the
+//! connection forever. A client that stops reading (a write waits `limits.send_timeout`) is closed
+//! with 1013.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,9 +37,11 @@ pub const DEFAULT_PORT: u16 = 9002;
 /// How a connection ended, for the log and the tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The close handshake ran (see [`Ending`]).
+    /// The connection closed in order (see [`Ending`]): the close handshake ran, or we failed the
+    /// connection and the peer then closed TCP.
     Closed(Ending),
-    /// We sent a close frame and the peer did not answer within the close timeout.
+    /// We sent a close frame and the peer did not answer it (or, after a failure, did not close
+    /// TCP) within the close timeout.
     CloseTimedOut(Ending),
     /// The peer's TCP connection ended without a close handshake (the application's 1006).
     Dropped,
@@ -114,6 +121,8 @@ where
                     stream.shutdown().await?;
                     return Ok(Outcome::Closed(ending));
                 }
+                // RFC 6455 §7.1.7: we failed the connection; nothing more is processed.
+                Action::Linger(ending) => return Ok(linger(&mut stream, &mut buf, limits, ending).await),
             };
             // A client that stopped reading makes the write wait: not longer than the send timeout.
             if let Sent::Stalled = send(&mut stream, &frame, limits).await? {
@@ -171,6 +180,29 @@ where
         Err(_stalled) => Ok(Sent::Stalled),
     }
 }
+
+// ANCHOR: linger
+/// The end of a failed connection: our close frame is sent, so close our sending side (FIN), then
+/// read and drop what the peer still sends until it closes, within the close timeout. Nothing is
+/// processed (RFC 6455 §7.1.7), not even a close frame. Dropping the socket at once instead, with
+/// the peer's bytes unread, would make the kernel send a reset, which can destroy our close frame
+/// before the peer reads it (RFC 1122 §4.2.2.13; HTTP servers linger for the same reason, RFC 9112
+/// §9.6).
+async fn linger<S>(stream: &mut S, buf: &mut [u8], limits: &Limits, ending: Ending) -> Outcome
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = stream.shutdown().await;
+    let drain = async {
+        // Until the end of the stream, or an error (the peer reset the connection): done either way.
+        while let Ok(1..) = stream.read(buf).await {}
+    };
+    match tokio::time::timeout(limits.close_timeout, drain).await {
+        Ok(()) => Outcome::Closed(ending),
+        Err(_elapsed) => Outcome::CloseTimedOut(ending),
+    }
+}
+// ANCHOR_END: linger
 
 /// Gives up on a client that stopped reading: close 1013 if the frame still goes out within the
 /// close timeout, then TCP is closed.

@@ -27,8 +27,9 @@ pub enum Ending {
     /// The peer started the close handshake with this code (`None`: no code, reported as 1005);
     /// we answered it.
     PeerClosed(Option<CloseCode>),
-    /// We failed the connection with this code and reason, and the peer answered (or the close
-    /// timeout ran out, which the server decides).
+    /// We closed with this code and reason: we failed the connection (a broken rule), or started
+    /// the close handshake ourselves (idle). Whether the peer then answered or closed TCP in
+    /// time, the server decides.
     WeClosed(CloseCode, String),
 }
 
@@ -42,6 +43,13 @@ pub enum Action {
     /// The close handshake is complete: close the TCP connection (RFC 6455 §7.1.1: the server
     /// closes first).
     CloseTcp(Ending),
+    /// We failed the connection, and the close frame that says why was the action before this
+    /// one. RFC 6455 §7.1.7: from now on the server "MUST NOT continue to attempt to process data
+    /// (including a responding Close frame)". It closes its sending side of TCP and reads and
+    /// drops whatever still arrives, until the peer closes or the close timeout ends: a
+    /// lingering close, so that unread bytes do not make the kernel reset the connection and
+    /// destroy the close frame on its way.
+    Linger(Ending),
 }
 
 /// A broken rule: the close code it is answered with and a reason for the close frame.
@@ -62,8 +70,12 @@ fn protocol(reason: impl Into<String>) -> Violation {
 enum State {
     /// Messages flow both ways.
     Open,
-    /// We sent a close frame and wait for the peer's; everything else is read and dropped.
+    /// We started the close handshake (RFC 6455 §7.1.2) and wait for the peer's close frame;
+    /// everything else is read and dropped.
     Closing { code: CloseCode, reason: String },
+    /// We failed the connection (RFC 6455 §7.1.7): nothing more is processed, not even the peer's
+    /// close frame.
+    Failed,
     /// The close handshake is done; nothing more is read.
     Closed,
 }
@@ -112,18 +124,22 @@ impl Session {
     }
 
     /// Starts the close handshake ourselves, for a reason of the server's (idle, shutting down):
-    /// the close frame to send. Nothing, if a close is already under way.
+    /// the close frame to send. Then the session waits for the peer's close frame (RFC 6455
+    /// §7.1.2). Nothing, if a close is already under way.
     pub fn close(&mut self, code: CloseCode, reason: String) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.state == State::Open {
-            self.fail(Violation { code, reason }, &mut actions);
+            let payload = ClosePayload { code, reason: reason.clone() };
+            actions.push(Action::Send(Frame::close(Some(&payload))));
+            self.state = State::Closing { code, reason };
         }
         actions
     }
 
-    /// Whether the close handshake is over.
+    /// Whether the connection is over for the session: the close handshake is done, or we failed
+    /// the connection. Nothing more that arrives is processed.
     pub fn is_closed(&self) -> bool {
-        self.state == State::Closed
+        matches!(self.state, State::Closed | State::Failed)
     }
 
     // ANCHOR: receive
@@ -172,20 +188,22 @@ impl Session {
     }
     // ANCHOR_END: next_frame
 
-    /// Fails the connection: sends a close frame with the violation's code (RFC 6455 §7.1.7).
-    /// If we are already closing, the peer gets no second close frame: the connection ends.
+    /// Fails the connection (RFC 6455 §7.1.7): a close frame with the violation's code, then
+    /// [`Action::Linger`]. If we had already sent a close frame, the peer gets no second one
+    /// (§5.5.1): the connection fails with the code we sent.
     fn fail(&mut self, violation: Violation, actions: &mut Vec<Action>) {
-        match std::mem::replace(&mut self.state, State::Closed) {
+        match std::mem::replace(&mut self.state, State::Failed) {
             State::Open => {
                 let payload = ClosePayload { code: violation.code, reason: violation.reason.clone() };
                 actions.push(Action::Send(Frame::close(Some(&payload))));
-                self.state = State::Closing { code: violation.code, reason: violation.reason };
-                // Whatever is still buffered is garbage after a broken rule; drop it.
-                let _ = self.decoder.take_buffered();
+                actions.push(Action::Linger(Ending::WeClosed(violation.code, violation.reason)));
             }
-            State::Closing { code, reason } => actions.push(Action::CloseTcp(Ending::WeClosed(code, reason))),
-            State::Closed => {}
+            State::Closing { code, reason } => actions.push(Action::Linger(Ending::WeClosed(code, reason))),
+            State::Failed => {}
+            State::Closed => self.state = State::Closed,
         }
+        // Whatever is still buffered is garbage after a broken rule, and is never processed.
+        let _ = self.decoder.take_buffered();
     }
 
     /// A whole frame whose header passed [`Session::check`].
@@ -392,15 +410,33 @@ mod tests {
     }
 
     #[test]
-    fn after_failing_the_server_waits_for_the_peers_close_then_closes_tcp() {
+    fn after_failing_the_session_processes_nothing_more_not_even_a_close_frame() {
         let mut session = Session::new(1024);
         let first = feed(&mut session, &[Frame::text("no mask")]);
         assert_eq!(close_code(&first), Some(1002));
+        assert!(
+            matches!(first.last(), Some(Action::Linger(Ending::WeClosed(CloseCode::PROTOCOL, _)))),
+            "after its close frame the server lingers and closes TCP (RFC 6455 §7.1.7): {first:?}"
+        );
+        assert!(session.is_closed() && !session.is_closing(), "a failed connection waits for nothing");
+        let ignored =
+            feed(&mut session, &[Frame::text("still talking").masked(MASK), Frame::close(None).masked(MASK)]);
+        assert!(
+            ignored.is_empty(),
+            "RFC 6455 §7.1.7: not even a responding close frame is processed: {ignored:?}"
+        );
+    }
+
+    #[test]
+    fn after_its_own_close_the_session_waits_for_the_peers_close_then_closes_tcp() {
+        let mut session = Session::new(1024);
+        let first = session.close(CloseCode::NORMAL, "idle".into());
+        assert_eq!(close_code(&first), Some(1000));
         assert!(session.is_closing());
         let ignored = feed(&mut session, &[Frame::text("still talking").masked(MASK)]);
         assert!(ignored.is_empty(), "data after our close frame is dropped: {ignored:?}");
         let done = feed(&mut session, &[Frame::close(None).masked(MASK)]);
-        assert!(matches!(done.as_slice(), [Action::CloseTcp(Ending::WeClosed(CloseCode::PROTOCOL, _))]));
+        assert!(matches!(done.as_slice(), [Action::CloseTcp(Ending::WeClosed(CloseCode::NORMAL, _))]));
         assert!(session.is_closed());
     }
 

@@ -50,7 +50,7 @@ fn drive(chunks: &[Vec<u8>]) {
                         closes_sent += 1;
                     }
                 }
-                Action::CloseTcp(_) => tcp_closed = true,
+                Action::CloseTcp(_) | Action::Linger(_) => tcp_closed = true,
                 Action::Deliver(_) => {}
             }
         }

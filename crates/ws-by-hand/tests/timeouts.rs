@@ -16,7 +16,7 @@ async fn a_client_that_never_answers_our_close_is_dropped_after_the_close_timeou
     let (client_end, server_end) = duplex(64 * 1024);
     let server = tokio::spawn(async move { run(server_end, &Limits::default()).await });
     let mut client = Client::handshake(client_end, "test", PATH, RFC_KEY).await.unwrap();
-    client.send(&Frame::text("unmasked")).await.unwrap();
+    // Silent until the idle timeout: the server starts the close handshake (1000 "idle").
     let close = client.next_frame().await.unwrap().unwrap();
     assert_eq!(close.opcode, OpCode::Close);
     let sent_close = tokio::time::Instant::now();
@@ -28,10 +28,52 @@ async fn a_client_that_never_answers_our_close_is_dropped_after_the_close_timeou
         "the server waits CLOSE_TIMEOUT for the answer before giving up (virtual time)"
     );
     let outcome = server.await.unwrap().unwrap();
+    assert!(matches!(outcome, Outcome::CloseTimedOut(Ending::WeClosed(CloseCode::NORMAL, _))), "{outcome:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_failing_the_connection_the_server_closes_its_side_at_once_and_processes_nothing_more() {
+    let (client_end, server_end) = duplex(64 * 1024);
+    let server = tokio::spawn(async move { run(server_end, &Limits::default()).await });
+    let mut client = Client::handshake(client_end, "test", PATH, RFC_KEY).await.unwrap();
+    client.send(&Frame::text("unmasked")).await.unwrap();
+    let close = client.next_frame().await.unwrap().unwrap();
+    assert_eq!(close.opcode, OpCode::Close);
+    let sent_close = tokio::time::Instant::now();
+    // RFC 6455 §7.1.7: having failed the connection, the server waits for no close frame. Its FIN
+    // follows its close frame at once, before we answer anything.
+    let rest = client.read_to_end().await.unwrap();
+    assert!(rest.is_empty(), "nothing may follow a close frame: {rest:?}");
+    assert!(
+        sent_close.elapsed() < limits::CLOSE_TIMEOUT,
+        "after failing the connection the server closes its side at once, not after the close \
+         timeout (it waited {:?} of virtual time for an answer it must not process)",
+        sent_close.elapsed()
+    );
+    // What we send now is read and dropped (a lingering close), our close frame too; then we close.
+    client.send(&Frame::text("still talking").masked([1, 2, 3, 4])).await.unwrap();
+    client.send(&Frame::new(OpCode::Close, close.payload.clone()).masked([1, 2, 3, 4])).await.unwrap();
+    client.shutdown().await.unwrap();
+    let outcome = server.await.unwrap().unwrap();
+    assert!(matches!(outcome, Outcome::Closed(Ending::WeClosed(CloseCode::PROTOCOL, _))), "{outcome:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_failing_the_connection_the_server_drains_at_most_the_close_timeout() {
+    let (client_end, server_end) = duplex(64 * 1024);
+    let server = tokio::spawn(async move { run(server_end, &Limits::default()).await });
+    let mut client = Client::handshake(client_end, "test", PATH, RFC_KEY).await.unwrap();
+    client.send(&Frame::text("unmasked")).await.unwrap();
+    assert!(client.read_to_end().await.unwrap().iter().any(|frame| frame.opcode == OpCode::Close));
+    // We keep our side open and never close it: the server stops reading after the close timeout.
+    let started = tokio::time::Instant::now();
+    let outcome = server.await.unwrap().unwrap();
+    assert!(started.elapsed() >= limits::CLOSE_TIMEOUT, "virtual time");
     assert!(
         matches!(outcome, Outcome::CloseTimedOut(Ending::WeClosed(CloseCode::PROTOCOL, _))),
         "{outcome:?}"
     );
+    drop(client);
 }
 
 #[tokio::test(start_paused = true)]
