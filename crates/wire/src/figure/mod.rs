@@ -53,10 +53,20 @@
 //! # Checked like snapshots
 //!
 //! A figure is committed as `book/src/<chapter>/figures/<name>.svg` and shown with
-//! `![what it shows](figures/<name>.svg)`. A test in `tests/` draws it again and hands it to
-//! `figures::check_or_update(path, &svg)` (in `tests/support/figures.rs`), which fails with the
-//! file's name and the command that updates it when the two differ. After a change made on
-//! purpose:
+//! `![what it shows](figures/<name>.svg)`. A test in `tests/` draws it again from the same
+//! recording as the chapter's transcript snapshot, checks its layout, and compares it with the
+//! committed file through `tests/support/figures.rs`:
+//!
+//! ```ignore
+//! use duplex_tests::{book_dir, figures};
+//! let fig = wire::figure::sequence_figure(&transcript, &SequenceOptions::new());
+//! fig.check_layout().unwrap_or_else(|e| panic!("{e}"));
+//! figures::check_or_update(&book_dir().join("echo/figures/echo.svg"), &fig.svg())
+//!     .unwrap_or_else(|e| panic!("{e}"));
+//! ```
+//!
+//! `check_or_update` fails with the file's name, the first line that differs and the command
+//! that updates it. After a change made on purpose:
 //!
 //! ```text
 //! DUPLEX_UPDATE_FIGURES=1 cargo test -p duplex-tests --test <chapter>
