@@ -516,6 +516,8 @@ const SLANT: f64 = 8.0;
 const NOTE_LINES: usize = 3;
 /// Width of a hold's bar on a lifeline.
 const HOLD_W: f64 = 8.0;
+/// Space between the lanes and the annotations beside them.
+const ANNOTATION_GAP: f64 = 14.0;
 const ANNOTATION_LINES: usize = 4;
 const LABEL_LINE: f64 = 15.0;
 const SMALL_LINE: f64 = 13.0;
@@ -650,9 +652,8 @@ fn lay_out<'a>(column: &'a Column, options: &SequenceOptions, own_gutter: bool) 
         .map(|a| columns(a).min(options.annotation_width))
         .max()
         .unwrap_or(0);
-    let annotation_x = content_right + 14.0;
     let mut width = if annotation_chars > 0 {
-        annotation_x + annotation_chars as f64 * Font::Small.char_width()
+        content_right + ANNOTATION_GAP + annotation_chars as f64 * Font::Small.char_width()
     } else {
         content_right
     };
@@ -666,8 +667,9 @@ fn lay_out<'a>(column: &'a Column, options: &SequenceOptions, own_gutter: bool) 
         content_right += extra / 2.0;
         width += extra;
     }
-    let annotation_x = content_right + 14.0;
-    let band_chars = Font::Label.chars_in(width - gutter - 24.0);
+    let annotation_x = content_right + ANNOTATION_GAP;
+    // A band spans the whole column, but its words stay over the lanes, clear of annotations.
+    let band_chars = Font::Label.chars_in(content_right - gutter - 24.0);
     let mut lines = Vec::with_capacity(column.steps.len());
     let mut annotations = Vec::with_capacity(column.steps.len());
     let mut heights = Vec::with_capacity(column.steps.len());
@@ -1074,7 +1076,7 @@ fn draw_column(
                     Some(fill),
                     Some(stroke),
                 );
-                let middle = (left + right) / 2.0;
+                let middle = (left + cx + column.content_right) / 2.0;
                 for (k, line) in lines.iter().enumerate() {
                     fig.text(
                         middle,

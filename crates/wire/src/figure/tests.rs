@@ -392,7 +392,7 @@ fn very_long_labels_are_shortened_and_still_never_overlap() {
     column.lanes = vec!["a browser with a very long name indeed, longer than any".into(), "s".repeat(300)];
     column.steps[2].annotations.push("z".repeat(5000));
     column.steps[3].annotations.push("word ".repeat(400));
-    column.push(Step::gap(GapKind::Other, "w ".repeat(2000)));
+    column.push(Step::gap(GapKind::Other, "w ".repeat(2000)).annotated("v ".repeat(300)));
     let fig = ladders_figure(&[column.clone(), column], &options);
     assert_readable(&fig);
     assert!(fig.svg().contains("xxx…"), "a long label ends in an ellipsis");
@@ -524,4 +524,109 @@ fn two_connections_through_a_proxy_interleave_by_time_in_one_column_of_three_lan
     assert_eq!(column.steps[column.holds[0].to].time_ms, Some(3));
     let fig = ladders_figure(&[column], &options);
     assert_readable(&fig);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the Tap might record: bytes either way, its clock, its switches, a peer closing.
+    #[derive(Clone, Debug)]
+    enum Input {
+        Bytes(bool, Vec<u8>),
+        Clock(u64),
+        Blackholed(bool),
+        Cut,
+        Closed(bool),
+        Note(String),
+    }
+
+    fn input() -> impl Strategy<Value = Input> {
+        prop_oneof![
+            4 => (any::<bool>(), prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(d, b)| Input::Bytes(d, b)),
+            1 => (0u64..100_000).prop_map(Input::Clock),
+            1 => any::<bool>().prop_map(Input::Blackholed),
+            1 => Just(Input::Cut),
+            1 => any::<bool>().prop_map(Input::Closed),
+            1 => "[ -~é你]{0,120}".prop_map(Input::Note),
+        ]
+    }
+
+    fn record(inputs: &[Input]) -> Transcript {
+        let mut r = Recorder::new();
+        r.feed(C2S, REQUEST);
+        r.feed(S2C, RESPONSE);
+        let mut clock = 0;
+        for input in inputs {
+            let dir = |up: bool| if up { C2S } else { S2C };
+            match input {
+                Input::Bytes(up, bytes) => r.feed(dir(*up), bytes),
+                Input::Clock(ms) => {
+                    // The Tap's clock only moves forward.
+                    clock += ms;
+                    r.push(Event::note(format!("⏱ {}", sequence::clock_text(clock))));
+                }
+                Input::Blackholed(up) => r.push(Event::new(
+                    Some(dir(*up)),
+                    EventKind::Note("⚫ blackhole: these bytes never reach the other side".into()),
+                )),
+                Input::Cut => r.push(Event::note("✂ the Tap cut the connection")),
+                Input::Closed(up) => r.finish(dir(*up), Closure::Fin),
+                Input::Note(text) => r.push(Event::note(text.clone())),
+            }
+        }
+        r.transcript
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn whatever_the_tap_records_the_diagram_has_no_overlaps(
+            inputs in prop::collection::vec(input(), 0..40),
+            annotation in "[ -~]{0,200}",
+        ) {
+            let transcript = record(&inputs);
+            let options = SequenceOptions::new();
+            let fig = sequence_figure(&transcript, &options);
+            prop_assert!(fig.check_layout().is_ok(), "{:?}", fig.check_layout());
+            let mut column = Column::from_transcript("recorded", &transcript, &options);
+            let last = column.steps.len().saturating_sub(1);
+            if let Some(step) = column.steps.get_mut(last / 2) {
+                step.annotations.push(annotation);
+            }
+            let clocked = ladders_figure(
+                &[column.clone(), Column::from_transcript("again", &transcript, &options), column],
+                &options.clone().aligned(Align::Clock),
+            );
+            prop_assert!(clocked.check_layout().is_ok(), "{:?}", clocked.check_layout());
+        }
+
+        #[test]
+        fn any_bytes_are_a_frame_figure_or_a_reason(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(fig) = frame_figure(&bytes, &FrameOptions::new()) {
+                prop_assert!(fig.check_layout().is_ok(), "{:?}", fig.check_layout());
+            }
+        }
+
+        #[test]
+        fn every_frame_the_codec_writes_is_drawn_without_overlaps(
+            opcode in prop::sample::select(vec![0u8, 1, 2, 3, 8, 9, 10, 15]),
+            fin in any::<bool>(),
+            rsv in 0u8..8,
+            masked in any::<bool>(),
+            len in prop::sample::select(vec![0usize, 1, 5, 125, 126, 300, 65535, 65536]),
+        ) {
+            let mut frame = Frame::new(crate::OpCode::from_bits(opcode), vec![0x41; len]);
+            frame.fin = fin;
+            frame.rsv1 = rsv & 1 != 0;
+            frame.rsv2 = rsv & 2 != 0;
+            frame.rsv3 = rsv & 4 != 0;
+            if masked {
+                frame = frame.masked(KEY);
+            }
+            let fig = frame_figure(&frame.encode(), &FrameOptions::new()).unwrap();
+            prop_assert!(fig.check_layout().is_ok(), "{:?}", fig.check_layout());
+        }
+    }
 }
