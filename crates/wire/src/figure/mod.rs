@@ -99,12 +99,15 @@
 //! # Layout
 //! - `svg`: the drawing surface: [`Figure`], bounding boxes, text widths, the SVG writer.
 //! - `labels`: how a transcript event is named on an arrow, in the transcript's words.
-//! - `sequence`: ladder diagrams: [`Column`], [`Step`], [`SequenceOptions`], the layout.
+//! - `sequence`: what a ladder diagram holds: [`Column`], [`Step`], [`Hold`], [`SequenceOptions`],
+//!   and how a transcript becomes steps.
+//! - `ladder`: laying ladders out (lanes, rows, clock alignment) and drawing them.
 //! - `frame_bits`: one frame's bytes as the RFC 6455 §5.2 bit layout.
 //! - `states`: the `WebSocket.readyState` machine (WHATWG WebSockets Standard).
 
 mod frame_bits;
 mod labels;
+mod ladder;
 mod sequence;
 mod states;
 mod svg;
@@ -126,7 +129,7 @@ pub fn sequence(transcript: &Transcript, options: &SequenceOptions) -> String {
 
 /// [`sequence`], as a [`Figure`] a test can check.
 pub fn sequence_figure(transcript: &Transcript, options: &SequenceOptions) -> Figure {
-    sequence::sequence(transcript, options)
+    ladder::sequence(transcript, options)
 }
 
 /// Several ladders side by side, as SVG.
@@ -136,7 +139,7 @@ pub fn ladders(columns: &[Column], options: &SequenceOptions) -> String {
 
 /// [`ladders`], as a [`Figure`].
 pub fn ladders_figure(columns: &[Column], options: &SequenceOptions) -> Figure {
-    sequence::ladders(columns, options)
+    ladder::ladders(columns, options)
 }
 
 /// One frame's bytes (exactly one frame) as the RFC 6455 §5.2 bit layout, as SVG.
