@@ -1,8 +1,11 @@
 //! Shared helpers for Duplex's end-to-end tests: where things are, the book rendered once per
-//! test binary, and how transcripts are snapshotted so the book can include them.
+//! test binary, how transcripts are snapshotted so the book can include them, and how figures
+//! are compared with the committed SVGs ([`figures`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+pub mod figures;
 
 /// The workspace root.
 pub fn root() -> PathBuf {

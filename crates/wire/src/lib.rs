@@ -21,9 +21,12 @@
 //! - [`tls`]: TLS records seen from outside: which are in the clear, which encrypted
 //!   (RFC 8446 §5).
 //! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
+//! - [`figure`]: transcripts drawn as SVG sequence diagrams, a frame's bits as the RFC 6455 §5.2
+//!   layout, the browser's `readyState` machine; pure functions returning `String`.
 
 pub mod close;
 pub mod decode;
+pub mod figure;
 pub mod frame;
 pub mod handshake;
 pub mod http;
