@@ -130,7 +130,11 @@ impl Compressor {
 
     /// Feeds `input` and flushes, growing `out` until the compressor has said everything.
     fn run(&mut self, input: &[u8], flush: FlushCompress, out: &mut Vec<u8>) {
+        // Room for the worst case (DEFLATE grows incompressible data by a few bytes per block;
+        // an eighth is generous), so one call normally does it all.
+        out.reserve(input.len() + input.len() / 8 + 64);
         let start = self.deflate.total_in();
+        let mut filled_before = false;
         loop {
             if out.capacity() - out.len() < 64 {
                 out.reserve(out.capacity().max(256));
@@ -142,11 +146,15 @@ impl Compressor {
                 .compress_vec(&input[consumed..], out, flush)
                 .expect("raw deflate of an in-memory buffer cannot fail");
             let consumed = (self.deflate.total_in() - start) as usize;
-            // Done when all input is in and the flush fitted with room to spare (zlib's rule:
-            // output space left over means nothing is pending).
-            if consumed == input.len() && out.len() < out.capacity() && status != Status::BufError {
+            let filled = out.len() == out.capacity();
+            // zlib's rule, "output space left over means the flush is complete", is not enough
+            // here: after a call that filled the output, miniz_oxide's next call only hands over
+            // what it had pending and compresses nothing more, leaving room to spare. So a call
+            // right after a full one never ends the loop.
+            if consumed == input.len() && !filled && !filled_before && status != Status::BufError {
                 return;
             }
+            filled_before = filled;
         }
     }
 }
@@ -254,6 +262,7 @@ impl Decompressor {
     fn inflate_into(&mut self, input: &[u8], out: &mut Vec<u8>, max_len: usize) -> Result<(), InflateError> {
         let mut chunk = [0u8; INFLATE_CHUNK];
         let mut consumed = 0;
+        let mut filled_before = false;
         while !self.stream_ended {
             let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
             let status = self
@@ -272,10 +281,16 @@ impl Decompressor {
                 // §7.2.3.4: a block with BFINAL set ends the sender's stream; anything after it in
                 // this message (padding) carries nothing.
                 self.stream_ended = true;
-            } else if (consumed == input.len() && written < chunk.len()) || (read == 0 && written == 0) {
-                // All input used and the output not full: nothing more is pending.
+            } else if consumed == input.len() && written < chunk.len() && !filled_before {
+                // All input used and the output not full: nothing more is pending. Not so right
+                // after a call that filled the chunk: miniz_oxide's next call only hands over the
+                // output it had pending and inflates nothing more, whatever room is left.
+                return Ok(());
+            } else if read == 0 && written == 0 {
+                // No progress at all: the inflater needs more input.
                 return Ok(());
             }
+            filled_before = written == chunk.len();
         }
         Ok(())
     }

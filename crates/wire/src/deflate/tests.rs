@@ -161,6 +161,56 @@ fn a_message_exactly_at_the_limit_is_delivered() {
     );
 }
 
+/// Bytes that barely compress, from a fixed seed.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_block_that_ends_in_the_messages_last_bytes_does_not_cut_the_message() {
+    // miniz_oxide ends a DEFLATE block after about 31 KiB of input. When that happens within the
+    // last bytes of a message and the block does not fit the output, it needs one more call
+    // than zlib would; stopping early cut the message's end off (Autobahn 12.2.9 found it).
+    for len in 31_700..32_050 {
+        let message = noise(len, len as u64);
+        let payload = Compressor::new(15, true).compress(&message);
+        let inflated = Decompressor::new(true).decompress(&payload, 1 << 20).unwrap();
+        assert!(inflated == message, "a {len}-byte message came back as {} bytes", inflated.len());
+    }
+}
+
+#[test]
+fn large_messages_survive_whole_and_in_fragments() {
+    // 64 and 128 KiB, as Autobahn's 12.* cases send them, with context takeover.
+    for len in [65_536, 131_072] {
+        let mut compressor = Compressor::new(15, false);
+        let mut whole = Decompressor::new(false);
+        let mut fragmented = Decompressor::new(false);
+        for seed in 0..10 {
+            let mut message = noise(len, seed);
+            // Half noise, half repeats of the noise: blocks of both kinds, and back-references.
+            let half = len / 2;
+            message.copy_within(..half, half);
+            let payload = compressor.compress(&message);
+            assert_eq!(whole.decompress(&payload, 1 << 20).unwrap(), message, "{len} bytes, message {seed}");
+            let mut inflated = Vec::new();
+            let chunks: Vec<&[u8]> = payload.chunks(1000).collect();
+            for (i, chunk) in chunks.iter().enumerate() {
+                fragmented.decompress_fragment(chunk, i + 1 == chunks.len(), &mut inflated, 1 << 20).unwrap();
+            }
+            assert_eq!(inflated, message, "{len} bytes in fragments, message {seed}");
+        }
+    }
+}
+
 #[test]
 fn the_negotiated_agreement_builds_matching_ends() {
     let negotiation = negotiate(
