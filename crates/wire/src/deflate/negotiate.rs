@@ -564,14 +564,27 @@ mod tests {
 
     #[test]
     fn the_client_falls_back_to_its_next_offer() {
-        // Three offers, most demanding first, as Autobahn's cases 13.7.* send them.
-        let offers = "permessage-deflate; client_no_context_takeover; server_max_window_bits=9, \
-                      permessage-deflate; client_no_context_takeover, permessage-deflate";
-        let small = DeflateConfig { client_max_window_bits: 10, ..DEFAULT };
-        let negotiation = with(small, offers);
-        assert_eq!(negotiation.accepted, None, "no offer has client_max_window_bits");
-        assert_eq!(negotiation.declined.len(), 3);
-        assert_eq!(answer(DEFAULT, offers).as_deref(), Some("permessage-deflate; server_max_window_bits=9"));
+        let offers = "permessage-deflate; server_max_window_bits=9; client_max_window_bits=7, \
+                      permessage-deflate; client_max_window_bits";
+        let negotiation = with(DEFAULT, offers);
+        assert_eq!(negotiation.response_header().as_deref(), Some("permessage-deflate"));
+        assert_eq!(
+            negotiation.declined[0].reason,
+            Decline::InvalidValue { param: "client_max_window_bits".into(), value: Some("7".into()) }
+        );
+    }
+
+    #[test]
+    fn autobahns_three_offers_of_case_13_7_get_the_first() {
+        // The header kosoku sends in Autobahn's cases 13.7.*, most demanding offer first.
+        let offers = "permessage-deflate; client_no_context_takeover; client_max_window_bits; \
+                      server_no_context_takeover; server_max_window_bits=9, permessage-deflate; \
+                      client_no_context_takeover; client_max_window_bits; server_no_context_takeover, \
+                      permessage-deflate; client_no_context_takeover; client_max_window_bits";
+        assert_eq!(
+            answer(DEFAULT, offers).as_deref(),
+            Some("permessage-deflate; server_no_context_takeover; server_max_window_bits=9")
+        );
     }
 
     #[test]
