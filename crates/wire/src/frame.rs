@@ -24,7 +24,7 @@
 use bytes::{Buf, BytesMut};
 use std::fmt;
 
-use crate::close::ClosePayload;
+use crate::close::{CloseCode, ClosePayload};
 
 /// RFC 6455 §5.5: a control frame's payload is at most 125 bytes (so its length fits in 7 bits).
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
@@ -226,6 +226,76 @@ impl FrameHeader {
     }
 }
 
+/// The extensions negotiated on a connection, as far as the frame rules are concerned: which RSV
+/// bits a frame may carry (RFC 6455 §5.2: "MUST be 0 unless an extension is negotiated that
+/// defines meanings for non-zero values").
+///
+/// The codec itself decodes any RSV bits (the Tap must be able to show a frame that breaks the
+/// rules); an endpoint calls [`Extensions::check_rsv`] on each header it receives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// permessage-deflate (RFC 7692) is in use: RSV1 marks the first frame of a compressed
+    /// message.
+    pub per_message_deflate: bool,
+}
+
+/// A frame whose RSV bits the negotiated extensions do not allow; the endpoint fails the
+/// connection with 1002.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RsvError {
+    /// RFC 6455 §5.2: a bit set that no negotiated extension gives a meaning to.
+    #[error("RSV{bit} set, but no extension that defines it was negotiated (RFC 6455 §5.2)")]
+    NotNegotiated {
+        /// 1, 2 or 3.
+        bit: u8,
+    },
+    /// RFC 7692 §6: "An endpoint MUST NOT set the 'Per-Message Compressed' bit of control frames
+    /// and non-first fragments of a data message."
+    #[error("RSV1 on a {opcode} frame: only a message's first frame may be marked compressed (RFC 7692 §6)")]
+    NotFirstFrame {
+        /// The frame's opcode: a control opcode or continuation.
+        opcode: OpCode,
+    },
+}
+
+impl RsvError {
+    /// The close code for every RSV violation: 1002, protocol error (RFC 6455 §7.4.1).
+    pub fn close_code(&self) -> CloseCode {
+        CloseCode::PROTOCOL
+    }
+}
+
+impl Extensions {
+    /// No extension: every RSV bit must be 0.
+    pub const NONE: Extensions = Extensions { per_message_deflate: false };
+
+    /// With permessage-deflate negotiated.
+    pub const DEFLATE: Extensions = Extensions { per_message_deflate: true };
+
+    // ANCHOR: check_rsv
+    /// Checks a received header's RSV bits against what was negotiated. It needs only the
+    /// header, so an endpoint can refuse the frame before its payload arrives.
+    pub fn check_rsv(self, header: &FrameHeader) -> Result<(), RsvError> {
+        if header.rsv2 {
+            return Err(RsvError::NotNegotiated { bit: 2 });
+        }
+        if header.rsv3 {
+            return Err(RsvError::NotNegotiated { bit: 3 });
+        }
+        if header.rsv1 {
+            if !self.per_message_deflate {
+                return Err(RsvError::NotNegotiated { bit: 1 });
+            }
+            // RFC 7692 §6: RSV1 only on the first frame of a data message (text or binary).
+            if !matches!(header.opcode, OpCode::Text | OpCode::Binary) {
+                return Err(RsvError::NotFirstFrame { opcode: header.opcode });
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: check_rsv
+}
+
 /// One WebSocket frame. `payload` always holds the *unmasked* application data; the mask, if any,
 /// is applied by [`Frame::encode`] and removed by [`decode`].
 #[derive(Clone, PartialEq, Eq)]
@@ -306,6 +376,13 @@ impl Frame {
     /// The same frame with FIN cleared: more fragments of this message follow.
     pub fn not_final(mut self) -> Frame {
         self.fin = false;
+        self
+    }
+
+    /// The same frame with RSV1 set: the first frame of a message compressed with
+    /// permessage-deflate (RFC 7692 §6).
+    pub fn compressed(mut self) -> Frame {
+        self.rsv1 = true;
         self
     }
 
@@ -422,7 +499,6 @@ impl FrameDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::close::CloseCode;
 
     const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -494,6 +570,35 @@ mod tests {
     fn a_64_bit_length_with_the_top_bit_set_is_refused() {
         let bytes = [0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1];
         assert!(matches!(decode(&bytes, u64::MAX), Err(FrameError::LengthTopBit(_))));
+    }
+
+    #[test]
+    fn without_extensions_every_rsv_bit_is_refused() {
+        for (bit, frame) in [
+            (1, Frame { rsv1: true, ..Frame::text("x") }),
+            (2, Frame { rsv2: true, ..Frame::text("x") }),
+            (3, Frame { rsv3: true, ..Frame::text("x") }),
+        ] {
+            assert_eq!(Extensions::NONE.check_rsv(&frame.header()), Err(RsvError::NotNegotiated { bit }));
+        }
+        assert_eq!(Extensions::NONE.check_rsv(&Frame::text("x").header()), Ok(()));
+    }
+
+    #[test]
+    fn with_deflate_rsv1_is_allowed_on_a_messages_first_frame_only() {
+        let deflate = Extensions::DEFLATE;
+        assert_eq!(deflate.check_rsv(&Frame::text("x").compressed().header()), Ok(()));
+        assert_eq!(deflate.check_rsv(&Frame::binary("x").compressed().not_final().header()), Ok(()));
+        for opcode in [OpCode::Continuation, OpCode::Ping, OpCode::Pong, OpCode::Close] {
+            let header = Frame::new(opcode, "").compressed().header();
+            let refused = deflate.check_rsv(&header);
+            assert_eq!(refused, Err(RsvError::NotFirstFrame { opcode }));
+            assert_eq!(refused.map_err(|e| e.close_code()), Err(CloseCode::PROTOCOL));
+        }
+        assert_eq!(
+            deflate.check_rsv(&Frame { rsv2: true, ..Frame::text("x") }.header()),
+            Err(RsvError::NotNegotiated { bit: 2 })
+        );
     }
 
     #[test]

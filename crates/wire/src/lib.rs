@@ -14,7 +14,9 @@
 //! - [`handshake`]: `Sec-WebSocket-Accept` from `Sec-WebSocket-Key`, and the server's checks of an
 //!   upgrade request, with the HTTP error for each failure (RFC 6455 §4).
 //! - [`frame`]: the frame codec: FIN, RSV, opcode, mask, 7/16/64-bit lengths, incremental
-//!   decoding (RFC 6455 §5).
+//!   decoding, and which RSV bits the negotiated extensions allow (RFC 6455 §5).
+//! - [`deflate`]: permessage-deflate (RFC 7692): the extension header, negotiation, and per-message
+//!   compression with a limit on the inflated size.
 //! - [`close`]: close codes and the close payload (RFC 6455 §5.5.1, §7.4).
 //! - [`http`]: HTTP/1.1 heads and how their bodies are delimited (RFC 9112).
 //! - [`decode`]: both directions of a connection into events, following HTTP → WebSocket.
@@ -26,6 +28,7 @@
 
 pub mod close;
 pub mod decode;
+pub mod deflate;
 pub mod figure;
 pub mod frame;
 pub mod handshake;
@@ -35,5 +38,5 @@ pub mod transcript;
 
 pub use close::{CloseCode, ClosePayload};
 pub use decode::{ConnectionDecoder, Mode};
-pub use frame::{Frame, FrameDecoder, FrameHeader, OpCode};
+pub use frame::{Extensions, Frame, FrameDecoder, FrameHeader, OpCode};
 pub use transcript::{Closure, Direction, Event, EventKind, Render, TlsContent, TlsRecord, Transcript};
