@@ -1,0 +1,407 @@
+//! The book's JavaScript, run: the Node programs in `js/` started on free ports, driven by the
+//! project's Rust clients through the Tap, their transcripts snapshotted
+//! (`tests/snapshots/node__*.snap`) for the book, and set beside the Rust servers' transcripts of
+//! the same requests.
+//!
+//! These tests need Node 20 and npm, so a plain `cargo test` ignores them; `.ci/run` runs them,
+//! and so does `cargo test -p duplex-tests --test node -- --ignored`. They install `js/`'s pinned
+//! packages themselves (`npm ci`, once, and only when the lockfile changed).
+//!
+//! Nothing here waits by sleeping: a program says `listening on HOST:PORT` first, and each step
+//! waits for a line of the program's log or for an event the Tap recorded. Node runs in real time,
+//! so times are never part of a snapshot; the order of events is.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use std::net::SocketAddr;
+
+use duplex_tests::node::{self, Program};
+use duplex_tests::snapshot_body;
+use one_port::client;
+use one_port::demo::{self, DEMO_TIME, DEMO_TOKEN, DEMO_USER, EVIL_ORIGIN};
+use tokio::net::TcpStream;
+use tungstenite::Message;
+use wire::{Direction, Render, Tap, Transcript};
+use ws_echo::client::RFC_KEY;
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+fn lines(log: &[String]) -> String {
+    log.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// The arguments every one-port program gets: the demo's session and clock, as the Rust
+/// server's demos have them.
+fn demo_args() -> Vec<String> {
+    vec!["--session".into(), format!("{DEMO_TOKEN}={DEMO_USER}"), "--now".into(), DEMO_TIME.to_string()]
+}
+
+async fn start(script: &str, args: &[String]) -> Program {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Program::start(script, &args).await
+}
+
+/// The one-port chapter's exchange against any server: `GET /api/time`, then on the same TCP
+/// connection an upgrade to `/ws/echo`, one message and the close; with `signed_in`, both carry
+/// the demo's bearer token. Returns the Tap's transcript and what the client received.
+async fn same_connection(server: SocketAddr, signed_in: bool) -> (Transcript, Vec<String>) {
+    let tap = Tap::bind("127.0.0.1:0", server).await.unwrap();
+    let host = tap.local_addr().to_string();
+    let mut stream = TcpStream::connect(tap.local_addr()).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let connection = tap.accept().await.unwrap();
+    let (name, value) = demo::bearer();
+    let auth: Vec<(&str, &str)> = if signed_in { vec![(name, value.as_str())] } else { Vec::new() };
+    let time = client::request("GET", "/api/time", &host, &auth);
+    let (_head, body) = client::exchange(&mut stream, &time).await.unwrap();
+    let mut received = vec![String::from_utf8_lossy(&body).trim().to_owned()];
+    let ws = client::upgrade(stream, &host, ws_echo::PATH, RFC_KEY, &auth).await.unwrap();
+    received.extend(client::session(ws, vec![Message::text("Hello, one port!")]).await.unwrap());
+    (connection.transcript().await, received)
+}
+
+/// Waits for the server's line about how the WebSocket ended, and returns its whole log.
+async fn log_until_websocket_over(program: &mut Program) -> Vec<String> {
+    program.line(|l| l.starts_with("websocket") && l.contains("WebSocket is over")).await;
+    program.seen().to_vec()
+}
+
+/// The bytes of each frame the server sent, in order: where the protocol fixes them, Node's `ws`
+/// and tungstenite must agree to the byte.
+fn server_frames(transcript: &Transcript) -> Vec<Vec<u8>> {
+    transcript
+        .frames()
+        .filter(|(dir, _)| *dir == Direction::ServerToClient)
+        .map(|(_, frame)| {
+            let mut bytes = Vec::new();
+            frame.header.encode_into(&mut bytes);
+            bytes.extend_from_slice(&frame.payload);
+            bytes
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn the_seeds_koa_and_ws_let_an_upgrade_skip_the_middleware() {
+    let mut server = start("one-port/seed-shape.mjs", &demo_args()).await;
+    let (transcript, received) = same_connection(server.addr(), false).await;
+    assert!(received[0].starts_with("sign in first"), "koa's session check refuses the API: {received:?}");
+    assert_eq!(
+        received[1], "text \"hello, whoever you are\"",
+        "the same client, on the same connection, is let into the WebSocket without a session"
+    );
+    let log = log_until_websocket_over(&mut server).await;
+    assert!(
+        !log.iter().any(|l| l.starts_with("logger") && l.contains(ws_echo::PATH)),
+        "koa's logger must not have seen the upgrade request: {log:#?}"
+    );
+    assert_eq!(
+        lines(&log),
+        snapshot_body("one_port__middleware_skipped_log"),
+        "the Node server's log says what the Rust server's journal says, line for line"
+    );
+    snapshot("seed_shape_middleware_skipped", &transcript.render(&Render::snapshot()));
+    snapshot("seed_shape_middleware_skipped_log", &lines(&log));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn the_checked_upgrade_lets_a_signed_in_client_in_on_the_connection_of_its_api_call() {
+    let mut server = start("one-port/upgrade-check.mjs", &demo_args()).await;
+    let (transcript, received) = same_connection(server.addr(), true).await;
+    assert_eq!(
+        received,
+        [
+            format!("{{\"user\":\"{DEMO_USER}\",\"unix_seconds\":{DEMO_TIME}}}"),
+            "text \"hello, ada\"".to_owned(),
+            "text \"Hello, one port!\"".to_owned(),
+            "close 1000 normal closure \"done\"".to_owned(),
+        ]
+    );
+    let log = log_until_websocket_over(&mut server).await;
+    assert_eq!(
+        lines(&log),
+        snapshot_body("one_port__http_then_upgrade_log"),
+        "the Node server's log says what the Rust server's journal says, line for line"
+    );
+    // The Rust server's transcript of the same exchange, from its snapshot: the frames the server
+    // sent are the same bytes, and so is the accept key; the HTTP heads are each server's own.
+    let rust = demo::same_port(one_port::server::Guard::Checked, true, None).await.unwrap().transcript;
+    assert_eq!(server_frames(&transcript), server_frames(&rust), "the server's frames, byte for byte");
+    let accept = |t: &Transcript| {
+        t.heads().find_map(|(_, h)| h.header("Sec-WebSocket-Accept").map(str::to_owned)).unwrap()
+    };
+    assert_eq!(accept(&transcript), accept(&rust), "RFC 6455 §1.3 fixes the accept key");
+    snapshot("upgrade_check_http_then_upgrade", &transcript.render(&Render::snapshot()));
+    server.stop().await;
+}
+
+/// One raw request through a Tap to `server`; the transcript, rendered for a snapshot.
+async fn one_request(server: SocketAddr, request: impl FnOnce(&str) -> String) -> (String, u16) {
+    let (transcript, head) = demo::one_request(server, request, None).await.unwrap();
+    (transcript.render(&Render::snapshot()), head.status().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn the_checked_upgrade_refuses_like_the_rust_server_to_the_byte() {
+    let mut server = start("one-port/upgrade-check.mjs", &demo_args()).await;
+    let (no_auth, status) = one_request(server.addr(), demo::anonymous_upgrade).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        no_auth,
+        snapshot_body("one_port__no_auth_gets_401"),
+        "the 401 on the raw socket is byte for byte the Rust server's, and so is the ending"
+    );
+    let (wrong_origin, status) =
+        one_request(server.addr(), |host| demo::browser_upgrade(host, EVIL_ORIGIN)).await;
+    assert_eq!(status, 403);
+    assert_eq!(wrong_origin, snapshot_body("one_port__wrong_origin_gets_403"), "the 403 too");
+    // The server's own origin with the session cookie: 101.
+    let own = format!("http://127.0.0.1:{}", server.addr().port());
+    let (_, status) = one_request(server.addr(), |host| demo::browser_upgrade(host, &own)).await;
+    assert_eq!(status, 101, "the allow-list holds the server's own origins");
+
+    server.line(|l| l.contains("→ 101 for ada")).await;
+    snapshot("upgrade_check_refusals_log", &lines(server.seen()));
+    snapshot("upgrade_check_no_auth_gets_401", &no_auth);
+    snapshot("upgrade_check_wrong_origin_gets_403", &wrong_origin);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn a_plain_get_to_the_websocket_path_gets_426_from_koa() {
+    let mut server = start("one-port/upgrade-check.mjs", &demo_args()).await;
+    let (text, status) = one_request(server.addr(), demo::plain_get).await;
+    assert_eq!(status, 426);
+    let body = |t: &str| t.lines().find(|l| l.starts_with("S→C body")).map(str::to_owned);
+    assert_eq!(
+        body(&text),
+        body(&snapshot_body("one_port__plain_get_gets_426")),
+        "the same explanation as the Rust server's"
+    );
+    assert!(text.contains("    Upgrade: websocket\n"), "RFC 9110 §15.5.22: a 426 names the protocol:\n{text}");
+    assert_eq!(server.line(|l| l.starts_with("logger")).await, "logger    GET /ws/echo → 426");
+    snapshot("upgrade_check_plain_get_gets_426", &text);
+    server.stop().await;
+}
+
+#[test]
+fn every_program_in_js_parses() {
+    // `node --check` needs no packages: this runs wherever Node is, and says so where it is not.
+    let mut checked = 0;
+    let mut stack = vec![node::js_dir()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.ends_with("node_modules") {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "mjs") {
+                let Ok(out) = std::process::Command::new(node::node()).arg("--check").arg(&path).output()
+                else {
+                    eprintln!("node is not installed: the syntax of js/ is not checked");
+                    return;
+                };
+                assert!(
+                    out.status.success(),
+                    "node --check {}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} programs found in js/");
+}
+
+/// Milliseconds between the Node server's pings in the heartbeat tests: short, so a test takes
+/// about a second and a half, and long enough that a pong (a millisecond away on loopback) always
+/// arrives before the next ping, even on a busy machine.
+const PING_INTERVAL_MS: u64 = 300;
+
+/// Unanswered pings the Node server tolerates, as the Rust chapter's demo does.
+const MISSED: u32 = 2;
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn the_ws_heartbeat_finds_a_dead_peer_and_terminates_it() {
+    use futures_util::StreamExt;
+    use std::sync::{Arc, OnceLock};
+    use wire::{Closure, EventKind, OpCode, TapControl};
+
+    let interval = PING_INTERVAL_MS.to_string();
+    let missed = MISSED.to_string();
+    let mut server =
+        Program::start("heartbeat/server.mjs", &["--interval", &interval, "--missed", &missed]).await;
+
+    // The path dies just as the server sends its third ping: the Tap becomes a blackhole when it
+    // sees that ping, before passing it on. A switch thrown by what the Tap sees, not by a clock,
+    // so that exactly two pings are answered on every run, however busy the machine.
+    let control: Arc<OnceLock<Arc<TapControl>>> = Arc::default();
+    let (server_closed, mut server_closed_seen) = tokio::sync::mpsc::unbounded_channel();
+    let tap = {
+        let control = control.clone();
+        Tap::bind("127.0.0.1:0", server.addr()).await.unwrap().observe(move |_, event| {
+            match &event.kind {
+                EventKind::Frame(frame)
+                    if event.dir == Some(Direction::ServerToClient)
+                        && frame.header.opcode == OpCode::Ping
+                        && frame.payload == b"3" =>
+                {
+                    if let Some(control) = control.get() {
+                        control.set_blackhole(true);
+                    }
+                }
+                EventKind::Closed(Closure::Fin | Closure::Reset)
+                    if event.dir == Some(Direction::ServerToClient) =>
+                {
+                    let _ = server_closed.send(());
+                }
+                _ => {}
+            }
+        })
+    };
+    let stream = TcpStream::connect(tap.local_addr()).await.unwrap();
+    let connection = tap.accept().await.unwrap();
+    let _ = control.set(connection.control());
+    let ws = ws_echo::client::connect_over(stream, &tap.local_addr().to_string(), "/ws/heartbeat", Some(RFC_KEY))
+        .await
+        .unwrap();
+    // The client only reads: tungstenite answers each ping by itself, as every WebSocket library
+    // (and every browser) does.
+    let (seen_by_client, mut client_saw) = tokio::sync::mpsc::unbounded_channel();
+    let client = tokio::spawn(async move {
+        let mut ws = ws;
+        while let Some(Ok(message)) = ws.next().await {
+            let _ = seen_by_client.send(ws_echo::client::describe(&message));
+        }
+    });
+
+    let gave_up = server.line(|l| l.contains("terminate()")).await;
+    assert_eq!(gave_up, format!("heartbeat connection 1: {MISSED} pings unanswered, terminate()"));
+    server.line(|l| l.contains("is over")).await;
+    // The server's FIN reaches the Tap (and goes no further); then the client, which never heard
+    // of it, is stopped by the test: a real one would wait for its own heartbeat to give up.
+    tokio::time::timeout(node::PATIENCE, server_closed_seen.recv()).await.unwrap();
+    client.abort();
+    let _ = client.await;
+    let transcript = connection.transcript().await;
+
+    let mut received = Vec::new();
+    while let Ok(line) = client_saw.try_recv() {
+        received.push(line);
+    }
+    assert_eq!(received, ["ping \"1\"", "ping \"2\""], "the client got the first two pings only");
+    let pongs = transcript.frames().filter(|(_, f)| f.header.opcode == OpCode::Pong).count();
+    assert_eq!(pongs, 2, "two pongs went back before the path died");
+    let mut text = heartbeat::endings::condensed(&transcript).render(&Render::snapshot());
+    text.push_str("\nWhat the Node server logged:\n");
+    for line in server.seen() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text.push_str("\nWhat the client's application saw:\n");
+    for line in &received {
+        text.push_str(&format!("  {line} (tungstenite answered it by itself)\n"));
+    }
+    text.push_str("  then nothing at all: the server's goodbye was lost too\n");
+    snapshot("heartbeat_dead_peer", &text);
+    server.stop().await;
+}
+
+/// A certificate for `localhost` made now, as the Rust chapter makes its own (rcgen, ECDSA P-256),
+/// written as PEM files for the Node server; and a client configuration that trusts exactly it.
+struct TestCert {
+    dir: tempfile::TempDir,
+    client: std::sync::Arc<rustls::ClientConfig>,
+}
+
+impl TestCert {
+    fn generate() -> TestCert {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let params = rcgen::CertificateParams::new(vec![one_port::tls::SERVER_NAME.to_owned()]).unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(one_port::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        TestCert { dir, client: std::sync::Arc::new(client) }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn node_serves_wss_with_a_certificate_and_key_from_files() {
+    let cert = TestCert::generate();
+    let mut server = Program::start(
+        "wss/server.mjs",
+        &["--cert", &cert.path("cert.pem"), "--key", &cert.path("key.pem")],
+    )
+    .await;
+    // Node's TLS (OpenSSL) sends two session tickets once the handshake is over (RFC 8446 §4.6.1),
+    // and no option turns them off; the Rust server is told to send none. So that they pass the
+    // Tap at the same moment on every run, the client waits until the Tap has seen them before it
+    // sends its upgrade request.
+    let (tickets, tickets_seen) = tokio::sync::oneshot::channel::<()>();
+    let tickets = std::sync::Mutex::new(Some(tickets));
+    let client_finished = std::sync::atomic::AtomicBool::new(false);
+    let tap = Tap::bind("127.0.0.1:0", server.addr()).await.unwrap().observe(move |_, event| {
+        use std::sync::atomic::Ordering;
+        let wire::EventKind::TlsRecord(record) = &event.kind else { return };
+        if record.content != wire::TlsContent::Encrypted {
+            return;
+        }
+        match event.dir {
+            // The client's first encrypted record is its Finished: the handshake is over.
+            Some(Direction::ClientToServer) => client_finished.store(true, Ordering::SeqCst),
+            // The server's first encrypted record after that carries the tickets.
+            Some(Direction::ServerToClient) if client_finished.load(Ordering::SeqCst) => {
+                if let Some(tickets) = tickets.lock().unwrap().take() {
+                    let _ = tickets.send(());
+                }
+            }
+            _ => {}
+        }
+    });
+    let tcp = TcpStream::connect(tap.local_addr()).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let connection = tap.accept().await.unwrap();
+    // The client checks the server's certificate against the one it was given, by name.
+    let tls = one_port::tls::connect(tcp, cert.client.clone()).await.unwrap();
+    tokio::time::timeout(node::PATIENCE, tickets_seen).await.unwrap().unwrap();
+    let host = format!("{}:{}", one_port::tls::SERVER_NAME, tap.local_addr().port());
+    let ws = client::upgrade(tls, &host, ws_echo::PATH, RFC_KEY, &[]).await.unwrap();
+    let received = client::session(ws, vec![Message::text("Hello, wss!")]).await.unwrap();
+    assert_eq!(
+        received,
+        ["text \"hello over wss\"", "text \"Hello, wss!\"", "close 1000 normal closure \"done\""],
+        "the client verified the certificate, upgraded and was echoed"
+    );
+    let outside = connection.transcript().await;
+    let view = demo::tls_view(&outside);
+    assert_eq!(outside.heads().count(), 0, "outside TLS there is no HTTP to see:\n{view}");
+    assert_eq!(outside.frames().count(), 0, "and no WebSocket frame:\n{view}");
+    let opened = server.line(|l| l.starts_with("websocket open over")).await;
+    assert!(opened.contains("TLSv1.3"), "{opened}");
+    server.line(|l| l.contains("closed:")).await;
+    assert!(view.contains("the server chose TLS 1.3"), "{view}");
+    snapshot("wss_outside_tls", &view);
+    server.stop().await;
+}
