@@ -405,3 +405,229 @@ async fn node_serves_wss_with_a_certificate_and_key_from_files() {
     snapshot("wss_outside_tls", &view);
     server.stop().await;
 }
+
+/// Every connection a Node client makes through a Tap to `server` while `client` runs, each
+/// recorded whole; in the order the Tap accepted them.
+async fn record_connections<F, Fut>(server: SocketAddr, client: F) -> (Vec<Transcript>, Fut::Output)
+where
+    F: FnOnce(SocketAddr) -> Fut,
+    Fut: std::future::Future,
+{
+    let tap = Tap::bind("127.0.0.1:0", server).await.unwrap();
+    let tap_addr = tap.local_addr();
+    let (connections, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    let acceptor = tokio::spawn(async move {
+        while let Ok(connection) = tap.accept().await {
+            if connections.send(connection).is_err() {
+                break;
+            }
+        }
+    });
+    let output = client(tap_addr).await;
+    acceptor.abort();
+    let mut transcripts = Vec::new();
+    while let Ok(connection) = accepted.try_recv() {
+        let transcript = tokio::time::timeout(node::PATIENCE, connection.transcript())
+            .await
+            .expect("every connection ends once the client has");
+        transcripts.push(transcript);
+    }
+    (transcripts, output)
+}
+
+/// What differs between runs of Socket.IO, hidden: its session ids (Engine.IO's and
+/// Socket.IO's, each 20 characters), the cache-busting `t=` in polling URLs (8 characters), and
+/// the client's random `Sec-WebSocket-Key` with the accept that answers it. The lengths are
+/// fixed, so the byte counts stay true. Without hex lines: the ids would show in them.
+fn render_socket_io(transcript: &Transcript, ids: &mut Vec<String>) -> String {
+    let style = Render::snapshot().without_hex().redacting("Sec-WebSocket-Key").redacting("Sec-WebSocket-Accept");
+    let mut text = fins_crossed(transcript).render(&style);
+    // Every `"sid":"…"` in a body or a frame, in order: the first is Engine.IO's, the second
+    // Socket.IO's.
+    let payloads = transcript.events.iter().filter_map(|e| match &e.kind {
+        wire::EventKind::Body { data, .. } => Some(String::from_utf8_lossy(data).into_owned()),
+        wire::EventKind::Frame(f) => Some(String::from_utf8_lossy(&f.payload).into_owned()),
+        _ => None,
+    });
+    for payload in payloads {
+        for part in payload.split("\"sid\":\"").skip(1) {
+            let id = part.split('"').next().unwrap_or_default().to_owned();
+            if !id.is_empty() && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let name = if n == 0 { "‹sid›" } else { "‹socket-sid›" };
+        text = text.replace(id, name);
+    }
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("&t=").or_else(|| rest.find("?t=")) {
+        out.push_str(&rest[..at + 3]);
+        out.push_str("‹t›");
+        rest = rest[at + 3..].trim_start_matches(|c: char| c.is_ascii_alphanumeric());
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The transcript with its two closing FINs as one line when both sides closed at about the same
+/// moment: between a Node client and a Node server, which FIN reaches the Tap first changes from
+/// run to run (each side closes as soon as it is done, without waiting for the other).
+fn fins_crossed(transcript: &Transcript) -> Transcript {
+    use wire::{Closure, Event, EventKind};
+    let mut events = transcript.events.clone();
+    let fins: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.kind, EventKind::Closed(Closure::Fin)))
+        .map(|(i, _)| i)
+        .collect();
+    if let [first, second] = fins[..]
+        && second == first + 1
+        && second + 2 == events.len()
+    {
+        events.remove(second);
+        events[first] = Event::note(
+            "both sides closed their side of the TCP connection (FIN); which FIN comes first changes from run to run",
+        );
+    }
+    Transcript { events }
+}
+
+/// Where a connection of a Socket.IO client belongs in the story: the handshake, the POST that
+/// carries the client's packets, the long poll, the WebSocket. The last three run at once, so the
+/// order they reach the Tap in can change; the story's order does not.
+fn socket_io_step(transcript: &Transcript) -> u8 {
+    let Some((_, head)) = transcript.heads().next() else { return 4 };
+    let line = head.start.to_string();
+    match () {
+        () if line.contains("transport=websocket") => 3,
+        () if line.starts_with("POST") => 1,
+        () if line.contains("sid=") => 2,
+        () => 0,
+    }
+}
+
+/// A Socket.IO client's whole session, through the Tap: every connection, and what the client
+/// and the server said.
+async fn socket_io_session(transports: Option<&str>) -> String {
+    let mut server =
+        Program::start("socketio/server.mjs", &["--ping-interval", "1000", "--connect-after-upgrade"]).await;
+    let (mut transcripts, said) = record_connections(server.addr(), |tap| async move {
+        let url = format!("http://{tap}");
+        let mut args = vec![url.as_str()];
+        args.extend(transports);
+        node::run("socketio/client.mjs", &args).await
+    })
+    .await;
+    server.line(|l| l.contains("is over")).await;
+    transcripts.sort_by_key(socket_io_step);
+    let mut ids = Vec::new();
+    let mut text = String::new();
+    let what = ["the handshake", "the client's packets, posted", "the long poll", "the WebSocket"];
+    for transcript in &transcripts {
+        let step = socket_io_step(transcript);
+        let what = what.get(usize::from(step)).copied().unwrap_or("another connection");
+        text.push_str(&format!("[{what}]\n{}\n", render_socket_io(transcript, &mut ids)));
+    }
+    text.push_str("What the client said:\n");
+    for line in &said {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text.push_str("What the server logged:\n");
+    for line in server.seen() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    server.stop().await;
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn socket_io_polls_then_upgrades_and_speaks_engine_io_packets() {
+    let text = socket_io_session(None).await;
+    for packet in ["\"2probe\"", "\"3probe\"", "\"5\"", "\"42[\\\"chat\\\",\\\"hello\\\"]\"", "\"2\"", "\"3\""] {
+        assert!(text.contains(packet), "Engine.IO's packet {packet} is on the wire:\n{text}");
+    }
+    assert_eq!(text.lines().filter(|l| l.starts_with('[')).count(), 4, "four TCP connections:\n{text}");
+    snapshot("socketio_polling_then_upgrade", &text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn socket_io_over_a_websocket_alone_still_speaks_engine_io_packets() {
+    let text = socket_io_session(Some("websocket")).await;
+    assert_eq!(text.lines().filter(|l| l.starts_with('[')).count(), 1, "one TCP connection:\n{text}");
+    snapshot("socketio_websocket_only", &text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn a_plain_websocket_client_cannot_talk_to_a_socket_io_server() {
+    use futures_util::{SinkExt, StreamExt};
+    let server = Program::start("socketio/server.mjs", &["--ping-interval", "1000"]).await;
+    let upgrade_to = |path: &'static str| {
+        move |host: &str| {
+            client::request(
+                "GET",
+                path,
+                host,
+                &[
+                    ("Connection", "Upgrade"),
+                    ("Upgrade", "websocket"),
+                    ("Sec-WebSocket-Version", "13"),
+                    ("Sec-WebSocket-Key", RFC_KEY),
+                ],
+            )
+        }
+    };
+    let mut text = String::new();
+
+    // Socket.IO's path, as `new WebSocket("ws://host/socket.io/")` asks for it: Engine.IO wants
+    // its query (`EIO=4&transport=websocket`) and refuses without it.
+    let (refused, status) = one_request(server.addr(), upgrade_to("/socket.io/")).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused.contains("\"Transport unknown\""), "{refused}");
+    text.push_str(&format!("1. ws://HOST/socket.io/\n{refused}\n"));
+
+    // With the query, the WebSocket opens, and Engine.IO speaks first: its open packet. A plain
+    // message is not an Engine.IO packet, and the server hangs up.
+    let (transcripts, received) = record_connections(server.addr(), |tap| async move {
+        let stream = TcpStream::connect(tap).await.unwrap();
+        let path = "/socket.io/?EIO=4&transport=websocket";
+        let mut ws = ws_echo::client::connect_over(stream, &tap.to_string(), path, Some(RFC_KEY)).await.unwrap();
+        let mut received = Vec::new();
+        if let Some(Ok(open)) = ws.next().await {
+            received.push(ws_echo::client::describe(&open));
+        }
+        ws.send(Message::text("hello")).await.unwrap();
+        while let Some(message) = ws.next().await {
+            received.push(message.map_or_else(|e| format!("error: {e}"), |m| ws_echo::client::describe(&m)));
+        }
+        received
+    })
+    .await;
+    assert_eq!(received.last().map(String::as_str), Some("close (no code: 1005)"), "{received:?}");
+    let mut ids = Vec::new();
+    let opened = render_socket_io(&transcripts[0], &mut ids);
+    text.push_str(&format!("2. ws://HOST/socket.io/?EIO=4&transport=websocket, then \"hello\"\n{opened}\n"));
+
+    // Any other path: Engine.IO leaves the upgrade alone, and after a second (its
+    // `destroyUpgradeTimeout`) ends the connection with no answer at all.
+    let (transcripts, answer) = record_connections(server.addr(), |tap| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = TcpStream::connect(tap).await.unwrap();
+        stream.write_all(upgrade_to("/ws/echo")(&tap.to_string()).as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        answer
+    })
+    .await;
+    assert!(answer.is_empty(), "no answer at all: {answer:?}");
+    let silent = transcripts[0].render(&Render::snapshot());
+    text.push_str(&format!("3. ws://HOST/ws/echo (any path but Socket.IO's)\n{silent}"));
+    snapshot("socketio_plain_websocket", &text);
+    server.stop().await;
+}

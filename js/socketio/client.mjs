@@ -7,16 +7,28 @@
 import { io } from "socket.io-client";
 
 const url = process.argv[2] ?? "http://127.0.0.1:3007";
+// `websocket` as a second argument skips long polling: the WebSocket is the first transport.
+const transports = process.argv[3] === "websocket" ? ["websocket"] : ["polling", "websocket"];
 const say = (text) => console.log(text);
 
 // ANCHOR: client
-const socket = io(url, { reconnection: false }); // transports: polling first, then websocket
+const socket = io(url, { transports, reconnection: false }); // by default polling, then websocket
 const engine = socket.io.engine; // the Engine.IO connection under the Socket.IO socket
 
-socket.on("connect", () => say(`connected over ${engine.transport.name}`));
+// Chat once the WebSocket carries the session: after the upgrade, or at once without polling.
+let chatted = false;
+const chat = () => {
+  if (chatted || !socket.connected || engine.transport.name !== "websocket") return;
+  chatted = true;
+  socket.emit("chat", "hello"); // an event name and its arguments: 42["chat","hello"]
+};
+socket.on("connect", () => {
+  say(`connected over ${engine.transport.name}`);
+  chat();
+});
 engine.on("upgrade", (transport) => {
   say(`upgraded to ${transport.name}`);
-  socket.emit("chat", "hello");
+  chat();
 });
 socket.on("chat", (text) => {
   say(`chat echoed: ${JSON.stringify(text)}`);

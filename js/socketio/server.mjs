@@ -12,12 +12,16 @@ import { listen, log, options } from "../lib/serve.mjs";
 const args = options(3007, {
   "ping-interval": { type: "string", default: "25000" },
   "ping-timeout": { type: "string", default: "20000" },
+  "connect-after-upgrade": { type: "boolean", default: false },
 }, `
 socketio-server: a Socket.IO echo (event "chat") at /socket.io/
   --port PORT            port to listen on, 0 for any free port (default 3007, or $PORT)
   --host HOST            address to listen on (default 127.0.0.1)
   --ping-interval MS     Engine.IO's ping interval (default 25000, Socket.IO's own default)
   --ping-timeout MS      how long it waits for the pong (default 20000)
+  --connect-after-upgrade
+                         answer a client's CONNECT only once its transport is the WebSocket, so
+                         that the recording comes out the same on every run (the tests use it)
 `);
 
 const server = createServer((request, response) => {
@@ -31,6 +35,15 @@ const io = new Server(server, {
   serveClient: false, // no /socket.io/socket.io.js: the client comes from npm
 });
 let connections = 0;
+if (args["connect-after-upgrade"]) {
+  // Socket.IO middleware: runs before "connection". Without it, the CONNECT answer (`40{"sid"…}`)
+  // goes on whichever transport is current when it is ready: the long poll, or the WebSocket if
+  // the upgrade won the race.
+  io.use((socket, next) => {
+    if (socket.conn.transport.name === "websocket") return next();
+    socket.conn.once("upgrade", () => next());
+  });
+}
 io.on("connection", (socket) => {
   const n = ++connections;
   log("socket.io", `connection ${n} over ${socket.conn.transport.name}`);
