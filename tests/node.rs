@@ -631,3 +631,219 @@ async fn a_plain_websocket_client_cannot_talk_to_a_socket_io_server() {
     snapshot("socketio_plain_websocket", &text);
     server.stop().await;
 }
+
+/// The auth server's own origin, as a page it served would send it.
+fn own_origin(server: &Program) -> String {
+    format!("http://127.0.0.1:{}", server.addr().port())
+}
+
+/// `POST /api/ticket` with the demo's session cookie, through a Tap: the transcript and the
+/// ticket from the JSON answer.
+async fn fetch_ticket(server: &Program) -> (Transcript, String) {
+    let origin = own_origin(server);
+    let cookie = format!("session={DEMO_TOKEN}");
+    let (transcript, head) = demo::one_request(
+        server.addr(),
+        |host| {
+            client::request(
+                "POST",
+                "/api/ticket",
+                host,
+                &[("Origin", &origin), ("Cookie", &cookie), ("Content-Length", "0")],
+            )
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(head.status(), Some(200));
+    let body = transcript
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            wire::EventKind::Body { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .expect("the answer has a body");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let ticket = json["ticket"].as_str().unwrap().to_owned();
+    assert_eq!(ticket.len(), 43, "32 random bytes in base64url: {ticket}");
+    (transcript, ticket)
+}
+
+/// An upgrade from the server's own page (its `Origin`) to `path`, through a Tap, then `script`
+/// on the open socket. Returns the transcript and what `script` returned.
+async fn page_websocket<F, Fut>(server: &Program, path: &str, script: F) -> (Transcript, Vec<String>)
+where
+    F: FnOnce(tokio_tungstenite::WebSocketStream<TcpStream>) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let tap = Tap::bind("127.0.0.1:0", server.addr()).await.unwrap();
+    let stream = TcpStream::connect(tap.local_addr()).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let connection = tap.accept().await.unwrap();
+    let origin = own_origin(server);
+    let ws = client::upgrade(stream, &tap.local_addr().to_string(), path, RFC_KEY, &[("Origin", &origin)])
+        .await
+        .unwrap();
+    let received = script(ws).await;
+    (connection.transcript().await, received)
+}
+
+/// Reads every message until the server has closed the connection, in words.
+async fn read_to_end(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>) -> Vec<String> {
+    use futures_util::StreamExt;
+    let mut received = Vec::new();
+    while let Some(message) = ws.next().await {
+        match message {
+            Ok(message) => received.push(ws_echo::client::describe(&message)),
+            Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    received
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn a_one_time_ticket_fetched_over_http_opens_one_websocket_once() {
+    let session = format!("{DEMO_TOKEN}={DEMO_USER}");
+    let mut server = Program::start("auth/server.mjs", &["--session", &session]).await;
+    let (fetched, ticket) = fetch_ticket(&server).await;
+    let path = format!("/ws/ticket?ticket={ticket}");
+    let (opened, received) = page_websocket(&server, &path, |ws| async move {
+        client::session(ws, vec![Message::text("Hello, ticket!")]).await.unwrap()
+    })
+    .await;
+    assert_eq!(received[0], "text \"hello, ada\"", "the ticket said who the socket is");
+    // Used once, it is gone.
+    let (reused, status) = one_request(server.addr(), |host| {
+        client::request(
+            "GET",
+            &path,
+            host,
+            &[
+                ("Connection", "Upgrade"),
+                ("Upgrade", "websocket"),
+                ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", RFC_KEY),
+            ],
+        )
+    })
+    .await;
+    assert_eq!(status, 401, "a ticket opens one WebSocket, once:\n{reused}");
+    server.line(|l| l.contains("unknown, used or expired")).await;
+    assert!(
+        server.seen().iter().all(|l| !l.contains(&ticket)),
+        "the server never logs a ticket: {:#?}",
+        server.seen()
+    );
+
+    let style = Render::snapshot();
+    let mut text = String::from("[POST /api/ticket, with the session cookie]\n");
+    text.push_str(&fetched.render(&style));
+    text.push_str("\n[the WebSocket, with the ticket in its URL]\n");
+    text.push_str(&opened.render(&style));
+    text.push_str("\n[the same URL again]\n");
+    text.push_str(&reused);
+    text.push_str("\nWhat the server logged:\n");
+    for line in server.seen() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    snapshot("auth_ticket", &text.replace(&ticket, "‹ticket›"));
+    server.stop().await;
+
+    // A ticket older than its time to live is refused too (here the time to live is 0).
+    let server = Program::start("auth/server.mjs", &["--session", &session, "--ticket-ttl-ms", "0"]).await;
+    let (_, ticket) = fetch_ticket(&server).await;
+    let (_, status) = one_request(server.addr(), |host| {
+        client::request(
+            "GET",
+            &format!("/ws/ticket?ticket={ticket}"),
+            host,
+            &[
+                ("Connection", "Upgrade"),
+                ("Upgrade", "websocket"),
+                ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", RFC_KEY),
+            ],
+        )
+    })
+    .await;
+    assert_eq!(status, 401, "an expired ticket opens nothing");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn a_token_in_the_first_message_authenticates_and_a_wrong_one_gets_1008() {
+    use futures_util::{SinkExt, StreamExt};
+    let session = format!("{DEMO_TOKEN}={DEMO_USER}");
+    let mut server = Program::start("auth/server.mjs", &["--session", &session]).await;
+    let token = format!("{{\"token\":\"{DEMO_TOKEN}\"}}");
+    let (good, received) = page_websocket(&server, "/ws/first-message", |mut ws| async move {
+        ws.send(Message::text(token)).await.unwrap();
+        let greeting = ws_echo::client::describe(&ws.next().await.unwrap().unwrap());
+        let mut rest = vec![greeting];
+        ws.send(Message::text("Hello, token!")).await.unwrap();
+        rest.push(ws_echo::client::describe(&ws.next().await.unwrap().unwrap()));
+        let done = tungstenite::protocol::CloseFrame {
+            code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+            reason: "done".into(),
+        };
+        ws.close(Some(done)).await.unwrap();
+        rest.extend(read_to_end(ws).await);
+        rest
+    })
+    .await;
+    assert_eq!(received[0], "text \"hello, ada\"");
+    let (bad, refused) = page_websocket(&server, "/ws/first-message", |mut ws| async move {
+        ws.send(Message::text("{\"token\":\"not-a-session\"}")).await.unwrap();
+        read_to_end(ws).await
+    })
+    .await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(refused[0].starts_with("close 1008 policy violation"), "{refused:?}");
+    server.line(|l| l.contains("closing with 1008")).await;
+    let style = Render::snapshot();
+    let mut text = String::from("[a valid token first]\n");
+    text.push_str(&good.render(&style));
+    text.push_str("\n[a token that is no session's]\n");
+    text.push_str(&bad.render(&style));
+    text.push_str("\nWhat the server logged:\n");
+    for line in server.seen() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    snapshot("auth_first_message", &text);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn the_cookie_scheme_needs_the_origin_check() {
+    let session = format!("{DEMO_TOKEN}={DEMO_USER}");
+    let server = Program::start("auth/server.mjs", &["--session", &session]).await;
+    let upgrade = |origin: String| {
+        move |host: &str| {
+            let cookie = format!("session={DEMO_TOKEN}");
+            client::request(
+                "GET",
+                "/ws/cookie",
+                host,
+                &[
+                    ("Connection", "Upgrade"),
+                    ("Upgrade", "websocket"),
+                    ("Sec-WebSocket-Version", "13"),
+                    ("Sec-WebSocket-Key", RFC_KEY),
+                    ("Origin", &origin),
+                    ("Cookie", &cookie),
+                ],
+            )
+        }
+    };
+    let (_, status) = one_request(server.addr(), upgrade(own_origin(&server))).await;
+    assert_eq!(status, 101, "the server's own page, with the cookie");
+    let (_, status) = one_request(server.addr(), upgrade(EVIL_ORIGIN.to_owned())).await;
+    assert_eq!(status, 403, "another site's page, with the same cookie (the browser adds it)");
+    server.stop().await;
+}

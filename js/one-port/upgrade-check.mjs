@@ -13,6 +13,7 @@
 
 import { createServer, STATUS_CODES } from "node:http";
 import { WebSocketServer } from "ws";
+import { refuseUpgrade } from "../lib/refuse.mjs";
 import { listen, log, options } from "../lib/serve.mjs";
 import { WS_PATH, createApp, greetAndEcho } from "./app.mjs";
 import { REALM, Sessions, userOf } from "./sessions.mjs";
@@ -73,25 +74,6 @@ server.on("upgrade", (request, socket, head) => {
 });
 
 wss.on("connection", (ws, request, user) => greetAndEcho(ws, user));
-
-/**
- * Answers an upgrade request with an HTTP error on the raw socket: a whole HTTP/1.1 response
- * (a status line, a Content-Length, `Connection: close`, a body that says why), then the end.
- * `end()` sends the response and then FIN; once it has gone ('finish'), `destroy()` frees the
- * socket. A bare `socket.destroy()` would leave the client with no status at all.
- */
-export function refuseUpgrade(socket, status, message, headers = {}) {
-  const body = `${message}\n`;
-  const fields = {
-    ...headers,
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body),
-    Connection: "close",
-  };
-  const head = Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join("");
-  socket.once("finish", () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`);
-}
 
 function onSocketError(error) {
   log("upgrade", `the socket failed before the upgrade: ${error.message}`);
