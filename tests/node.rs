@@ -847,3 +847,13 @@ async fn the_cookie_scheme_needs_the_origin_check() {
     assert_eq!(status, 403, "another site's page, with the same cookie (the browser adds it)");
     server.stop().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn the_reconnect_modules_rules_pass_nodes_own_tests() {
+    // `node --test`: the browser module's pure parts (which codes to retry, the jittered wait),
+    // checked where they run fastest. The browser tests run the whole module in Chromium.
+    let lines = node::run("browser/reconnect.test.mjs", &[]).await;
+    let text = lines.join("\n");
+    assert!(text.contains("# pass 4") && text.contains("# fail 0"), "{text}");
+}

@@ -124,6 +124,14 @@ impl Program {
         &self.seen
     }
 
+    /// Takes every line printed so far without waiting, and returns all lines seen.
+    pub fn drain(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+
     /// Waits for the next line of output.
     pub async fn next_line(&mut self) -> String {
         match tokio::time::timeout(PATIENCE, self.lines.recv()).await {
