@@ -187,7 +187,10 @@ async fn a_plain_get_to_the_websocket_path_gets_426_from_koa() {
         body(&snapshot_body("one_port__plain_get_gets_426")),
         "the same explanation as the Rust server's"
     );
-    assert!(text.contains("    Upgrade: websocket\n"), "RFC 9110 §15.5.22: a 426 names the protocol:\n{text}");
+    assert!(
+        text.contains("    Upgrade: websocket\n"),
+        "RFC 9110 §15.5.22: a 426 names the protocol:\n{text}"
+    );
     assert_eq!(server.line(|l| l.starts_with("logger")).await, "logger    GET /ws/echo → 426");
     snapshot("upgrade_check_plain_get_gets_426", &text);
     server.stop().await;
@@ -249,32 +252,31 @@ async fn the_ws_heartbeat_finds_a_dead_peer_and_terminates_it() {
     let (server_closed, mut server_closed_seen) = tokio::sync::mpsc::unbounded_channel();
     let tap = {
         let control = control.clone();
-        Tap::bind("127.0.0.1:0", server.addr()).await.unwrap().observe(move |_, event| {
-            match &event.kind {
-                EventKind::Frame(frame)
-                    if event.dir == Some(Direction::ServerToClient)
-                        && frame.header.opcode == OpCode::Ping
-                        && frame.payload == b"3" =>
-                {
-                    if let Some(control) = control.get() {
-                        control.set_blackhole(true);
-                    }
+        Tap::bind("127.0.0.1:0", server.addr()).await.unwrap().observe(move |_, event| match &event.kind {
+            EventKind::Frame(frame)
+                if event.dir == Some(Direction::ServerToClient)
+                    && frame.header.opcode == OpCode::Ping
+                    && frame.payload == b"3" =>
+            {
+                if let Some(control) = control.get() {
+                    control.set_blackhole(true);
                 }
-                EventKind::Closed(Closure::Fin | Closure::Reset)
-                    if event.dir == Some(Direction::ServerToClient) =>
-                {
-                    let _ = server_closed.send(());
-                }
-                _ => {}
             }
+            EventKind::Closed(Closure::Fin | Closure::Reset)
+                if event.dir == Some(Direction::ServerToClient) =>
+            {
+                let _ = server_closed.send(());
+            }
+            _ => {}
         })
     };
     let stream = TcpStream::connect(tap.local_addr()).await.unwrap();
     let connection = tap.accept().await.unwrap();
     let _ = control.set(connection.control());
-    let ws = ws_echo::client::connect_over(stream, &tap.local_addr().to_string(), "/ws/heartbeat", Some(RFC_KEY))
-        .await
-        .unwrap();
+    let ws =
+        ws_echo::client::connect_over(stream, &tap.local_addr().to_string(), "/ws/heartbeat", Some(RFC_KEY))
+            .await
+            .unwrap();
     // The client only reads: tungstenite answers each ping by itself, as every WebSocket library
     // (and every browser) does.
     let (seen_by_client, mut client_saw) = tokio::sync::mpsc::unbounded_channel();
@@ -350,11 +352,9 @@ impl TestCert {
 #[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
 async fn node_serves_wss_with_a_certificate_and_key_from_files() {
     let cert = TestCert::generate();
-    let mut server = Program::start(
-        "wss/server.mjs",
-        &["--cert", &cert.path("cert.pem"), "--key", &cert.path("key.pem")],
-    )
-    .await;
+    let mut server =
+        Program::start("wss/server.mjs", &["--cert", &cert.path("cert.pem"), "--key", &cert.path("key.pem")])
+            .await;
     // Node's TLS (OpenSSL) sends two session tickets once the handshake is over (RFC 8446 §4.6.1),
     // and no option turns them off; the Rust server is told to send none. So that they pass the
     // Tap at the same moment on every run, the client waits until the Tap has seen them before it
@@ -440,7 +440,8 @@ where
 /// the client's random `Sec-WebSocket-Key` with the accept that answers it. The lengths are
 /// fixed, so the byte counts stay true. Without hex lines: the ids would show in them.
 fn render_socket_io(transcript: &Transcript, ids: &mut Vec<String>) -> String {
-    let style = Render::snapshot().without_hex().redacting("Sec-WebSocket-Key").redacting("Sec-WebSocket-Accept");
+    let style =
+        Render::snapshot().without_hex().redacting("Sec-WebSocket-Key").redacting("Sec-WebSocket-Accept");
     let mut text = fins_crossed(transcript).render(&style);
     // Every `"sid":"…"` in a body or a frame, in order: the first is Engine.IO's, the second
     // Socket.IO's.
@@ -548,7 +549,9 @@ async fn socket_io_session(transports: Option<&str>) -> String {
 #[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
 async fn socket_io_polls_then_upgrades_and_speaks_engine_io_packets() {
     let text = socket_io_session(None).await;
-    for packet in ["\"2probe\"", "\"3probe\"", "\"5\"", "\"42[\\\"chat\\\",\\\"hello\\\"]\"", "\"2\"", "\"3\""] {
+    for packet in
+        ["\"2probe\"", "\"3probe\"", "\"5\"", "\"42[\\\"chat\\\",\\\"hello\\\"]\"", "\"2\"", "\"3\""]
+    {
         assert!(text.contains(packet), "Engine.IO's packet {packet} is on the wire:\n{text}");
     }
     assert_eq!(text.lines().filter(|l| l.starts_with('[')).count(), 4, "four TCP connections:\n{text}");
@@ -597,7 +600,8 @@ async fn a_plain_websocket_client_cannot_talk_to_a_socket_io_server() {
     let (transcripts, received) = record_connections(server.addr(), |tap| async move {
         let stream = TcpStream::connect(tap).await.unwrap();
         let path = "/socket.io/?EIO=4&transport=websocket";
-        let mut ws = ws_echo::client::connect_over(stream, &tap.to_string(), path, Some(RFC_KEY)).await.unwrap();
+        let mut ws =
+            ws_echo::client::connect_over(stream, &tap.to_string(), path, Some(RFC_KEY)).await.unwrap();
         let mut received = Vec::new();
         if let Some(Ok(open)) = ws.next().await {
             received.push(ws_echo::client::describe(&open));

@@ -44,7 +44,8 @@ fn both_logs(page: &str, server: &[String]) -> String {
 async fn post(server: &Program, path: &str) {
     let addr = server.addr();
     let request = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n");
-    let answer = tokio::task::spawn_blocking(move || duplex_tests::one_response(addr, &request)).await.unwrap();
+    let answer =
+        tokio::task::spawn_blocking(move || duplex_tests::one_response(addr, &request)).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
 }
 
@@ -60,7 +61,10 @@ async fn send_while_connecting_throws_and_send_after_close_is_counted_and_droppe
         "WebSockets Standard: send() throws InvalidStateError while CONNECTING"
     );
     let buffered = browser.entry("buffered").await;
-    assert_eq!(buffered, "after send(\"hello\"): bufferedAmount 5", "right after send(), it counts the message");
+    assert_eq!(
+        buffered, "after send(\"hello\"): bufferedAmount 5",
+        "right after send(), it counts the message"
+    );
     let after = browser.entry("after-close").await;
     assert!(after.contains("did not throw: readyState 2"), "{after}");
     browser.entry("close").await;
@@ -112,7 +116,8 @@ async fn a_page_that_closes_in_pagehide_is_cached_and_reconnects_in_pageshow() {
     browser.wait_for("//ol[@id='log']/li[.='socket 2 open']").await;
     let log = browser.log().await;
     assert!(
-        log.contains("pagehide: pagehide, persisted true\n") && log.contains("pageshow: pageshow, persisted true\n"),
+        log.contains("pagehide: pagehide, persisted true\n")
+            && log.contains("pageshow: pageshow, persisted true\n"),
         "the page went into the back/forward cache and came back from it:\n{log}"
     );
     server.line(|l| l.contains("2 open")).await;
@@ -163,7 +168,8 @@ async fn send_paced_by_buffered_amount_never_queues_more_than_the_high_water_mar
         let result = result.clone();
         async move { result.attr(name).await.unwrap().unwrap().parse::<u64>().unwrap() }
     };
-    let (sent, most, waits) = (number("data-sent").await, number("data-most").await, number("data-waits").await);
+    let (sent, most, waits) =
+        (number("data-sent").await, number("data-most").await, number("data-waits").await);
     assert_eq!(sent, 16 * 1024 * 1024);
     assert!(most <= 1024 * 1024, "bufferedAmount stayed at or under the high-water mark: {most}");
     assert!(waits > 0, "the server read nothing for a second, so the page had to wait");
@@ -180,7 +186,8 @@ async fn the_reconnect_module_retries_by_close_code_and_resumes() {
     let mut server = Program::start("browser/server.mjs", &[]).await;
     let browser = Browser::start(false).await;
     let mut text = String::new();
-    for (run, codes) in [("retries", "1012,1006,1013,1011,1001,4001"), ("normal", "1000"), ("policy", "1008")] {
+    for (run, codes) in [("retries", "1012,1006,1013,1011,1001,4001"), ("normal", "1000"), ("policy", "1008")]
+    {
         browser.goto(&format!("{}/reconnect.html?run={run}&codes={codes}", base(&server))).await;
         let gave_up = browser.entry("gave-up").await;
         let last = codes.rsplit(',').next().unwrap();

@@ -48,8 +48,9 @@ pub fn npm_ci() {
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.join("package-lock.json").display()));
         let guard = std::fs::File::create(dir.join(".npm-ci.lock"))
             .unwrap_or_else(|e| panic!("cannot create the install lock in {}: {e}", dir.display()));
-        // Blocks while another process installs; released when `guard` is dropped.
-        guard.lock().unwrap_or_else(|e| panic!("cannot take the install lock: {e}"));
+        // Blocks while another process installs; released when `guard` is closed.
+        rustix::fs::flock(&guard, rustix::fs::FlockOperation::LockExclusive)
+            .unwrap_or_else(|e| panic!("cannot take the install lock: {e}"));
         if std::fs::read(dir.join(STAMP)).is_ok_and(|installed| installed == lockfile) {
             return;
         }
@@ -59,7 +60,9 @@ pub fn npm_ci() {
             .arg(&dir)
             .stdout(Stdio::null())
             .status()
-            .unwrap_or_else(|e| panic!("cannot run npm ({e}): install Node.js 20 or later, which brings npm"));
+            .unwrap_or_else(|e| {
+                panic!("cannot run npm ({e}): install Node.js 20 or later, which brings npm")
+            });
         assert!(status.success(), "npm ci --prefix {} failed ({status})", dir.display());
         std::fs::write(dir.join(STAMP), &lockfile)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", dir.join(STAMP).display()));
@@ -139,8 +142,12 @@ impl Program {
                 self.seen.push(line.clone());
                 line
             }
-            Ok(None) => panic!("{} ended; what it said so far: {:#?}\n{}", self.name, self.seen, self.errors()),
-            Err(_) => panic!("{} said nothing for {PATIENCE:?}: {:#?}\n{}", self.name, self.seen, self.errors()),
+            Ok(None) => {
+                panic!("{} ended; what it said so far: {:#?}\n{}", self.name, self.seen, self.errors())
+            }
+            Err(_) => {
+                panic!("{} said nothing for {PATIENCE:?}: {:#?}\n{}", self.name, self.seen, self.errors())
+            }
         }
     }
 
@@ -216,7 +223,10 @@ fn pipe_output(child: &mut Child) -> (mpsc::UnboundedReceiver<String>, Arc<Mutex
                 if n == 0 {
                     break;
                 }
-                stderr.lock().unwrap_or_else(PoisonError::into_inner).push_str(&String::from_utf8_lossy(&chunk[..n]));
+                stderr
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
             }
         });
     }
