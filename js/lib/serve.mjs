@@ -75,8 +75,3 @@ export function closeName(code) {
   if (code >= 4000 && code <= 4999) return `${code} private use by applications`;
   return `${code} not a valid close code`;
 }
-
-/** Stops on Ctrl-C or when the test that started us ends us, closing the server first. */
-export function stopOn(signals, stop) {
-  for (const signal of signals) process.once(signal, () => stop(signal));
-}

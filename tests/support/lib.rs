@@ -1,5 +1,6 @@
 //! Shared helpers for Duplex's end-to-end tests: where things are, the book rendered once per
-//! test binary, and how transcripts are snapshotted so the book can include them.
+//! test binary, how transcripts are snapshotted so the book can include them, and ([`node`]) the
+//! Node programs of `js/`, installed once and started on free ports.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
