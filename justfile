@@ -151,3 +151,43 @@ bench *ARGS:
 bench-quick *ARGS:
     cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}
+
+# Your own stack: install the Node programs' pinned packages (koa, ws, socket.io) into js/node_modules
+node-install:
+    npm ci --prefix js --no-audit --no-fund
+
+# Your own stack: koa + ws on one port, the upgrade checked (Origin, session), at http://127.0.0.1:3005 (--help for flags)
+node-one-port *ARGS: node-install
+    node js/one-port/upgrade-check.mjs {{ARGS}}
+
+# Your own stack: koa + ws the seed's way (app.listen + new WebSocketServer({ server })): every upgrade let in
+node-seed-shape *ARGS: node-install
+    node js/one-port/seed-shape.mjs {{ARGS}}
+
+# Your own stack: a heartbeat in ws at ws://127.0.0.1:3006/ws/heartbeat (try --interval 1000 --missed 2, and `just tap` with --blackhole-after)
+node-heartbeat *ARGS: node-install
+    node js/heartbeat/server.mjs {{ARGS}}
+
+# Your own stack: wss:// in Node with your certificate and key, e.g. `just node-wss --cert cert.pem --key key.pem`
+node-wss *ARGS: node-install
+    node js/wss/server.mjs {{ARGS}}
+
+# Your own stack: the browser pages (reconnect, back/forward cache, bufferedAmount) at http://127.0.0.1:3009
+node-pages *ARGS: node-install
+    node js/browser/server.mjs {{ARGS}}
+
+# Your own stack: a Socket.IO server at http://127.0.0.1:3007 (then `just node-socketio-client`)
+node-socketio-server *ARGS: node-install
+    node js/socketio/server.mjs {{ARGS}}
+
+# Your own stack: a Socket.IO client that chats once and says what it does, e.g. `just node-socketio-client http://127.0.0.1:3007`
+node-socketio-client *ARGS: node-install
+    node js/socketio/client.mjs {{ARGS}}
+
+# Your own stack: three ways to authenticate a browser's WebSocket (cookie + Origin, ticket, first message) at http://127.0.0.1:3008
+node-auth *ARGS: node-install
+    node js/auth/server.mjs {{ARGS}}
+
+# Your own stack: every Node and browser test of js/ (needs Node 20 and npm, and chromium + chromium-driver)
+test-node:
+    cargo test -p duplex-tests --test node --test node_browser -- --ignored

@@ -1,11 +1,13 @@
 //! Shared helpers for Duplex's end-to-end tests: where things are, the book rendered once per
-//! test binary, how transcripts are snapshotted so the book can include them, and how figures
-//! are compared with the committed SVGs ([`figures`]).
+//! test binary, how transcripts are snapshotted so the book can include them, how figures are
+//! compared with the committed SVGs ([`figures`]), and the Node programs of `js/`, installed once
+//! and started on free ports ([`node`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub mod figures;
+pub mod node;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
