@@ -19,11 +19,11 @@ use duplex_tests::node::{self, Program};
 use duplex_tests::snapshot_body;
 use one_port::client;
 use one_port::demo::{self, DEMO_TIME, DEMO_TOKEN, DEMO_USER, EVIL_ORIGIN};
+use serve::client::RFC_KEY;
+use tap::Tap;
 use tokio::net::TcpStream;
 use tungstenite::Message;
-use tap::Tap;
 use wire::{Direction, Render, Transcript};
-use serve::client::RFC_KEY;
 
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({ omit_expression => true }, {
