@@ -118,6 +118,10 @@ heartbeat-client *ARGS:
 robustness:
     cargo test -q -p duplex-tests --test robustness -- --nocapture --test-threads 1
 
+# Chapter "When clients misbehave": every server out of file descriptors (64, and 100 clients), with its CPU time and log lines (Linux, ~30 s)
+descriptors:
+    cargo test -q -p duplex-tests --test descriptors -- --nocapture --test-threads 1
+
 # Chapter "When clients misbehave": the refusals (431, 408, 400, 503, 413) as the Tap records them, and the patched tiny_http's tests
 refusals:
     cargo test -q -p duplex-tests --test misbehaving --test tiny_http_patches
