@@ -43,6 +43,7 @@ use tokio::time::Instant;
 
 use guard::accept::Acceptor;
 use wire::decode::{ConnectionDecoder, Mode};
+use wire::marks;
 use wire::transcript::{Closure, Direction, Event, EventKind, Render, Transcript};
 
 /// How many bytes the Tap reads at a time in each direction.
@@ -437,7 +438,7 @@ impl Recorder {
             let now = start.elapsed().as_millis();
             if *last != Some(now) {
                 *last = Some(now);
-                events.insert(0, Event::note(format!("⏱ {}", clock_text(now))));
+                events.insert(0, Event::note(marks::clock(u64::try_from(now).unwrap_or(u64::MAX))));
             }
         }
         for event in events {
@@ -458,12 +459,6 @@ impl Recorder {
     }
 }
 
-/// `1500` milliseconds → `1.500 s`.
-fn clock_text(millis: u128) -> String {
-    let d = Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX));
-    format!("{}.{:03} s", d.as_secs(), d.subsec_millis())
-}
-
 /// Runs `relay` and, if `after` is set, switches the blackhole on that long after the start. The
 /// timer lives only as long as the connection does.
 async fn blackhole_later(
@@ -481,10 +476,10 @@ async fn blackhole_later(
         () = tokio::time::sleep(after) => {}
     }
     control.set_blackhole(true);
-    recorder.push(Event::note(format!(
-        "⚫ {} in, the Tap becomes a blackhole: it passes nothing more on, and closes nothing",
-        clock_text(after.as_millis())
-    )));
+    recorder.push(Event::note(marks::blackhole(&format!(
+        "{} in, the Tap becomes a blackhole: it passes nothing more on, and closes nothing",
+        marks::clock_text(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
+    ))));
     relay.await
 }
 
@@ -556,9 +551,9 @@ where
 /// Notes the cut once, whichever pump sees it first.
 fn note_cut(recorder: &Recorder, control: &TapControl) {
     if !control.cut_noted.swap(true, Ordering::SeqCst) {
-        recorder.push(Event::note(
-            "✂ the Tap cut the connection: both sides' streams end here, with no goodbye from either protocol",
-        ));
+        recorder.push(Event::note(marks::cut(
+            "the Tap cut the connection: both sides' streams end here, with no goodbye from either protocol",
+        )));
     }
 }
 
@@ -596,10 +591,10 @@ where
                 if control.blackholed() {
                     recorder.push(Event::new(
                         Some(dir),
-                        EventKind::Note(format!(
-                            "⚫ blackhole: the {} never learns of it",
+                        EventKind::Note(marks::blackhole(&format!(
+                            "blackhole: the {} never learns of it",
                             dir.reverse().sender()
-                        )),
+                        ))),
                     ));
                 }
                 break;
@@ -611,10 +606,10 @@ where
                 if control.blackholed() {
                     recorder.push(Event::new(
                         Some(dir),
-                        EventKind::Note(format!(
-                            "⚫ blackhole: these {n} bytes never reach the {}",
+                        EventKind::Note(marks::blackhole(&format!(
+                            "blackhole: these {n} bytes never reach the {}",
                             dir.reverse().sender()
-                        )),
+                        ))),
                     ));
                     continue;
                 }
@@ -630,9 +625,10 @@ where
                     if let Err(e) = written {
                         recorder.push(Event::new(
                             Some(dir),
-                            EventKind::Note(format!(
-                                "the Tap could not pass {n} bytes on to the {}: {e}",
-                                dir.reverse().sender()
+                            EventKind::Note(marks::undelivered(
+                                n,
+                                dir.reverse().sender(),
+                                &e.to_string(),
                             )),
                         ));
                         forwarding = false;
@@ -932,6 +928,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("S→C ⚫ blackhole: these 6 bytes never reach the client"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_mark_the_tap_writes_is_read_back_as_that_mark_by_the_figures() {
+        use wire::marks::{self, Mark};
+        let tap = MemoryTap::new().mode(Mode::Raw).clock(true).blackhole_after(Duration::from_millis(500));
+        let (mut client, mut server, connection) = tap.pipe();
+        client.write_all(b"early").await.unwrap();
+        let mut buf = [0u8; 16];
+        server.read(&mut buf).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        client.write_all(b"late").await.unwrap();
+        let nothing = tokio::time::timeout(Duration::from_secs(5), server.read(&mut buf)).await;
+        assert!(nothing.is_err(), "blackholed: {nothing:?}");
+        connection.control().cut();
+        drop(client);
+        drop(server);
+        let transcript = connection.transcript().await;
+        let read: Vec<Mark> = transcript.events.iter().filter_map(marks::of).collect();
+        assert!(read.iter().filter(|m| matches!(m, Mark::Clock(_))).count() >= 2, "{read:?}");
+        assert!(read.contains(&Mark::Clock(0)) && read.contains(&Mark::Clock(500)), "{read:?}");
+        assert!(read.iter().any(|m| matches!(m, Mark::Blackhole(t) if t.contains("becomes a blackhole"))));
+        assert!(read.iter().any(|m| matches!(m, Mark::Blackhole(t) if t.contains("never reach the server"))));
+        assert_eq!(read.iter().filter(|m| matches!(m, Mark::Cut(_))).count(), 1, "{read:?}");
+        // Nothing that looks like a mark fails to read as one.
+        for event in &transcript.events {
+            if let EventKind::Note(text) = &event.kind
+                && text.starts_with([marks::CLOCK, marks::BLACKHOLE, marks::CUT])
+            {
+                assert!(marks::read(text).is_some(), "{text:?} looks like a mark but does not read as one");
+            }
+        }
     }
 
     #[tokio::test]
