@@ -62,6 +62,17 @@ pub struct SequenceOptions {
     /// The narrowest gap between two lanes, in pixels: lower it to fit many ladders on a page
     /// (lanes still widen to fit their labels).
     pub min_lane_gap: u16,
+    /// At most this many columns side by side; the next ones start a new row of ladders below,
+    /// laid out down the page exactly like the first (with [`Align::Clock`], a time is at the
+    /// same height in every row). 0: all in one row.
+    pub per_row: usize,
+    /// Names of the moments of a script, for recordings made without a clock (over real
+    /// sockets, where times would differ from run to run). When this is not empty, a step's
+    /// `time_ms` is not milliseconds but the index of the moment it belongs to (0, 1, 2…), and
+    /// the margin shows the moment's name where it would show a time; an empty name shows
+    /// nothing. With [`Align::Clock`], the steps of every column that happened after the same
+    /// moment of the script start at the same height.
+    pub moments: Vec<String>,
 }
 
 impl Default for SequenceOptions {
@@ -76,6 +87,8 @@ impl Default for SequenceOptions {
             annotation_width: DEFAULT_ANNOTATION_WIDTH,
             align: Align::Rows,
             min_lane_gap: DEFAULT_MIN_LANE_GAP,
+            per_row: 0,
+            moments: Vec::new(),
         }
     }
 }
@@ -114,6 +127,33 @@ impl SequenceOptions {
     pub fn without_bytes(mut self) -> SequenceOptions {
         self.bytes = false;
         self
+    }
+
+    /// The same options with at most `n` columns side by side, in rows down the page.
+    pub fn in_rows_of(mut self, n: usize) -> SequenceOptions {
+        self.per_row = n;
+        self
+    }
+
+    /// The same options, with `time_ms` read as the index of a moment with these names (see
+    /// [`SequenceOptions::moments`]).
+    pub fn with_moments<I, S>(mut self, names: I) -> SequenceOptions
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.moments = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What the margin shows for a step's `time_ms`: the time, or the moment's name; `None` for
+    /// a moment without a name.
+    pub(crate) fn time_label(&self, time: u64) -> Option<String> {
+        if self.moments.is_empty() {
+            return Some(clock_text(time));
+        }
+        let index = usize::try_from(time).ok()?;
+        self.moments.get(index).filter(|name| !name.is_empty()).cloned()
     }
 }
 
@@ -171,7 +211,8 @@ pub struct Step {
     pub detail: Option<String>,
     /// The arrow's colour and line.
     pub tone: Tone,
-    /// When it happened on the virtual clock, in milliseconds from the connection's start.
+    /// When it happened on the virtual clock, in milliseconds from the connection's start; or,
+    /// when the options name moments ([`SequenceOptions::moments`]), the index of its moment.
     pub time_ms: Option<u64>,
     /// Remarks shown beside the diagram at this step's height ("middleware ran").
     pub annotations: Vec<String>,
