@@ -269,11 +269,7 @@ pub fn ladders(columns_in: &[Column], options: &SequenceOptions) -> Figure {
         .max(heading_w + 2.0 * PAD)
         .max(2.0 * PAD + 120.0)
         .max(nothing_w + 2.0 * PAD);
-    // Down: one layout of the steps for every column, so that every row of ladders is spaced
-    // the same way; each row then takes it at its own height.
-    let mut time_marks: Vec<(f64, u64)> = Vec::new();
-    let body = if clock { place_by_clock(&mut laid, 0.0, &mut time_marks) } else { place_by_rows(&mut laid, 0.0) };
-    let body = if nothing { body + 36.0 } else { body };
+    // Down: each row of ladders is laid out on its own, below the one before.
     let titles = columns_in.iter().any(|c| !c.title.is_empty());
     let mut fig = Figure::new(title(columns_in, options), "");
     let mut y = PAD;
@@ -293,18 +289,21 @@ pub fn ladders(columns_in: &[Column], options: &SequenceOptions) -> Figure {
         }
         let header_y = y;
         let steps_top = header_y + HEADER_H + 12.0;
-        let lifeline_end = steps_top + body + 10.0;
-        geometry.push(RowGeometry { title_y, header_y, steps_top, lifeline_end });
+        let count = laid.len();
+        let columns = &mut laid[(row * per_row).min(count)..((row + 1) * per_row).min(count)];
+        let mut time_marks: Vec<(f64, u64)> = Vec::new();
+        let bottom = if clock {
+            place_by_clock(columns, steps_top, &mut time_marks)
+        } else {
+            place_by_rows(columns, steps_top)
+        };
+        let bottom = if nothing { bottom + 36.0 } else { bottom };
+        let lifeline_end = bottom + 10.0;
+        geometry.push(RowGeometry { title_y, header_y, steps_top, lifeline_end, time_marks });
         y = lifeline_end;
     }
     let height = y + PAD;
     fig.set_size(width, height);
-    for (i, column) in laid.iter_mut().enumerate() {
-        let top = geometry[i / per_row].steps_top;
-        for step_y in &mut column.ys {
-            *step_y += top;
-        }
-    }
 
     // Lifelines first, so everything else is drawn over them.
     for (i, column) in laid.iter().enumerate() {
@@ -331,9 +330,8 @@ pub fn ladders(columns_in: &[Column], options: &SequenceOptions) -> Figure {
     }
     // The shared time axis, in every row.
     for row in &geometry {
-        for &(ty, ms) in &time_marks {
+        for &(ty, ms) in &row.time_marks {
             let Some(label) = options.time_label(ms) else { continue };
-            let ty = ty + row.steps_top;
             fig.text(PAD + shared_gutter - 8.0, ty + 13.0, Anchor::End, Font::Small, Color::Muted, label);
             fig.line(
                 (PAD + shared_gutter - 4.0, ty + 1.0),
@@ -364,6 +362,8 @@ struct RowGeometry {
     steps_top: f64,
     /// Where the lifelines end.
     lifeline_end: f64,
+    /// The times marked in the margin (clock alignment): the top of their steps, and the time.
+    time_marks: Vec<(f64, u64)>,
 }
 
 /// Row *n* of every column at one height. Returns the bottom of the last row.

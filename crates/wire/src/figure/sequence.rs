@@ -63,8 +63,7 @@ pub struct SequenceOptions {
     /// (lanes still widen to fit their labels).
     pub min_lane_gap: u16,
     /// At most this many columns side by side; the next ones start a new row of ladders below,
-    /// laid out down the page exactly like the first (with [`Align::Clock`], a time is at the
-    /// same height in every row). 0: all in one row.
+    /// with its own time axis in the margin. 0: all in one row.
     pub per_row: usize,
     /// Names of the moments of a script, for recordings made without a clock (over real
     /// sockets, where times would differ from run to run). When this is not empty, a step's
