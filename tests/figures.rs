@@ -155,7 +155,10 @@ async fn the_echos_first_frame_bit_by_bit() {
     let bytes = frame.encode();
     assert_eq!(&bytes[..2], [0x81, 0x91], "the echo's first frame: FIN, text, masked, 17 bytes");
     assert_eq!(bytes.len(), event.wire_len, "the same size as the recorded frame");
-    let fig = figure::frame_figure(&bytes, &FrameOptions::new()).unwrap();
+    let options = FrameOptions::new().with_heading(
+        "The echo's first frame, masked here with the example key of RFC 6455 §5.7",
+    );
+    let fig = figure::frame_figure(&bytes, &options).unwrap();
     check("handshake/figures/first-frame.svg", &fig);
 }
 
@@ -165,7 +168,7 @@ async fn the_echos_first_frame_bit_by_bit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_upgrade_passes_the_middleware_by() {
     let recording = one_port::demo::same_port(one_port::server::Guard::Unchecked, false, None).await.unwrap();
-    let options = SequenceOptions::new().titled(
+    let options = SequenceOptions::new().without_notes().titled(
         "One port, one connection: GET /api/time goes through the middleware and is refused; \
          the upgrade request goes past it and gets 101",
     );
@@ -219,20 +222,23 @@ async fn a_cross_site_upgrade_is_refused_with_403() {
     let origin = request.header("Origin").unwrap();
     let cookie = request.header("Cookie").unwrap();
 
-    let options = SequenceOptions::new().titled(
+    let mut options = SequenceOptions::new().without_notes().titled(
         "Cross-Site WebSocket Hijacking refused: a page on another site opens a WebSocket, the browser \
          adds the visitor's cookie and the page's Origin, and the server answers 403",
     );
-    let mut column = Column::new("", &["page on evil.example", "browser", "server"]);
-    column.push(
-        Step::arrow(0, 1, "new WebSocket(\"ws://…/ws/echo\")")
-            .annotated("the page's script; not on the wire"),
-    );
+    options.max_label = 26;
+    let page = format!("page on {}", origin.split("://").nth(1).unwrap_or(origin));
+    let mut column = Column::new("", &[page.as_str(), "browser", "server"]);
+    column.push(Step::arrow(0, 1, "new WebSocket(url)").annotated("in the page's script, not on the wire"));
     column.add_transcript(&transcript, 1, 2, &options);
     assert!(column.annotate("GET /ws/echo", format!("Origin: {origin} (the browser names the page)")));
     assert!(column.annotate("GET /ws/echo", format!("Cookie: {cookie} (the browser adds it)")));
     assert!(column.annotate("403", "the origin is not on the allow-list"));
-    column.push(
+    // A handshake that does not end in 101 fails the WebSocket connection (RFC 6455 §4.1); the
+    // page is told only that much (WHATWG WebSockets Standard).
+    let refused = column.find("403").unwrap();
+    column.steps.insert(
+        refused + 1,
         Step::arrow(1, 0, "error, then close 1006")
             .with_tone(Tone::Problem)
             .annotated("all the page learns: no status, no reason"),
@@ -248,20 +254,38 @@ fn the_ready_state_machine() {
 // ---------------------------------------------------------------------------------------------
 // Heartbeat and every way a connection ends
 
+/// A note across both lanes, after step `at`.
+fn note_after(column: &mut Column, at: usize, text: &str) {
+    column.steps.insert(at + 1, Step::note(0, 1, text));
+    for hold in &mut column.holds {
+        for index in [&mut hold.from, &mut hold.to] {
+            if *index > at {
+                *index += 1;
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_clean_close_against_a_failure() {
     let clean = heartbeat::endings::client_closes().await.unwrap();
     let failed = heartbeat::endings::protocol_error().await.unwrap();
-    let options = SequenceOptions::new().titled(
+    let mut options = SequenceOptions::new().without_notes().titled(
         "A clean close (1000) against a failure (1002): the failing server sends its close frame and \
          closes TCP without waiting for the answer",
     );
+    options.max_label = 24;
     let mut clean_column = Column::from_transcript("The client closes: 1000", &clean.transcript, &options);
-    assert!(clean_column.annotate("FIN", "the server closes TCP first (RFC 6455 §7.1.1)"));
-    let mut failed_column =
-        Column::from_transcript("An unmasked frame: 1002", &failed.transcript, &options);
-    assert!(failed_column.annotate("close 1002", "the server fails the connection (RFC 6455 §7.1.7)"));
-    assert!(failed_column.annotate("FIN", "and closes TCP without waiting for the client's close"));
+    // After the server's close frame, the answer to the client's.
+    let answer = clean_column.steps.iter().rposition(|s| s.label.starts_with("close 1000")).unwrap();
+    note_after(&mut clean_column, answer, "both close frames sent: the server closes TCP first (RFC 6455 §7.1.1)");
+    let mut failed_column = Column::from_transcript("An unmasked frame: 1002", &failed.transcript, &options);
+    let fin = failed_column.steps.iter().position(|s| s.label == "FIN").unwrap();
+    note_after(
+        &mut failed_column,
+        fin,
+        "the server failed the connection: close frame, then FIN at once, without waiting (RFC 6455 §7.1.7)",
+    );
     let fig = figure::ladders_figure(&[clean_column, failed_column], &options);
     check("heartbeat/figures/clean-and-failed.svg", &fig);
 }
@@ -288,13 +312,21 @@ async fn a_dead_peer_on_a_blackholed_path() {
 async fn a_drop_and_the_resume() {
     let resumed = heartbeat::resume::cut_and_resume().await;
     assert_eq!(resumed.transcripts.len(), 2, "one connection cut, one resumed");
-    let options = SequenceOptions::new().aligned(Align::Clock).titled(
+    let waited = resumed.result.as_ref().unwrap().waits[0];
+    let options = SequenceOptions::new().without_notes().titled(
         "A drop and the resume: the Tap cuts the first connection after message 3; the client \
          reconnects, sends resume 3, and gets 4, 5 and 6",
     );
-    let columns = [
-        Column::from_transcript("Connection 1", &resumed.transcripts[0], &options),
-        Column::from_transcript("Connection 2", &resumed.transcripts[1], &options),
-    ];
-    check("heartbeat/figures/resume.svg", &figure::ladders_figure(&columns, &options));
+    // Both connections in one ladder, one after the other, on the clock of the whole run.
+    let mut column = Column::client_server("");
+    for transcript in &resumed.transcripts {
+        column.add_transcript(transcript, 0, 1, &options);
+    }
+    assert!(column.annotate("\"resume 0\"", "connection 1: nothing seen yet"));
+    assert!(column.annotate(
+        "\"resume 3\"",
+        format!("connection 2, {} ms after the cut: the last number it has", waited.as_millis())
+    ));
+    assert!(column.annotate("\"4 message 4\"", "published while no connection was open: replayed"));
+    check("heartbeat/figures/resume.svg", &figure::ladders_figure(&[column], &options));
 }

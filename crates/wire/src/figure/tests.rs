@@ -190,7 +190,7 @@ fn the_frame_figure_of_a_masked_hello_shows_its_key_and_length_5() {
     }
     let svg = fig.svg();
     assert!(svg.contains(">masking key 37 fa 21 3d<"), "the key is drawn, not only described");
-    assert!(svg.contains(">len 5: the payload's length in bytes<"), "{svg}");
+    assert!(svg.contains(">len 5: the payload's length<"), "{svg}");
     // Each masked byte is drawn as sent, with its key byte and what it is once unmasked:
     // 7f xor 37 = 48, 'H' (RFC 6455 §5.3).
     assert!(svg.contains(">7f<") && svg.contains(">xor 37 → 'H'<"), "{svg}");
