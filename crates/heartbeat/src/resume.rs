@@ -288,7 +288,8 @@ impl Resumed {
         }
         match &self.result {
             Ok(followed) => {
-                let waits: Vec<String> = followed.waits.iter().map(|w| format!("{} ms", w.as_millis())).collect();
+                let waits: Vec<String> =
+                    followed.waits.iter().map(|w| format!("{} ms", w.as_millis())).collect();
                 out.push_str(&format!("  done; waited {} before reconnecting\n", waits.join(", ")));
             }
             Err(e) => out.push_str(&format!("  stopped: {e}\n")),

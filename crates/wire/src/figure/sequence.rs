@@ -417,8 +417,11 @@ impl Column {
                     (Some(dir), Some(Mark::Blackhole(why) | Mark::Undelivered(why))) => {
                         // The Tap says the bytes it just recorded went nowhere: the arrow it
                         // drew for them ends in a cross.
-                        let (from, to) =
-                            if dir == Direction::ClientToServer { (client, server) } else { (server, client) };
+                        let (from, to) = if dir == Direction::ClientToServer {
+                            (client, server)
+                        } else {
+                            (server, client)
+                        };
                         let last = self.steps[start..].iter_mut().rev().find(|s| {
                             matches!(s.kind, StepKind::Arrow { from: f, to: t, .. } if f == from && t == to)
                         });

@@ -170,10 +170,24 @@ pub fn ready_state() -> Figure {
     // Its words above the arrow, what it fires below.
     let mid_x = (from + to) / 2.0;
     for (k, line) in opened.when.iter().rev().enumerate() {
-        fig.label(mid_x, top_mid - 8.0 - k as f64 * LINE, Anchor::Middle, Font::Label, Color::Ink, line.clone());
+        fig.label(
+            mid_x,
+            top_mid - 8.0 - k as f64 * LINE,
+            Anchor::Middle,
+            Font::Label,
+            Color::Ink,
+            line.clone(),
+        );
     }
     for (k, line) in opened.fires.iter().enumerate() {
-        fig.label(mid_x, top_mid + 17.0 + k as f64 * LINE, Anchor::Middle, Font::Small, opened.tone, line.clone());
+        fig.label(
+            mid_x,
+            top_mid + 17.0 + k as f64 * LINE,
+            Anchor::Middle,
+            Font::Small,
+            opened.tone,
+            line.clone(),
+        );
     }
 
     // The arms into CLOSING: down from each top state, then across.
@@ -201,12 +215,21 @@ pub fn ready_state() -> Figure {
     for (i, ((name, value), (x, y))) in STATES.iter().zip(centres).enumerate() {
         let h = if i == 1 { OPEN_H } else { BOX_H };
         let t = y - h / 2.0;
-        fig.rect(BBox::new(x - BOX_W / 2.0, t, BOX_W, h), 10.0, Some(Color::Note), Some(Stroke::solid(Color::Ink, 1.5)));
+        fig.rect(
+            BBox::new(x - BOX_W / 2.0, t, BOX_W, h),
+            10.0,
+            Some(Color::Note),
+            Some(Stroke::solid(Color::Ink, 1.5)),
+        );
         fig.text(x, t + 24.0, Anchor::Middle, Font::Strong, Color::Ink, *name);
         fig.text(x, t + 42.0, Anchor::Middle, Font::Small, Color::Muted, format!("readyState {value}"));
         if i == 1 {
             // What OPEN does without leaving OPEN: an internal transition, in UML's words.
-            fig.line((x - BOX_W / 2.0, t + 54.0), (x + BOX_W / 2.0, t + 54.0), Stroke::solid(Color::Frame, 1.0));
+            fig.line(
+                (x - BOX_W / 2.0, t + 54.0),
+                (x + BOX_W / 2.0, t + 54.0),
+                Stroke::solid(Color::Frame, 1.0),
+            );
             fig.text(x, t + 70.0, Anchor::Middle, Font::Small, Color::Ink, "each message:");
             fig.text(x, t + 84.0, Anchor::Middle, Font::Small, Color::Control, "fires message");
         }
