@@ -470,7 +470,6 @@ pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {
     Ok(Recording { transcripts: vec![transcript], steps })
 }
 
-// ANCHOR: transports
 /// The three messages every transport delivers in [`transports`], in the order they are
 /// published.
 pub const THREE: [&str; 3] = ["one", "two", "three"];
@@ -584,7 +583,6 @@ pub async fn sse_three(observer: Option<Observer>) -> Result<Recording, Error> {
     })
     .await
 }
-// ANCHOR_END: transports
 
 /// A plain `GET` with a chosen request, for a test or a student to try anything.
 pub fn request(addr: SocketAddr, request: &Request) -> Result<client::Response, client::Error> {
