@@ -126,7 +126,7 @@ descriptors:
 refusals:
     cargo test -q -p duplex-tests --test misbehaving --test tiny_http_patches
 
-# Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000` (add `--blackhole-after 5` to kill the path 5 s into each connection)
+# Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000` (add `--blackhole-after 5` to kill the path 5 s into each connection, `--svg echo.svg` to draw each connection when it ends)
 tap LISTEN UPSTREAM *ARGS:
     cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}} {{ARGS}}
 

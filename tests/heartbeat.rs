@@ -67,85 +67,9 @@ async fn a_dropped_connection_is_1006_which_never_travels() {
     snapshot("connection_drops", &endings::connection_drops().await.unwrap());
 }
 
-/// Follows a feed through a Tap per connection, the Tap's clock on, and returns every
-/// connection's transcript (handshake condensed) and what the client received.
-async fn follow_recorded(
-    feed: std::sync::Arc<heartbeat::resume::Feed>,
-    start_after: u64,
-    until: u64,
-    cut_at: Option<Duration>,
-) -> String {
-    use heartbeat::resume::{follow, handle};
-    use rand::SeedableRng;
-    use std::sync::{Arc, Mutex};
-
-    let connections: Arc<Mutex<Vec<tap::TapConnection>>> = Arc::default();
-    let started = tokio::time::Instant::now();
-    let connect = {
-        let connections = connections.clone();
-        let feed = feed.clone();
-        move || {
-            // The clock each Tap shows counts from the start of the whole run.
-            let tap = tap::MemoryTap::new().clock_from(started);
-            let (client, server, connection) = tap.pipe();
-            if let Some(at) = cut_at
-                && connections.lock().unwrap().is_empty()
-            {
-                let control = connection.control();
-                tokio::spawn(async move {
-                    tokio::time::sleep_until(started + at).await;
-                    control.cut();
-                });
-            }
-            connections.lock().unwrap().push(connection);
-            let feed = feed.clone();
-            tokio::spawn(async move { handle(server, &feed, &ws_echo::Limits::default()).await });
-            async move { Ok(client) }
-        }
-    };
-    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(6455);
-    let mut received = Vec::new();
-    let backoff = heartbeat::backoff::Backoff::default();
-    let result = follow(connect, backoff, &mut rng, start_after, until, |m| {
-        received.push(format!("{} {}", endings::clock(started.elapsed()), m.to_wire()));
-    })
-    .await;
-    let mut out = String::new();
-    let taps = std::mem::take(&mut *connections.lock().unwrap());
-    for (n, connection) in taps.into_iter().enumerate() {
-        out.push_str(&format!("Connection {}:\n", n + 1));
-        out.push_str(&endings::condensed(&connection.transcript().await).render(&Render::snapshot()));
-        out.push('\n');
-    }
-    out.push_str("What the client's application received:\n");
-    for line in received {
-        out.push_str(&format!("  {line}\n"));
-    }
-    match result {
-        Ok(followed) => {
-            let waits: Vec<String> = followed.waits.iter().map(|w| format!("{} ms", w.as_millis())).collect();
-            out.push_str(&format!("  done; waited {} before reconnecting\n", waits.join(", ")));
-        }
-        Err(e) => out.push_str(&format!("  stopped: {e}\n")),
-    }
-    out
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_client_cut_off_mid_stream_resumes_where_it_left_off() {
-    let feed = heartbeat::resume::Feed::new(16);
-    // A message every 100 ms; the connection is cut at 250 ms, after message 3.
-    let publisher = {
-        let feed = feed.clone();
-        tokio::spawn(async move {
-            for n in 1..=6 {
-                feed.publish(format!("message {n}"));
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
-    let text = follow_recorded(feed, 0, 6, Some(Duration::from_millis(250))).await;
-    publisher.await.unwrap();
+    let text = heartbeat::resume::cut_and_resume().await.render(&Render::snapshot());
     assert!(text.contains("\"resume 3\""), "the second connection resumes after 3:\n{text}");
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("resume", text);
@@ -154,11 +78,7 @@ async fn a_client_cut_off_mid_stream_resumes_where_it_left_off() {
 
 #[tokio::test(start_paused = true)]
 async fn a_gap_older_than_the_buffer_gets_4410_and_what_is_still_kept() {
-    let feed = heartbeat::resume::Feed::new(3);
-    for n in 1..=10 {
-        feed.publish(format!("message {n}"));
-    }
-    let text = follow_recorded(feed, 4, 10, None).await;
+    let text = heartbeat::resume::gap_too_old().await.render(&Render::snapshot());
     assert!(text.contains("4410"), "{text}");
     insta::with_settings!({ omit_expression => true }, {
         insta::assert_snapshot!("gap_too_old", text);

@@ -92,3 +92,34 @@ async fn websocket_feed_for_contrast() {
     );
     snapshot("websocket", &recording);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_three_messages_four_ways() {
+    let four = demo::transports(None).await.unwrap();
+    assert_eq!(
+        four.short_polling.steps,
+        [
+            "since=0 → nothing new",
+            "since=0 → #1 \"one\"",
+            "since=1 → nothing new",
+            "since=1 → #2 \"two\", #3 \"three\""
+        ],
+        "short polling: two empty polls, and two messages that waited for the next poll"
+    );
+    assert_eq!(
+        four.long_polling.steps,
+        ["since=0 → #1 \"one\"", "since=1 → #2 \"two\"", "since=2 → #3 \"three\", at once"],
+        "long polling: each held request is answered by a publish"
+    );
+    let data: Vec<&str> = four.sse.steps.iter().filter_map(|s| s.split("data=\"").nth(1)).collect();
+    assert_eq!(data, ["one\"", "two\"", "three\""], "one event per message");
+    assert_eq!(four.websocket.steps.len(), 4, "three frames and the close: {:?}", four.websocket.steps);
+    for (name, recording) in [
+        ("three_short_polling", &four.short_polling),
+        ("three_long_polling", &four.long_polling),
+        ("three_sse", &four.sse),
+    ] {
+        assert_eq!(recording.transcripts.len(), 1, "{name}: one connection");
+        snapshot(name, recording);
+    }
+}

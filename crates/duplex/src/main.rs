@@ -75,6 +75,17 @@ enum Command {
         /// cable. Try it in front of `heartbeat-server` to watch who notices a dead peer.
         #[arg(long, value_name = "SECONDS", value_parser = seconds)]
         blackhole_after: Option<std::time::Duration>,
+        /// When each connection ends, draw what passed through it as a sequence diagram, in the
+        /// style of the book's figures: connection N is written to FILE with -N before its
+        /// extension (`--svg echo.svg` writes echo-1.svg, echo-2.svg, …), one file per
+        /// connection, and the Tap says where. Open the file in a browser.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<std::path::PathBuf>,
+        /// Note the time since each connection opened whenever it has moved on (to the
+        /// millisecond), as the heartbeat chapter's transcripts do; with --svg, the picture shows
+        /// the times in its margin.
+        #[arg(long)]
+        clock: bool,
     },
 }
 
@@ -117,8 +128,9 @@ fn run(command: Command, args: &ServeArgs, limits: &guard::LimitArgs) -> anyhow:
         }
         // Run by `main` before the log is set up: a demo's output is its transcript alone.
         Command::Demo { .. } => Ok(()),
-        Command::Tap { listen, upstream, blackhole_after } => {
-            tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream, blackhole_after))
+        Command::Tap { listen, upstream, blackhole_after, svg, clock } => {
+            let options = TapOptions { blackhole_after, svg, clock };
+            tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream, options))
         }
     }
 }
@@ -158,11 +170,15 @@ fn lan_address() -> Option<std::net::IpAddr> {
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
 }
 
-async fn tap(
-    listen: &str,
-    upstream: &str,
+/// What `duplex tap` does besides relaying and printing.
+struct TapOptions {
     blackhole_after: Option<std::time::Duration>,
-) -> anyhow::Result<()> {
+    svg: Option<std::path::PathBuf>,
+    clock: bool,
+}
+
+async fn tap(listen: &str, upstream: &str, options: TapOptions) -> anyhow::Result<()> {
+    let TapOptions { blackhole_after, svg, clock } = options;
     let upstream_addr = tokio::net::lookup_host(upstream)
         .await?
         .next()
@@ -170,7 +186,8 @@ async fn tap(
     let tap = Tap::bind(listen, upstream_addr)
         .await
         .map_err(|e| anyhow::anyhow!("the Tap cannot listen on {listen}: {e}"))?
-        .print_live(Render::live(), true);
+        .print_live(Render::live(), true)
+        .clock(clock);
     tap::outln!("{}", demos::LEGEND);
     println!(
         "The Tap listens on {} and forwards to {upstream}; each line starts with its connection's number.",
@@ -183,6 +200,16 @@ async fn tap(
                 after.as_secs_f64()
             );
             tap.blackhole_after(after)
+        }
+        None => tap,
+    };
+    let tap = match svg {
+        Some(base) => {
+            println!(
+                "When a connection ends, its picture is written to {} (N: the connection's number).",
+                tap::picture::pattern(&base).display()
+            );
+            tap.draw_to(base)
         }
         None => tap,
     };
@@ -200,12 +227,16 @@ mod tests {
     }
 
     #[test]
-    fn tap_takes_blackhole_after_in_seconds_and_refuses_what_is_not_a_duration() {
+    fn tap_takes_blackhole_after_in_seconds_a_picture_file_and_a_clock() {
         let cli = parse(&["tap", "127.0.0.1:9005", "127.0.0.1:9004", "--blackhole-after", "2.5"]).unwrap();
         let Some(Command::Tap { blackhole_after, .. }) = cli.command else { panic!("not the tap command") };
         assert_eq!(blackhole_after, Some(Duration::from_millis(2500)));
         let cli = parse(&["tap", "127.0.0.1:9005", "127.0.0.1:9004"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Tap { blackhole_after: None, .. })), "off unless asked");
+        let cli = parse(&["tap", "a:1", "b:2", "--svg", "echo.svg", "--clock"]).unwrap();
+        let Some(Command::Tap { svg, clock, .. }) = cli.command else { panic!("not the tap command") };
+        assert_eq!(svg.as_deref(), Some(std::path::Path::new("echo.svg")));
+        assert!(clock, "--clock turns the Tap's clock on");
         for bad in ["-1", "soon", "inf"] {
             let err = parse(&["tap", "a:1", "b:2", "--blackhole-after", bad]).err().expect(bad).to_string();
             assert!(err.contains(bad), "the error should quote {bad:?}: {err}");

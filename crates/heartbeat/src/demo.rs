@@ -26,8 +26,16 @@ pub const PINGS: u32 = 5;
 /// Runs the demo; `observer` sees each event as the Tap records it.
 pub async fn run(blackhole: bool, observer: Option<Observer>) -> Result<Recorded, Error> {
     let heartbeat = HEARTBEAT;
+    let interval = heartbeat.interval;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let mut tap = Tap::bind("127.0.0.1:0", listener.local_addr()?).await?.clock(true);
+    let goodbye_after = if blackhole {
+        // The Tap throws its own switch, and notes the moment in the transcript.
+        tap = tap.blackhole_after(interval * 5 / 2);
+        None
+    } else {
+        Some(interval * PINGS + interval / 2)
+    };
     if let Some(observer) = observer {
         tap = tap.observe(move |id, event| observer(id, event));
     }
@@ -37,17 +45,9 @@ pub async fn run(blackhole: bool, observer: Option<Observer>) -> Result<Recorded
     let (server, _) = listener.accept().await?;
     server.set_nodelay(true)?;
     let settings = Settings { heartbeat, limits: crate::config::no_idle() };
-    let interval = heartbeat.interval;
-    let (blackhole_after, goodbye_after) = if blackhole {
-        (Some(interval * 5 / 2), None)
-    } else {
-        (None, Some(interval * PINGS + interval / 2))
-    };
     let host = tap.local_addr().to_string();
     let watchdog = Watchdog::for_heartbeat(&heartbeat);
-    let control = connection.control();
-    let (client_saw, server_saw) =
-        exchange(client, server, &host, &control, settings, watchdog, blackhole_after, goodbye_after).await?;
+    let (client_saw, server_saw) = exchange(client, server, &host, settings, watchdog, goodbye_after).await?;
     let transcript = connection.transcript().await;
     Ok(Recorded { transcript, client: client_saw, server: server_saw })
 }

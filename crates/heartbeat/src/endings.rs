@@ -18,13 +18,12 @@
 //! for loopback bytes counts as nothing to do. In-memory pipes are never waited on that way.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serve::ECHO_PATH;
 use serve::client::{connect_over, describe};
-use tap::{MemoryTap, Observer, Tap, TapControl};
+use tap::{MemoryTap, Observer, Tap};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tungstenite::Message;
@@ -347,29 +346,29 @@ pub async fn timed(
     observer: Option<Observer>,
 ) -> Result<Recorded, Error> {
     let mut tap = MemoryTap::new().clock(true);
+    if let Some(after) = blackhole_after {
+        // The Tap throws its own switch, and notes the moment in the transcript.
+        tap = tap.blackhole_after(after);
+    }
     if let Some(observer) = observer {
         tap = tap.observe(move |id, event| observer(id, event));
     }
     let (client, server, connection) = tap.pipe();
-    let control = connection.control();
     let (client_saw, server_saw) =
-        exchange(client, server, "memory", &control, settings, watchdog, blackhole_after, goodbye_after)
-            .await?;
+        exchange(client, server, "memory", settings, watchdog, goodbye_after).await?;
     let transcript = connection.transcript().await;
     Ok(Recorded { transcript, client: client_saw, server: server_saw })
 }
 
 /// The heartbeat exchange between a pinging server and a watching client, on any two streams
-/// (the ends of a Tap). Returns what each application saw, with times.
-#[allow(clippy::too_many_arguments, reason = "one scenario's knobs, all passed straight through")]
+/// (the ends of a Tap, which may be set to become a blackhole). Returns what each application
+/// saw, with times.
 pub async fn exchange<C, S>(
     client: C,
     server: S,
     host: &str,
-    control: &Arc<TapControl>,
     settings: Settings,
     watchdog: Watchdog,
-    blackhole_after: Option<Duration>,
     goodbye_after: Option<Duration>,
 ) -> Result<(Vec<String>, Vec<String>), Error>
 where
@@ -385,13 +384,6 @@ where
         let ending = ending.map_or_else(|| "refused the handshake".to_owned(), |e: Ending| e.to_string());
         vec![stamp(ending)]
     });
-    if let Some(after) = blackhole_after {
-        let control = control.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(after).await;
-            control.set_blackhole(true);
-        });
-    }
     let ws = connect_over(client, host, crate::PATH, Some(KEY)).await?;
     let mut saw = Vec::new();
     let ending = listen(ws, watchdog, goodbye_after, |seen: Seen| {

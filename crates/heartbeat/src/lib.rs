@@ -22,7 +22,7 @@
 //! - [`backoff`]: exponential backoff with full jitter, capped, on an injected random generator.
 //! - [`replay`]: sequence numbers and the bounded replay buffer, sans-I/O.
 //! - [`resume`]: the feed server that replays on reconnect, and the client that reconnects and
-//!   resumes without loss or duplicate.
+//!   resumes without loss or duplicate; the recorded runs the chapter shows.
 //! - [`demo`]: what `just heartbeat` shows live: a healthy connection pinging, or (with
 //!   `--blackhole`) a dead peer found and dropped.
 

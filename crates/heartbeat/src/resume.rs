@@ -258,3 +258,120 @@ where
     ws.send(Message::text(format!("resume {last_seen}"))).await.ok()?;
     Some(ws)
 }
+
+/// A client following the feed through a Tap per connection, recorded: what
+/// [`cut_and_resume`] and [`gap_too_old`] return, and what the chapter shows.
+#[derive(Debug)]
+pub struct Resumed {
+    /// Each connection's transcript, in order, with the Tap's clock counting from the start of
+    /// the whole run.
+    pub transcripts: Vec<wire::Transcript>,
+    /// What the client's application received, each with its time (`[0.100 s] 2 message 2`).
+    pub received: Vec<String>,
+    /// How following ended.
+    pub result: Result<Followed, FollowError>,
+}
+
+impl Resumed {
+    /// Every connection's transcript (handshake condensed), then what the client received and
+    /// how it ended: the snapshot the book includes.
+    pub fn render(&self, style: &wire::Render) -> String {
+        let mut out = String::new();
+        for (n, transcript) in self.transcripts.iter().enumerate() {
+            out.push_str(&format!("Connection {}:\n", n + 1));
+            out.push_str(&crate::endings::condensed(transcript).render(style));
+            out.push('\n');
+        }
+        out.push_str("What the client's application received:\n");
+        for line in &self.received {
+            out.push_str(&format!("  {line}\n"));
+        }
+        match &self.result {
+            Ok(followed) => {
+                let waits: Vec<String> =
+                    followed.waits.iter().map(|w| format!("{} ms", w.as_millis())).collect();
+                out.push_str(&format!("  done; waited {} before reconnecting\n", waits.join(", ")));
+            }
+            Err(e) => out.push_str(&format!("  stopped: {e}\n")),
+        }
+        out
+    }
+}
+
+/// The seed of the backoff's random generator in the recorded runs, so the wait before a
+/// reconnect is the same every time.
+pub const RECORDED_SEED: u64 = 6455;
+
+/// Follows `feed` from after `start_after` until message `until`, each connection over an
+/// in-memory pipe through its own Tap with the clock on; with `cut_at`, the Tap cuts the first
+/// connection at that time. Run it on a paused tokio clock for exact times.
+pub async fn recorded(feed: Arc<Feed>, start_after: u64, until: u64, cut_at: Option<Duration>) -> Resumed {
+    use rand::SeedableRng;
+
+    let connections: Arc<Mutex<Vec<tap::TapConnection>>> = Arc::default();
+    let started = tokio::time::Instant::now();
+    let connect = {
+        let connections = connections.clone();
+        let feed = feed.clone();
+        move || {
+            // The clock each Tap shows counts from the start of the whole run.
+            let tap = tap::MemoryTap::new().clock_from(started);
+            let (client, server, connection) = tap.pipe();
+            let mut list = connections.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(at) = cut_at
+                && list.is_empty()
+            {
+                let control = connection.control();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(started + at).await;
+                    control.cut();
+                });
+            }
+            list.push(connection);
+            let feed = feed.clone();
+            tokio::spawn(async move { handle(server, &feed, &serve::Limits::default()).await });
+            async move { Ok(client) }
+        }
+    };
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(RECORDED_SEED);
+    let mut received = Vec::new();
+    let result = follow(connect, Backoff::default(), &mut rng, start_after, until, |m| {
+        received.push(format!("{} {}", crate::endings::clock(started.elapsed()), m.to_wire()));
+    })
+    .await;
+    let taps = std::mem::take(&mut *connections.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut transcripts = Vec::with_capacity(taps.len());
+    for connection in taps {
+        transcripts.push(connection.transcript().await);
+    }
+    Resumed { transcripts, received, result }
+}
+
+/// A message is published every 100 ms; the Tap cuts the connection at 250 ms, after message 3;
+/// the client reconnects, sends `resume 3`, and gets 4, 5 and 6, none lost and none twice.
+pub async fn cut_and_resume() -> Resumed {
+    let feed = Feed::new(16);
+    let publisher = {
+        let feed = feed.clone();
+        tokio::spawn(async move {
+            for n in 1..=6 {
+                feed.publish(format!("message {n}"));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let resumed = recorded(feed, 0, 6, Some(Duration::from_millis(250))).await;
+    // The publisher is done by the time message 6 has arrived; waiting makes sure of it.
+    let _ = publisher.await;
+    resumed
+}
+
+/// A client that comes back after message 4 to a feed that keeps only the last 3 of 10
+/// messages: the server closes with 4410 and says what it still has.
+pub async fn gap_too_old() -> Resumed {
+    let feed = Feed::new(3);
+    for n in 1..=10 {
+        feed.publish(format!("message {n}"));
+    }
+    recorded(feed, 4, 10, None).await
+}

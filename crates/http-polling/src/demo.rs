@@ -470,6 +470,120 @@ pub async fn websocket(observer: Option<Observer>) -> Result<Recording, Error> {
     Ok(Recording { transcripts: vec![transcript], steps })
 }
 
+/// The three messages every transport delivers in [`transports`], in the order they are
+/// published.
+pub const THREE: [&str; 3] = ["one", "two", "three"];
+
+/// The same three messages delivered four ways, one recording each: what the request–response
+/// chapter's opening figure draws.
+#[derive(Clone, Debug)]
+pub struct Transports {
+    /// [`short_polling_three`].
+    pub short_polling: Recording,
+    /// [`long_polling_three`].
+    pub long_polling: Recording,
+    /// [`sse_three`].
+    pub sse: Recording,
+    /// [`websocket`].
+    pub websocket: Recording,
+}
+
+/// Records [`THREE`] delivered by short polling, long polling, Server-Sent Events and a
+/// WebSocket, each against a fresh feed server behind a Tap. Every script publishes the three
+/// messages in the same order and waits for the server's state before it acts, so each
+/// transcript is the same on every run; the notes "message N … is published" mark the moments.
+pub async fn transports(observer: Option<Observer>) -> Result<Transports, Error> {
+    Ok(Transports {
+        short_polling: short_polling_three(observer.clone()).await?,
+        long_polling: long_polling_three(observer.clone()).await?,
+        sse: sse_three(observer.clone()).await?,
+        websocket: websocket(observer).await?,
+    })
+}
+
+/// Short polling on one keep-alive connection: a poll before anything is published (empty),
+/// one after "one" (gets it), one more (empty), then "two" and "three" are published together
+/// and the next poll gets both at once.
+pub async fn short_polling_three(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 1, |stage| {
+        let mut connection = Connection::open(stage.addr)?;
+        let mut steps = Vec::new();
+        let mut poll = |connection: &mut Connection, since: u64| -> Result<(), Error> {
+            let got = client::short_poll(connection, "", since)?;
+            steps.push(format!("since={since} → {}", show(&got)));
+            Ok(())
+        };
+        poll(&mut connection, 0)?;
+        stage.publish(THREE[0], "");
+        poll(&mut connection, 0)?;
+        poll(&mut connection, 1)?;
+        stage.publish(THREE[1], "");
+        stage.publish(THREE[2], "");
+        poll(&mut connection, 1)?;
+        connection.close()?;
+        Ok(steps)
+    })
+    .await
+}
+
+/// Long polling on one keep-alive connection: each request is held until a message is
+/// published; "three" is published while the client is between two requests, so the next
+/// request is answered at once.
+pub async fn long_polling_three(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 1, |stage| {
+        let mut connection = Connection::open(stage.addr)?;
+        let host = connection.host().to_owned();
+        let wait = |since: u64| {
+            let target = format!("{}?since={since}&timeout=25", crate::server::paths::WAIT);
+            Request::get(&host, &target).header("Accept", "application/json")
+        };
+        let mut steps = Vec::new();
+        for (since, text) in [(0, THREE[0]), (1, THREE[1])] {
+            // Sent first, answered later: the script publishes while the server holds it.
+            connection.send(&wait(since))?;
+            stage.wait_for_waiters(1)?;
+            stage.publish(text, "while the request is held");
+            let response = connection.read_response("GET")?;
+            steps.push(format!("since={since} → {}", show(&response.messages()?)));
+        }
+        stage.publish(THREE[2], "between two requests");
+        let response = connection.exchange(&wait(2))?;
+        steps.push(format!("since=2 → {}, at once", show(&response.messages()?)));
+        connection.close()?;
+        Ok(steps)
+    })
+    .await
+}
+
+/// One event stream: its first event, then each message as one chunk as it is published; then
+/// the server ends the stream (its last chunk) and the client closes.
+pub async fn sse_three(observer: Option<Observer>) -> Result<Recording, Error> {
+    record(Limits::default().quiet(), observer, 1, |stage| {
+        let request = EventStream::request(&stage.addr.to_string(), "", None);
+        let mut stream = EventStream::open(Connection::open(stage.addr)?, &request)?;
+        let mut steps = Vec::new();
+        let mut next = |stream: &mut EventStream| -> Result<(), Error> {
+            let event = stream.next_event()?.ok_or_else(|| Error::Stuck("the stream ended".into()))?;
+            steps.push(describe(&event));
+            Ok(())
+        };
+        // The first event (`retry:` and the feed's instance): the server is streaming.
+        next(&mut stream)?;
+        for text in THREE {
+            stage.publish(text, "");
+            next(&mut stream)?;
+        }
+        stage.notes.note("the server ends the stream");
+        stage.service.feed().end_streams();
+        if stream.next_event()?.is_some() {
+            return Err(Error::Stuck("the stream went on after end_streams".into()));
+        }
+        stream.into_connection().close()?;
+        Ok(steps)
+    })
+    .await
+}
+
 /// A plain `GET` with a chosen request, for a test or a student to try anything.
 pub fn request(addr: SocketAddr, request: &Request) -> Result<client::Response, client::Error> {
     Connection::open(addr)?.exchange(request)

@@ -14,9 +14,11 @@
 //!   clock that tests can pause), with switches to blackhole or cut a connection.
 //! - [`demo`]: the table of a chapter's demos, its command line, legends and live printing.
 //! - [`out`]: printing that stays quiet when stdout is closed (`just ws-echo | head`).
+//! - [`picture`]: a connection drawn as a sequence diagram when it ends (`--svg FILE`).
 
 pub mod demo;
 pub mod out;
+pub mod picture;
 pub mod proxy;
 
 pub use demo::{Demo, DemoError, DemoFuture, Flag, Flags};

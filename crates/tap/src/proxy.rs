@@ -31,6 +31,7 @@
 //! line (`duplex tap --blackhole-after SECONDS`).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -43,6 +44,7 @@ use tokio::time::Instant;
 
 use guard::accept::Acceptor;
 use wire::decode::{ConnectionDecoder, Mode};
+use wire::marks;
 use wire::transcript::{Closure, Direction, Event, EventKind, Render, Transcript};
 
 /// How many bytes the Tap reads at a time in each direction.
@@ -95,6 +97,8 @@ pub struct Tap {
     upstream: SocketAddr,
     settings: Settings,
     next_id: AtomicUsize,
+    /// Where [`Tap::run`] draws each connection when it ends (see [`crate::picture`]).
+    pictures: Option<PathBuf>,
 }
 
 impl Tap {
@@ -105,6 +109,7 @@ impl Tap {
             upstream,
             settings: Settings::default(),
             next_id: AtomicUsize::new(1),
+            pictures: None,
         })
     }
 
@@ -142,6 +147,13 @@ impl Tap {
         self
     }
 
+    /// Makes [`Tap::run`] draw each connection, when it ends, as a sequence diagram in an SVG
+    /// file: connection N in `base` with `-N` before its extension ([`crate::picture`]).
+    pub fn draw_to(mut self, base: impl Into<PathBuf>) -> Tap {
+        self.pictures = Some(base.into());
+        self
+    }
+
     /// The address clients should connect to.
     pub fn local_addr(&self) -> SocketAddr {
         // A bound listener always has an address; fall back to the upstream's for the type's sake.
@@ -166,12 +178,32 @@ impl Tap {
         Ok(TapConnection { id, task, control })
     }
 
-    /// Accepts and relays connections until the listener fails.
+    /// Accepts and relays connections until the listener fails. With [`Tap::draw_to`], each
+    /// connection is drawn when it ends, and the observer is told where (a note after the
+    /// connection's last event, which is not part of its transcript).
     pub async fn run(self) -> std::io::Result<()> {
         loop {
             let connection = self.accept().await?;
-            // Each connection reports through the observer; nobody waits for its transcript.
-            drop(connection);
+            let Some(base) = self.pictures.clone() else {
+                // Each connection reports through the observer; nobody waits for its transcript.
+                drop(connection);
+                continue;
+            };
+            let observer = self.settings.observer.clone();
+            tokio::spawn(async move {
+                let id = connection.id;
+                let transcript = connection.transcript().await;
+                let said = match crate::picture::write(&base, id, &transcript).await {
+                    Ok(path) => format!("the picture of connection {id} is in {}", path.display()),
+                    Err(e) => {
+                        let path = crate::picture::path_for(&base, id);
+                        format!("could not write the picture of connection {id} to {}: {e}", path.display())
+                    }
+                };
+                if let Some(observer) = observer {
+                    observer(id, &Event::note(said));
+                }
+            });
         }
     }
 }
@@ -437,7 +469,7 @@ impl Recorder {
             let now = start.elapsed().as_millis();
             if *last != Some(now) {
                 *last = Some(now);
-                events.insert(0, Event::note(format!("⏱ {}", clock_text(now))));
+                events.insert(0, Event::note(marks::clock(u64::try_from(now).unwrap_or(u64::MAX))));
             }
         }
         for event in events {
@@ -458,12 +490,6 @@ impl Recorder {
     }
 }
 
-/// `1500` milliseconds → `1.500 s`.
-fn clock_text(millis: u128) -> String {
-    let d = Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX));
-    format!("{}.{:03} s", d.as_secs(), d.subsec_millis())
-}
-
 /// Runs `relay` and, if `after` is set, switches the blackhole on that long after the start. The
 /// timer lives only as long as the connection does.
 async fn blackhole_later(
@@ -481,10 +507,10 @@ async fn blackhole_later(
         () = tokio::time::sleep(after) => {}
     }
     control.set_blackhole(true);
-    recorder.push(Event::note(format!(
-        "⚫ {} in, the Tap becomes a blackhole: it passes nothing more on, and closes nothing",
-        clock_text(after.as_millis())
-    )));
+    recorder.push(Event::note(marks::blackhole(&format!(
+        "{} in, the Tap becomes a blackhole: it passes nothing more on, and closes nothing",
+        marks::clock_text(u64::try_from(after.as_millis()).unwrap_or(u64::MAX))
+    ))));
     relay.await
 }
 
@@ -556,9 +582,9 @@ where
 /// Notes the cut once, whichever pump sees it first.
 fn note_cut(recorder: &Recorder, control: &TapControl) {
     if !control.cut_noted.swap(true, Ordering::SeqCst) {
-        recorder.push(Event::note(
-            "✂ the Tap cut the connection: both sides' streams end here, with no goodbye from either protocol",
-        ));
+        recorder.push(Event::note(marks::cut(
+            "the Tap cut the connection: both sides' streams end here, with no goodbye from either protocol",
+        )));
     }
 }
 
@@ -596,10 +622,10 @@ where
                 if control.blackholed() {
                     recorder.push(Event::new(
                         Some(dir),
-                        EventKind::Note(format!(
-                            "⚫ blackhole: the {} never learns of it",
+                        EventKind::Note(marks::blackhole(&format!(
+                            "blackhole: the {} never learns of it",
                             dir.reverse().sender()
-                        )),
+                        ))),
                     ));
                 }
                 break;
@@ -611,10 +637,10 @@ where
                 if control.blackholed() {
                     recorder.push(Event::new(
                         Some(dir),
-                        EventKind::Note(format!(
-                            "⚫ blackhole: these {n} bytes never reach the {}",
+                        EventKind::Note(marks::blackhole(&format!(
+                            "blackhole: these {n} bytes never reach the {}",
                             dir.reverse().sender()
-                        )),
+                        ))),
                     ));
                     continue;
                 }
@@ -630,10 +656,7 @@ where
                     if let Err(e) = written {
                         recorder.push(Event::new(
                             Some(dir),
-                            EventKind::Note(format!(
-                                "the Tap could not pass {n} bytes on to the {}: {e}",
-                                dir.reverse().sender()
-                            )),
+                            EventKind::Note(marks::undelivered(n, dir.reverse().sender(), &e.to_string())),
                         ));
                         forwarding = false;
                     }
@@ -829,6 +852,68 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_tap_that_draws_writes_each_connection_as_a_checked_picture_when_it_ends() {
+        let dir = std::env::temp_dir().join(format!("duplex-tap-pictures-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // What the Tap records, collected beside it, to draw the same figure here.
+        let seen = Arc::new(Mutex::new(Transcript::new()));
+        let tap = {
+            let seen = seen.clone();
+            Tap::bind("127.0.0.1:0", forgiving_server().await)
+                .await
+                .unwrap()
+                .observe(move |_, event| seen.lock().unwrap().push(event.clone()))
+                .draw_to(dir.join("echo.svg"))
+        };
+        let addr = tap.local_addr();
+        let running = tokio::spawn(tap.run());
+
+        // An upgrade, one masked text frame, then goodbye.
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client
+            .write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            .await
+            .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            client.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        client.write_all(&Frame::text("hello").masked([1, 2, 3, 4]).encode()).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.unwrap();
+        drop(client);
+
+        // The picture is written once both sides have closed, and then the observer is told.
+        let path = dir.join("echo-1.svg");
+        let told = format!("─── the picture of connection 1 is in {}\n", path.display());
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = loop {
+            let seen = seen.lock().unwrap().clone();
+            if seen.events.last().map(|e| e.render(&Render::snapshot())) == Some(told.clone()) {
+                break seen;
+            }
+            assert!(std::time::Instant::now() < deadline, "the Tap did not say it drew the picture");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        running.abort();
+        seen.events.pop();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for arrow in
+            [">GET /ws<", ">101 Switching Protocols<", ">text \"hello\"<", ">masked · 11 B<", ">FIN<"]
+        {
+            assert!(svg.contains(arrow), "the picture should have {arrow}:\n{svg}");
+        }
+        let figure = crate::picture::figure(&seen, 1);
+        figure.check_layout().unwrap();
+        assert_eq!(svg, figure.svg(), "the file is the figure of what the Tap recorded");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
     async fn an_unreachable_server_is_reported_in_the_transcript() {
         // Bind and drop a listener to find a port nobody listens on.
         let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
@@ -932,6 +1017,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("S→C ⚫ blackhole: these 6 bytes never reach the client"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_mark_the_tap_writes_is_read_back_as_that_mark_by_the_figures() {
+        use wire::marks::{self, Mark};
+        let tap = MemoryTap::new().mode(Mode::Raw).clock(true).blackhole_after(Duration::from_millis(500));
+        let (mut client, mut server, connection) = tap.pipe();
+        client.write_all(b"early").await.unwrap();
+        let mut buf = [0u8; 16];
+        server.read_exact(&mut buf[..5]).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        client.write_all(b"late").await.unwrap();
+        let nothing = tokio::time::timeout(Duration::from_secs(5), server.read(&mut buf)).await;
+        assert!(nothing.is_err(), "blackholed: {nothing:?}");
+        connection.control().cut();
+        drop(client);
+        drop(server);
+        let transcript = connection.transcript().await;
+        let read: Vec<Mark> = transcript.events.iter().filter_map(marks::of).collect();
+        assert!(read.iter().filter(|m| matches!(m, Mark::Clock(_))).count() >= 2, "{read:?}");
+        assert!(read.contains(&Mark::Clock(0)) && read.contains(&Mark::Clock(500)), "{read:?}");
+        assert!(read.iter().any(|m| matches!(m, Mark::Blackhole(t) if t.contains("becomes a blackhole"))));
+        assert!(read.iter().any(|m| matches!(m, Mark::Blackhole(t) if t.contains("never reach the server"))));
+        assert_eq!(read.iter().filter(|m| matches!(m, Mark::Cut(_))).count(), 1, "{read:?}");
+        // Nothing that looks like a mark fails to read as one.
+        for event in &transcript.events {
+            if let EventKind::Note(text) = &event.kind
+                && text.starts_with([marks::CLOCK, marks::BLACKHOLE, marks::CUT])
+            {
+                assert!(marks::read(text).is_some(), "{text:?} looks like a mark but does not read as one");
+            }
+        }
     }
 
     #[tokio::test]

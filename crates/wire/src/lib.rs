@@ -23,6 +23,8 @@
 //! - [`tls`]: TLS records seen from outside: which are in the clear, which encrypted
 //!   (RFC 8446 §5).
 //! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
+//! - [`marks`]: the Tap's notes that figures draw (the clock, a blackhole, a cut), written and
+//!   read by the same functions.
 //! - [`figure`]: transcripts drawn as SVG sequence diagrams, a frame's bits as the RFC 6455 §5.2
 //!   layout, the browser's `readyState` machine; pure functions returning `String`.
 
@@ -33,6 +35,7 @@ pub mod figure;
 pub mod frame;
 pub mod handshake;
 pub mod http;
+pub mod marks;
 pub mod tls;
 pub mod transcript;
 

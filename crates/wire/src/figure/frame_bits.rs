@@ -67,7 +67,7 @@ pub enum FrameFigureError {
 
 const PAD: f64 = 16.0;
 /// Width of one bit's cell.
-const CELL: f64 = 16.0;
+const CELL: f64 = 14.0;
 const BITS: usize = 32;
 /// Left margin for the byte offsets.
 const OFFSETS: f64 = 52.0;
@@ -76,7 +76,9 @@ const BYTE_H: f64 = 18.0;
 /// Line height of a name written one letter a line.
 const LETTER: f64 = 12.5;
 const CALLOUT_LINE: f64 = 14.0;
-const CALLOUT_CHARS: usize = 44;
+/// Callouts wrap at this many characters (later lines are indented by two more), so that the
+/// figure with its callouts fits a 750-pixel column.
+const CALLOUT_CHARS: usize = 28;
 
 /// What a cell band shows for a field.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,7 +293,10 @@ fn draw(
     for f in fields {
         if f.start < shown_bits {
             for c in &f.callout {
-                callouts[f.start / BITS].extend(wrap(c, CALLOUT_CHARS, 3));
+                // A callout's later lines are indented, so each callout reads as one item.
+                let lines = wrap(c, CALLOUT_CHARS, 3).into_iter().enumerate();
+                callouts[f.start / BITS]
+                    .extend(lines.map(|(k, line)| if k == 0 { line } else { format!("  {line}") }));
             }
         }
     }

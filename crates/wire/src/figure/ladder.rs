@@ -5,13 +5,15 @@
 //! arrow label needs; heights from what each step shows. Nothing is measured from a font.
 
 use super::labels::Tone;
-use super::sequence::{Align, Column, GapKind, Hold, SequenceOptions, Step, StepKind, clock_text};
+use super::sequence::{Align, Column, GapKind, Hold, SequenceOptions, Step, StepKind};
 use super::svg::{Anchor, BBox, Color, Figure, Font, Stroke, columns, shorten, wrap};
 use crate::transcript::Transcript;
 
 // Geometry, in pixels. Figures are drawn at these sizes and scale down with the page.
 const PAD: f64 = 16.0;
 const COLUMN_GAP: f64 = 32.0;
+/// Space between two rows of ladders.
+const ROW_GAP: f64 = 28.0;
 /// Space left and right of a label between two lanes.
 const LABEL_PAD: f64 = 14.0;
 const HEADER_H: f64 = 26.0;
@@ -113,7 +115,8 @@ fn lay_out<'a>(column: &'a Column, options: &SequenceOptions, own_gutter: bool) 
             }
         }
     }
-    let times: Vec<String> = column.steps.iter().filter_map(|s| s.time_ms).map(clock_text).collect();
+    let times: Vec<String> =
+        column.steps.iter().filter_map(|s| s.time_ms).filter_map(|t| options.time_label(t)).collect();
     let gutter = if own_gutter && !times.is_empty() {
         times.iter().map(|t| Font::Small.width(t)).fold(0.0, f64::max) + 12.0
     } else {
@@ -229,100 +232,138 @@ pub fn sequence(transcript: &Transcript, options: &SequenceOptions) -> Figure {
     ladders(std::slice::from_ref(&column), options)
 }
 
-/// Several ladders side by side, each with its own lanes, lined up as `options.align` says.
+/// Several ladders side by side (in rows of `options.per_row`), each with its own lanes, lined
+/// up as `options.align` says.
 pub fn ladders(columns_in: &[Column], options: &SequenceOptions) -> Figure {
     let clock = options.align == Align::Clock;
     let mut laid: Vec<Laid> = columns_in.iter().map(|c| lay_out(c, options, !clock)).collect();
-    let all_times: Vec<u64> =
-        columns_in.iter().flat_map(|c| c.steps.iter().filter_map(|s| s.time_ms)).collect();
-    let shared_gutter = if clock && !all_times.is_empty() {
-        all_times.iter().map(|t| Font::Small.width(&clock_text(*t))).fold(0.0, f64::max) + 16.0
+    let margin_labels: Vec<String> = columns_in
+        .iter()
+        .flat_map(|c| c.steps.iter().filter_map(|s| s.time_ms))
+        .filter_map(|t| options.time_label(t))
+        .collect();
+    let shared_gutter = if clock && !margin_labels.is_empty() {
+        margin_labels.iter().map(|t| Font::Small.width(t)).fold(0.0, f64::max) + 16.0
     } else {
         0.0
     };
-    // Across.
+    let per_row = if options.per_row == 0 { laid.len().max(1) } else { options.per_row };
+    // Across: each row of ladders starts at the left margin.
     let mut x = PAD + shared_gutter;
+    let mut right: f64 = 0.0;
     for (i, column) in laid.iter_mut().enumerate() {
-        if i > 0 {
+        if i % per_row == 0 {
+            x = PAD + shared_gutter;
+        } else {
             x += COLUMN_GAP;
         }
         column.x = x;
         x += column.width;
+        right = right.max(x);
     }
     let heading = options.heading.as_deref().map(|h| shorten(h, 100));
     let heading_w = heading.as_deref().map_or(0.0, |h| Font::Heading.width(h));
     let nothing = laid.iter().all(|c| c.column.steps.is_empty());
     let nothing_w = if nothing { Font::Label.width(NOTHING) + 16.0 } else { 0.0 };
-    let width = (x + PAD).max(heading_w + 2.0 * PAD).max(2.0 * PAD + 120.0).max(nothing_w + 2.0 * PAD);
-    // Down.
-    let mut y = PAD;
+    let width = (right.max(PAD + shared_gutter) + PAD)
+        .max(heading_w + 2.0 * PAD)
+        .max(2.0 * PAD + 120.0)
+        .max(nothing_w + 2.0 * PAD);
+    // Down: each row of ladders is laid out on its own, below the one before.
+    let titles = columns_in.iter().any(|c| !c.title.is_empty());
     let mut fig = Figure::new(title(columns_in, options), "");
+    let mut y = PAD;
     if let Some(heading) = &heading {
         fig.text(PAD, y + 14.0, Anchor::Start, Font::Heading, Color::Ink, heading.clone());
         y += 26.0;
     }
-    let titles = columns_in.iter().any(|c| !c.title.is_empty());
-    let title_y = y + 13.0;
-    if titles {
-        y += 24.0;
+    let rows = laid.len().div_ceil(per_row).max(1);
+    let mut geometry = Vec::with_capacity(rows);
+    for row in 0..rows {
+        if row > 0 {
+            y += ROW_GAP;
+        }
+        let title_y = y + 13.0;
+        if titles {
+            y += 24.0;
+        }
+        let header_y = y;
+        let steps_top = header_y + HEADER_H + 12.0;
+        let count = laid.len();
+        let columns = &mut laid[(row * per_row).min(count)..((row + 1) * per_row).min(count)];
+        let mut time_marks: Vec<(f64, u64)> = Vec::new();
+        let bottom = if clock {
+            place_by_clock(columns, steps_top, &mut time_marks)
+        } else {
+            place_by_rows(columns, steps_top)
+        };
+        let bottom = if nothing { bottom + 36.0 } else { bottom };
+        let lifeline_end = bottom + 10.0;
+        geometry.push(RowGeometry { title_y, header_y, steps_top, lifeline_end, time_marks });
+        y = lifeline_end;
     }
-    let header_y = y;
-    let rows_top = header_y + HEADER_H + 12.0;
-    let mut time_marks: Vec<(f64, u64)> = Vec::new();
-    let bottom = if clock {
-        place_by_clock(&mut laid, rows_top, &mut time_marks)
-    } else {
-        place_by_rows(&mut laid, rows_top)
-    };
-    let bottom = if nothing { bottom + 36.0 } else { bottom };
-    let lifeline_end = bottom + 10.0;
-    let height = lifeline_end + PAD;
+    let height = y + PAD;
     fig.set_size(width, height);
 
     // Lifelines first, so everything else is drawn over them.
-    for column in &laid {
+    for (i, column) in laid.iter().enumerate() {
+        let row = &geometry[i / per_row];
         for &lx in &column.lane_x {
             fig.line(
-                (column.x + lx, header_y + HEADER_H),
-                (column.x + lx, lifeline_end),
+                (column.x + lx, row.header_y + HEADER_H),
+                (column.x + lx, row.lifeline_end),
                 Stroke::dashed(Color::Faint, 1.0, "3 3"),
             );
         }
-    }
-    for (i, column) in laid.iter().enumerate() {
-        if i > 0 {
+        if i % per_row > 0 {
             let sep = column.x - COLUMN_GAP / 2.0;
             fig.line(
-                (sep, header_y - if titles { 18.0 } else { 0.0 }),
-                (sep, lifeline_end),
+                (sep, row.header_y - if titles { 18.0 } else { 0.0 }),
+                (sep, row.lifeline_end),
                 Stroke::solid(Color::Frame, 1.0),
             );
         }
     }
-    // The shared time axis.
-    for &(ty, ms) in &time_marks {
-        fig.text(
-            PAD + shared_gutter - 8.0,
-            ty + 13.0,
-            Anchor::End,
-            Font::Small,
-            Color::Muted,
-            clock_text(ms),
-        );
-        fig.line(
-            (PAD + shared_gutter - 4.0, ty + 1.0),
-            (width - PAD, ty + 1.0),
-            Stroke::dashed(Color::Faint, 0.75, "1 3"),
-        );
+    for pair in geometry.windows(2) {
+        let between = (pair[0].lifeline_end + pair[1].title_y - 13.0) / 2.0;
+        fig.line((PAD, between), (width - PAD, between), Stroke::solid(Color::Frame, 1.0));
     }
-    for column in &laid {
-        draw_column(&mut fig, column, options, title_y, header_y, titles, lifeline_end);
+    // The shared time axis, in every row.
+    for row in &geometry {
+        for &(ty, ms) in &row.time_marks {
+            let Some(label) = options.time_label(ms) else { continue };
+            fig.text(PAD + shared_gutter - 8.0, ty + 13.0, Anchor::End, Font::Small, Color::Muted, label);
+            fig.line(
+                (PAD + shared_gutter - 4.0, ty + 1.0),
+                (width - PAD, ty + 1.0),
+                Stroke::dashed(Color::Faint, 0.75, "1 3"),
+            );
+        }
+    }
+    for (i, column) in laid.iter().enumerate() {
+        let row = &geometry[i / per_row];
+        draw_column(&mut fig, column, options, row.title_y, row.header_y, titles, row.lifeline_end);
     }
     if nothing {
-        fig.label(width / 2.0, rows_top + 18.0, Anchor::Middle, Font::Label, Color::Muted, NOTHING);
+        let top = geometry.first().map_or(PAD, |g| g.steps_top);
+        fig.label(width / 2.0, top + 18.0, Anchor::Middle, Font::Label, Color::Muted, NOTHING);
     }
     fig.set_desc(describe(columns_in, options));
     fig
+}
+
+/// Where one row of ladders is, down the page.
+struct RowGeometry {
+    /// The baseline of the column titles.
+    title_y: f64,
+    /// The top of the lane headers.
+    header_y: f64,
+    /// The top of the first step.
+    steps_top: f64,
+    /// Where the lifelines end.
+    lifeline_end: f64,
+    /// The times marked in the margin (clock alignment): the top of their steps, and the time.
+    time_marks: Vec<(f64, u64)>,
 }
 
 /// Row *n* of every column at one height. Returns the bottom of the last row.
@@ -478,15 +519,9 @@ fn draw_column(
         if column.gutter > 0.0
             && step.time_ms != last_time
             && let Some(ms) = step.time_ms
+            && let Some(time) = options.time_label(ms)
         {
-            fig.text(
-                cx + column.gutter - 6.0,
-                y0 + 13.0,
-                Anchor::End,
-                Font::Small,
-                Color::Muted,
-                clock_text(ms),
-            );
+            fig.text(cx + column.gutter - 6.0, y0 + 13.0, Anchor::End, Font::Small, Color::Muted, time);
             if last_time.is_some() {
                 fig.line((left, y0 + 1.0), (right, y0 + 1.0), Stroke::dashed(Color::Faint, 0.75, "1 3"));
             }
@@ -652,7 +687,15 @@ fn describe(columns_in: &[Column], options: &SequenceOptions) -> String {
          An arrow that ends in a cross never arrived.\n",
     );
     if options.align == Align::Clock && columns_in.len() > 1 {
-        out.push_str("Steps at the same height happened at the same time on the virtual clock.\n");
+        if options.moments.is_empty() {
+            out.push_str("Steps at the same height happened at the same time on the virtual clock.\n");
+        } else {
+            let names: Vec<String> = options.moments.iter().filter(|m| !m.is_empty()).cloned().collect();
+            out.push_str(&format!(
+                "Steps at the same height happened after the same moment of the script; the margin names the moments: {}.\n",
+                join_and(&names)
+            ));
+        }
     }
     for (c, column) in columns_in.iter().enumerate() {
         let name = if column.title.is_empty() { format!("Column {}", c + 1) } else { column.title.clone() };
@@ -669,8 +712,9 @@ fn describe(columns_in: &[Column], options: &SequenceOptions) -> String {
             let mut line = format!("{}. ", i + 1);
             if step.time_ms != last_time
                 && let Some(ms) = step.time_ms
+                && let Some(time) = options.time_label(ms)
             {
-                line.push_str(&format!("[{}] ", clock_text(ms)));
+                line.push_str(&format!("[{time}] "));
             }
             last_time = step.time_ms.or(last_time);
             match step.kind {

@@ -48,14 +48,16 @@
 //!
 //! Every field of a [`Step`] is public: a chapter may relabel an arrow (`200 (3 messages)`
 //! instead of `200 OK`), drop the transcript's notes, or add annotations. [`Align::Clock`] lines
-//! up columns recorded with the Tap's clock on one time axis.
+//! up columns recorded with the Tap's clock on one time axis; for recordings made over real
+//! sockets, without a clock, [`SequenceOptions::moments`] lines them up by the moments of their
+//! script instead. [`SequenceOptions::per_row`] puts many ladders in rows, to fit a page.
 //!
 //! # Checked like snapshots
 //!
-//! A figure is committed as `book/src/<chapter>/figures/<name>.svg` and shown with
-//! `![what it shows](figures/<name>.svg)`. A test in `tests/` draws it again from the same
-//! recording as the chapter's transcript snapshot, checks its layout, and compares it with the
-//! committed file through `tests/support/figures.rs`:
+//! A figure is committed as `book/src/<chapter>/figures/<name>.svg` and shown on its page in a
+//! `<figure class="wire">` with an `<img>` and its alt text. `tests/figures.rs` draws each one
+//! again from the same recording as the chapter's transcript snapshot, checks its layout, and
+//! compares it with the committed file through `tests/support/figures.rs`:
 //!
 //! ```ignore
 //! use duplex_tests::{book_dir, figures};
@@ -69,7 +71,7 @@
 //! that updates it. After a change made on purpose:
 //!
 //! ```text
-//! DUPLEX_UPDATE_FIGURES=1 cargo test -p duplex-tests --test <chapter>
+//! DUPLEX_UPDATE_FIGURES=1 cargo test -p duplex-tests --test figures
 //! ```
 //!
 //! (`INSTA_UPDATE=always`, which updates the transcripts' snapshots, updates figures too.) Then

@@ -4,13 +4,14 @@
 //! A diagram is made of [`Column`]s drawn side by side, each with its own lanes (participants)
 //! and its own [`Step`]s. [`Column::add_transcript`] turns a recorded [`Transcript`] into steps:
 //! heads, bodies, frames, chunks, FINs and resets become arrows labelled in the transcript's
-//! words; the Tap's clock notes (`⏱ 2.000 s`) become times in the margin; its blackhole and cut
-//! notes become arrows that end in a cross and bands across the diagram. A caller can add its
-//! own steps and annotations, or relabel any step: the fields are public.
+//! words; the Tap's clock marks (`⏱ 2.000 s`, see [`crate::marks`]) become times in the margin;
+//! its blackhole and cut marks become arrows that end in a cross and bands across the diagram.
+//! A caller can add its own steps and annotations, or relabel any step: the fields are public.
 
 use std::ops::Range;
 
 use super::labels::{self, Tone};
+use crate::marks::{self, Mark};
 use crate::transcript::{Direction, EventKind, Render, Transcript};
 
 /// Labels longer than this many characters are shortened with `…` (the `<desc>` keeps them
@@ -61,6 +62,16 @@ pub struct SequenceOptions {
     /// The narrowest gap between two lanes, in pixels: lower it to fit many ladders on a page
     /// (lanes still widen to fit their labels).
     pub min_lane_gap: u16,
+    /// At most this many columns side by side; the next ones start a new row of ladders below,
+    /// with its own time axis in the margin. 0: all in one row.
+    pub per_row: usize,
+    /// Names of the moments of a script, for recordings made without a clock (over real
+    /// sockets, where times would differ from run to run). When this is not empty, a step's
+    /// `time_ms` is not milliseconds but the index of the moment it belongs to (0, 1, 2…), and
+    /// the margin shows the moment's name where it would show a time; an empty name shows
+    /// nothing. With [`Align::Clock`], the steps of every column that happened after the same
+    /// moment of the script start at the same height.
+    pub moments: Vec<String>,
 }
 
 impl Default for SequenceOptions {
@@ -75,6 +86,8 @@ impl Default for SequenceOptions {
             annotation_width: DEFAULT_ANNOTATION_WIDTH,
             align: Align::Rows,
             min_lane_gap: DEFAULT_MIN_LANE_GAP,
+            per_row: 0,
+            moments: Vec::new(),
         }
     }
 }
@@ -113,6 +126,33 @@ impl SequenceOptions {
     pub fn without_bytes(mut self) -> SequenceOptions {
         self.bytes = false;
         self
+    }
+
+    /// The same options with at most `n` columns side by side, in rows down the page.
+    pub fn in_rows_of(mut self, n: usize) -> SequenceOptions {
+        self.per_row = n;
+        self
+    }
+
+    /// The same options, with `time_ms` read as the index of a moment with these names (see
+    /// [`SequenceOptions::moments`]).
+    pub fn with_moments<I, S>(mut self, names: I) -> SequenceOptions
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.moments = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What the margin shows for a step's `time_ms`: the time, or the moment's name; `None` for
+    /// a moment without a name.
+    pub(crate) fn time_label(&self, time: u64) -> Option<String> {
+        if self.moments.is_empty() {
+            return Some(clock_text(time));
+        }
+        let index = usize::try_from(time).ok()?;
+        self.moments.get(index).filter(|name| !name.is_empty()).cloned()
     }
 }
 
@@ -170,7 +210,8 @@ pub struct Step {
     pub detail: Option<String>,
     /// The arrow's colour and line.
     pub tone: Tone,
-    /// When it happened on the virtual clock, in milliseconds from the connection's start.
+    /// When it happened on the virtual clock, in milliseconds from the connection's start; or,
+    /// when the options name moments ([`SequenceOptions::moments`]), the index of its moment.
     pub time_ms: Option<u64>,
     /// Remarks shown beside the diagram at this step's height ("middleware ran").
     pub annotations: Vec<String>,
@@ -364,50 +405,36 @@ impl Column {
                 _ => (client, server),
             };
             let step = match &event.kind {
-                EventKind::Note(text) => match event.dir {
-                    None => {
-                        if let Some(ms) = clock_note(text) {
-                            time = Some(ms);
-                            continue;
-                        }
-                        if let Some(rest) = text.strip_prefix('⚫') {
-                            Step::gap(GapKind::Blackhole, rest.trim())
-                        } else if let Some(rest) = text.strip_prefix('✂') {
-                            Step::gap(GapKind::Cut, rest.trim())
-                        } else if options.notes {
-                            Step::note(client, server, text.clone())
-                        } else {
-                            continue;
-                        }
+                EventKind::Note(text) => match (event.dir, marks::read(text)) {
+                    (None, Some(Mark::Clock(ms))) => {
+                        time = Some(ms);
+                        continue;
                     }
-                    Some(dir) => {
-                        let undelivered = text
-                            .strip_prefix('⚫')
-                            .map(str::trim)
-                            .or_else(|| text.starts_with("the Tap could not pass").then_some(text.as_str()));
-                        if let Some(why) = undelivered {
-                            // The Tap says the bytes it just recorded went nowhere: the arrow it
-                            // drew for them ends in a cross.
-                            let (from, to) = if dir == Direction::ClientToServer {
-                                (client, server)
-                            } else {
-                                (server, client)
-                            };
-                            let last = self.steps[start..].iter_mut().rev().find(|s| {
-                                matches!(s.kind, StepKind::Arrow { from: f, to: t, .. } if f == from && t == to)
-                            });
-                            if let Some(step) = last {
-                                if let StepKind::Arrow { lost, .. } = &mut step.kind {
-                                    *lost = true;
-                                }
-                                step.annotations.push(why.to_owned());
-                                continue;
+                    (None, Some(Mark::Blackhole(what))) => Step::gap(GapKind::Blackhole, what),
+                    (None, Some(Mark::Cut(what))) => Step::gap(GapKind::Cut, what),
+                    (None, _) if options.notes => Step::note(client, server, text.clone()),
+                    (None, _) => continue,
+                    (Some(dir), Some(Mark::Blackhole(why) | Mark::Undelivered(why))) => {
+                        // The Tap says the bytes it just recorded went nowhere: the arrow it
+                        // drew for them ends in a cross.
+                        let (from, to) = if dir == Direction::ClientToServer {
+                            (client, server)
+                        } else {
+                            (server, client)
+                        };
+                        let last = self.steps[start..].iter_mut().rev().find(|s| {
+                            matches!(s.kind, StepKind::Arrow { from: f, to: t, .. } if f == from && t == to)
+                        });
+                        if let Some(step) = last {
+                            if let StepKind::Arrow { lost, .. } = &mut step.kind {
+                                *lost = true;
                             }
-                            Step::note(client, server, text.clone())
-                        } else {
-                            Step::arrow(from, to, text.clone())
+                            step.annotations.push(why.to_owned());
+                            continue;
                         }
+                        Step::note(client, server, text.clone())
                     }
+                    (Some(_), _) => Step::arrow(from, to, text.clone()),
                 },
                 EventKind::Opened { .. } => Step::open(client, server, "TCP connection opened"),
                 EventKind::Body { data, len, chunk: false }
@@ -476,32 +503,7 @@ fn detail(parts: &[String], wire_len: usize, options: &SequenceOptions) -> Strin
     parts.join(" · ")
 }
 
-/// `⏱ 1.500 s` → 1500.
-fn clock_note(text: &str) -> Option<u64> {
-    let time = text.strip_prefix('⏱')?.trim().strip_suffix(" s")?;
-    let (secs, millis) = time.split_once('.')?;
-    if millis.len() != 3 {
-        return None;
-    }
-    Some(secs.parse::<u64>().ok()? * 1000 + millis.parse::<u64>().ok()?)
-}
-
 /// 1500 → `1.500 s`, as the Tap writes it.
 pub(crate) fn clock_text(ms: u64) -> String {
-    format!("{}.{:03} s", ms / 1000, ms % 1000)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clock_notes_are_read_as_milliseconds() {
-        assert_eq!(clock_note("⏱ 1.500 s"), Some(1500));
-        assert_eq!(clock_note("⏱ 0.000 s"), Some(0));
-        assert_eq!(clock_note("⏱ 12.034 s"), Some(12034));
-        assert_eq!(clock_note("⏱ soon"), None);
-        assert_eq!(clock_note("message 1"), None);
-        assert_eq!(clock_text(12034), "12.034 s");
-    }
+    marks::clock_text(ms)
 }

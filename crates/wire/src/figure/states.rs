@@ -8,6 +8,17 @@
 
 use super::svg::{Anchor, BBox, Color, Figure, Font, Stroke, num, wrap};
 
+// The layout: every state is joined to every later one, six edges, drawn without crossings.
+//
+//   CONNECTING ──────────────────────────────▶ OPEN
+//    │    │                                    │    │
+//    │    └──────────▶ CLOSING ◀───────────────┘    │
+//    │                    │                         │
+//    └───────────────▶ CLOSED ◀─────────────────────┘
+//
+// Each label sits in a region no line crosses: above the top arrow, above each arm that joins
+// CLOSING, right of the arrow down to CLOSED, and under the two arms that join CLOSED.
+
 const PAD: f64 = 16.0;
 const BOX_W: f64 = 118.0;
 const BOX_H: f64 = 58.0;
@@ -15,14 +26,18 @@ const BOX_H: f64 = 58.0;
 const OPEN_H: f64 = 96.0;
 const LINE: f64 = 15.0;
 const SMALL_LINE: f64 = 13.5;
-/// Labels of the straight edges wrap at this many characters; the arcs' labels, which have
-/// more room, at `ARC_CHARS`.
-const EDGE_CHARS: usize = 19;
-const ARC_CHARS: usize = 34;
-/// Depth of the arcs: above, below (inner), below (outer).
-const ARC_UP: f64 = 74.0;
-const ARC_INNER: f64 = 58.0;
-const ARC_OUTER: f64 = 186.0;
+/// The least distance from a top state's centre to CLOSING's and CLOSED's (which are one above
+/// the other); more if the labels between them need it.
+const MIN_SPAN: f64 = 200.0;
+/// How far from a top state's centre its two edges down leave: inside towards CLOSING, outside
+/// towards CLOSED.
+const ARM: f64 = 25.0;
+/// Corner radius of the edges that turn.
+const TURN: f64 = 10.0;
+/// Labels of the edges into CLOSING and CLOSED wrap at this many characters.
+const EDGE_CHARS: usize = 22;
+/// Footnotes wrap at this many characters.
+const FOOT_CHARS: usize = 100;
 
 /// An edge's words: what makes it happen, and what the browser fires on the way.
 struct EdgeText {
@@ -32,7 +47,7 @@ struct EdgeText {
 
 const STATES: [(&str, u8); 4] = [("CONNECTING", 0), ("OPEN", 1), ("CLOSING", 2), ("CLOSED", 3)];
 
-/// CONNECTING → OPEN, OPEN → CLOSING, CLOSING → CLOSED, drawn straight.
+/// CONNECTING → OPEN, OPEN → CLOSING, CLOSING → CLOSED: the way a connection usually goes.
 const STRAIGHT: [EdgeText; 3] = [
     EdgeText { when: "the handshake succeeds (101)", fires: "fires open" },
     EdgeText { when: "close() called, or the server's close frame arrives", fires: "fires nothing yet" },
@@ -42,13 +57,15 @@ const STRAIGHT: [EdgeText; 3] = [
     },
 ];
 
-/// CONNECTING → CLOSING (above), OPEN → CLOSED (below, inner), CONNECTING → CLOSED (below, outer).
+/// CONNECTING → CLOSING.
 const CLOSE_BEFORE_OPEN: EdgeText =
     EdgeText { when: "close() before the handshake ends: the browser fails the connection", fires: "" };
+/// OPEN → CLOSED.
 const LOST: EdgeText = EdgeText {
     when: "TCP ends with no closing handshake",
     fires: "fires error*, then close 1006, wasClean false",
 };
+/// CONNECTING → CLOSED.
 const FAILS: EdgeText = EdgeText {
     when: "the handshake fails: refused, not 101, TLS error",
     fires: "fires error, then close 1006, wasClean false",
@@ -60,163 +77,165 @@ const FOOTNOTES: [&str; 3] = [
     "From the WHATWG WebSockets Standard: close() and \"Feedback from the protocol\".",
 ];
 
-fn lines(edge: &EdgeText, chars: usize) -> (Vec<String>, Vec<String>) {
-    let when = wrap(edge.when, chars, 4);
-    let fires = if edge.fires.is_empty() { Vec::new() } else { wrap(edge.fires, chars, 4) };
-    (when, fires)
+/// An edge's label: its `when` lines, then its `fires` lines.
+struct Label {
+    when: Vec<String>,
+    fires: Vec<String>,
+    /// The colour of the `fires` lines.
+    tone: Color,
 }
 
-fn max_width(lines: &[String], font: Font) -> f64 {
-    lines.iter().map(|l| font.width(l)).fold(0.0, f64::max)
+impl Label {
+    fn new(edge: &EdgeText, chars: usize, tone: Color) -> Label {
+        let when = wrap(edge.when, chars, 4);
+        let fires = if edge.fires.is_empty() { Vec::new() } else { wrap(edge.fires, chars, 4) };
+        Label { when, fires, tone }
+    }
+
+    fn lines(&self) -> usize {
+        self.when.len() + self.fires.len()
+    }
+
+    fn width(&self) -> f64 {
+        let w = |lines: &[String], font: Font| lines.iter().map(|l| font.width(l)).fold(0.0, f64::max);
+        w(&self.when, Font::Label).max(w(&self.fires, Font::Small))
+    }
+
+    /// Draws the label with its first baseline at `y`.
+    fn draw(&self, fig: &mut Figure, x: f64, y: f64, anchor: Anchor) {
+        let mut y = y;
+        for line in &self.when {
+            fig.label(x, y, anchor, Font::Label, Color::Ink, line.clone());
+            y += LINE;
+        }
+        for line in &self.fires {
+            fig.label(x, y, anchor, Font::Small, self.tone, line.clone());
+            y += LINE;
+        }
+    }
+
+    /// Draws the label so that its last line's baseline is at `y`.
+    fn draw_above(&self, fig: &mut Figure, x: f64, y: f64, anchor: Anchor) {
+        self.draw(fig, x, y - (self.lines() as f64 - 1.0) * LINE, anchor);
+    }
 }
 
 /// The readyState figure.
 pub fn ready_state() -> Figure {
-    let straight: Vec<(Vec<String>, Vec<String>)> = STRAIGHT.iter().map(|e| lines(e, EDGE_CHARS)).collect();
-    // Each gap is as wide as its label needs.
-    let gaps: Vec<f64> = straight
-        .iter()
-        .map(|(when, fires)| {
-            (max_width(when, Font::Label).max(max_width(fires, Font::Small)) + 28.0).max(130.0)
-        })
-        .collect();
-    let (up_when, _) = lines(&CLOSE_BEFORE_OPEN, ARC_CHARS);
-    let (lost_when, lost_fires) = lines(&LOST, ARC_CHARS);
-    let (fail_when, fail_fires) = lines(&FAILS, ARC_CHARS);
-    // Vertically: the arc above and its label, the states, the two arcs below and their labels.
-    // The arc above starts on CONNECTING's top and peaks 3/4 of its depth higher; its label's
-    // last line sits 8 px over the peak, its first line's capitals 9.6 px over that line's
-    // baseline.
-    let up_label_h = (up_when.len() as f64 - 1.0) * LINE + 9.6 + 8.0;
-    let mid = PAD + 4.0 + up_label_h + ARC_UP * 0.75 + BOX_H / 2.0;
-    let mut x = PAD + BOX_W / 2.0 + 8.0;
-    let mut xs = vec![x];
-    for gap in &gaps {
-        x += BOX_W + gap;
-        xs.push(x);
-    }
-    let footnote_w = FOOTNOTES.iter().map(|f| Font::Small.width(f)).fold(0.0, f64::max);
-    let width = (xs[3] + BOX_W / 2.0 + 8.0 + PAD).max(footnote_w + 2.0 * PAD);
-    let bottom_of = |i: usize| if i == 1 { mid + OPEN_H / 2.0 } else { mid + BOX_H / 2.0 };
-    let top_of = |i: usize| if i == 1 { mid - OPEN_H / 2.0 } else { mid - BOX_H / 2.0 };
-    let below = mid + BOX_H / 2.0;
-    let outer_label_y = below + ARC_OUTER * 0.75 + 18.0;
-    let outer_label_h = (fail_when.len() + fail_fires.len()) as f64 * LINE;
-    let foot_y = outer_label_y + outer_label_h + 14.0;
-    let height = foot_y + FOOTNOTES.len() as f64 * SMALL_LINE + PAD;
+    let opened = Label::new(&STRAIGHT[0], 40, Color::Control);
+    let closing = Label::new(&STRAIGHT[1], EDGE_CHARS, Color::Control);
+    let closed = Label::new(&STRAIGHT[2], EDGE_CHARS + 6, Color::Control);
+    let early = Label::new(&CLOSE_BEFORE_OPEN, EDGE_CHARS, Color::Control);
+    let lost = Label::new(&LOST, EDGE_CHARS + 6, Color::Problem);
+    let fails = Label::new(&FAILS, EDGE_CHARS + 6, Color::Problem);
+    let footnotes: Vec<String> = FOOTNOTES.iter().flat_map(|f| wrap(f, FOOT_CHARS, 3)).collect();
+
+    // Across: CONNECTING on the left, OPEN on the right, CLOSING and CLOSED between them.
+    // Each label between a top state and the middle column must fit between the lines around it.
+    let span = [
+        ARM + 10.0 + early.width().max(closing.width()) + 8.0 + BOX_W / 2.0,
+        fails.width().max(lost.width()) - ARM + 8.0 + BOX_W / 2.0,
+        10.0 + closed.width() + 8.0 + ARM,
+    ]
+    .into_iter()
+    .fold(MIN_SPAN, f64::max);
+    let left = PAD + BOX_W / 2.0;
+    let middle = left + span;
+    let right = middle + span;
+    let footnote_w = footnotes.iter().map(|f| Font::Small.width(f)).fold(0.0, f64::max);
+    let width = (right + BOX_W / 2.0 + PAD).max(footnote_w + 2.0 * PAD);
+    // Down: the top states, the labels above the arms into CLOSING, CLOSING, the label of the
+    // edge down to CLOSED, CLOSED, the labels under its arms, the footnotes.
+    let top = PAD;
+    let top_mid = top + BOX_H / 2.0;
+    let arms_text = early.lines().max(closing.lines()) as f64 * LINE;
+    let closing_mid = top + OPEN_H + 10.0 + arms_text + 8.0;
+    let down_text = closed.lines() as f64 * LINE;
+    let closed_mid = closing_mid + BOX_H / 2.0 + 12.0 + down_text + 8.0 + BOX_H / 2.0;
+    let under = closed_mid + BOX_H / 2.0 + 18.0;
+    let under_text = lost.lines().max(fails.lines()) as f64 * LINE;
+    let foot_y = under + under_text + 10.0;
+    let height = foot_y + footnotes.len() as f64 * SMALL_LINE + PAD - 4.0;
 
     let mut fig =
         Figure::new("The browser's WebSocket readyState: states and the events fired on each change", "");
     fig.set_size(width, height);
-
-    // Arcs first, so boxes and labels sit on top of their ends.
-    let arrow = Stroke::solid(Color::Message, 1.5);
+    let usual = Stroke::solid(Color::Message, 1.5);
     let problem = Stroke::solid(Color::Problem, 1.5);
-    // CONNECTING → CLOSING, above.
-    let (a, b) = (xs[0], xs[2]);
-    let y0 = top_of(0);
-    let y1 = top_of(2);
-    let apex = curve(&mut fig, (a, y0), (b, y1), -ARC_UP, arrow, Color::Message);
-    for (k, line) in up_when.iter().rev().enumerate() {
+
+    // CONNECTING → OPEN, along the top.
+    let (from, to) = (left + BOX_W / 2.0, right - BOX_W / 2.0);
+    let base = head(&mut fig, (to - 1.0, top_mid), 1.0, 0.0, Color::Message);
+    fig.line((from + 1.0, top_mid), base, usual);
+    // Its words above the arrow, what it fires below.
+    let mid_x = (from + to) / 2.0;
+    for (k, line) in opened.when.iter().rev().enumerate() {
         fig.label(
-            (a + b) / 2.0,
-            apex - 8.0 - k as f64 * LINE,
+            mid_x,
+            top_mid - 8.0 - k as f64 * LINE,
             Anchor::Middle,
             Font::Label,
             Color::Ink,
             line.clone(),
         );
     }
-    // OPEN → CLOSED, below (inner), and CONNECTING → CLOSED, below (outer): the outer one lands
-    // to the right of the inner one, so they never cross.
-    let inner = curve(
-        &mut fig,
-        (xs[1], bottom_of(1)),
-        (xs[3] - 24.0, bottom_of(3)),
-        ARC_INNER,
-        problem,
-        Color::Problem,
-    );
-    let outer = curve(
-        &mut fig,
-        (xs[0], bottom_of(0)),
-        (xs[3] + 24.0, bottom_of(3)),
-        ARC_OUTER,
-        problem,
-        Color::Problem,
-    );
-    let inner_x = (xs[1] + xs[3] - 24.0) / 2.0;
-    let mut ly = inner + 16.0;
-    for line in &lost_when {
-        fig.label(inner_x, ly, Anchor::Middle, Font::Label, Color::Ink, line.clone());
-        ly += LINE;
+    for (k, line) in opened.fires.iter().enumerate() {
+        fig.label(
+            mid_x,
+            top_mid + 17.0 + k as f64 * LINE,
+            Anchor::Middle,
+            Font::Small,
+            opened.tone,
+            line.clone(),
+        );
     }
-    for line in &lost_fires {
-        fig.label(inner_x, ly, Anchor::Middle, Font::Small, Color::Problem, line.clone());
-        ly += LINE;
-    }
-    let outer_x = (xs[0] + xs[3] + 24.0) / 2.0;
-    let mut ly = outer + 16.0;
-    for line in &fail_when {
-        fig.label(outer_x, ly, Anchor::Middle, Font::Label, Color::Ink, line.clone());
-        ly += LINE;
-    }
-    for line in &fail_fires {
-        fig.label(outer_x, ly, Anchor::Middle, Font::Small, Color::Problem, line.clone());
-        ly += LINE;
-    }
-    // Straight edges between neighbours.
-    for (i, (when, fires)) in straight.iter().enumerate() {
-        let (x1, x2) = (xs[i] + BOX_W / 2.0, xs[i + 1] - BOX_W / 2.0);
-        let tip = (x2 - 1.0, mid);
-        let base = head(&mut fig, tip, 1.0, 0.0, Color::Message);
-        fig.line((x1 + 1.0, mid), base, arrow);
-        let middle = (x1 + x2) / 2.0;
-        for (k, line) in when.iter().rev().enumerate() {
-            fig.label(
-                middle,
-                mid - 8.0 - k as f64 * LINE,
-                Anchor::Middle,
-                Font::Label,
-                Color::Ink,
-                line.clone(),
-            );
-        }
-        for (k, line) in fires.iter().enumerate() {
-            fig.label(
-                middle,
-                mid + 17.0 + k as f64 * LINE,
-                Anchor::Middle,
-                Font::Small,
-                Color::Control,
-                line.clone(),
-            );
-        }
-    }
-    // The states.
-    for (i, (name, value)) in STATES.iter().enumerate() {
-        let (t, b) = (top_of(i), bottom_of(i));
+
+    // The arms into CLOSING: down from each top state, then across.
+    let closing_left = middle - BOX_W / 2.0;
+    let closing_right = middle + BOX_W / 2.0;
+    elbow(&mut fig, (left + ARM, top + BOX_H), (closing_left, closing_mid), usual, Color::Message);
+    elbow(&mut fig, (right - ARM, top + OPEN_H), (closing_right, closing_mid), usual, Color::Message);
+    early.draw_above(&mut fig, left + ARM + 10.0, closing_mid - 8.0, Anchor::Start);
+    closing.draw_above(&mut fig, right - ARM - 10.0, closing_mid - 8.0, Anchor::End);
+
+    // CLOSING → CLOSED, straight down.
+    let (y1, y2) = (closing_mid + BOX_H / 2.0, closed_mid - BOX_H / 2.0);
+    let base = head(&mut fig, (middle, y2 - 1.0), 0.0, 1.0, Color::Message);
+    fig.line((middle, y1 + 1.0), base, usual);
+    closed.draw(&mut fig, middle + 10.0, y1 + 12.0 + 9.6, Anchor::Start);
+
+    // The arms into CLOSED, on the outside.
+    elbow(&mut fig, (left - ARM, top + BOX_H), (middle - BOX_W / 2.0, closed_mid), problem, Color::Problem);
+    elbow(&mut fig, (right + ARM, top + OPEN_H), (middle + BOX_W / 2.0, closed_mid), problem, Color::Problem);
+    fails.draw(&mut fig, left - ARM, under, Anchor::Start);
+    lost.draw(&mut fig, right + ARM, under, Anchor::End);
+
+    // The states, over the ends of their edges.
+    let centres = [(left, top_mid), (right, top + OPEN_H / 2.0), (middle, closing_mid), (middle, closed_mid)];
+    for (i, ((name, value), (x, y))) in STATES.iter().zip(centres).enumerate() {
+        let h = if i == 1 { OPEN_H } else { BOX_H };
+        let t = y - h / 2.0;
         fig.rect(
-            BBox::new(xs[i] - BOX_W / 2.0, t, BOX_W, b - t),
+            BBox::new(x - BOX_W / 2.0, t, BOX_W, h),
             10.0,
             Some(Color::Note),
             Some(Stroke::solid(Color::Ink, 1.5)),
         );
-        fig.text(xs[i], t + 24.0, Anchor::Middle, Font::Strong, Color::Ink, *name);
-        fig.text(xs[i], t + 42.0, Anchor::Middle, Font::Small, Color::Muted, format!("readyState {value}"));
+        fig.text(x, t + 24.0, Anchor::Middle, Font::Strong, Color::Ink, *name);
+        fig.text(x, t + 42.0, Anchor::Middle, Font::Small, Color::Muted, format!("readyState {value}"));
         if i == 1 {
             // What OPEN does without leaving OPEN: an internal transition, in UML's words.
             fig.line(
-                (xs[i] - BOX_W / 2.0, t + 54.0),
-                (xs[i] + BOX_W / 2.0, t + 54.0),
+                (x - BOX_W / 2.0, t + 54.0),
+                (x + BOX_W / 2.0, t + 54.0),
                 Stroke::solid(Color::Frame, 1.0),
             );
-            fig.text(xs[i], t + 70.0, Anchor::Middle, Font::Small, Color::Ink, "each message:");
-            fig.text(xs[i], t + 84.0, Anchor::Middle, Font::Small, Color::Control, "fires message");
+            fig.text(x, t + 70.0, Anchor::Middle, Font::Small, Color::Ink, "each message:");
+            fig.text(x, t + 84.0, Anchor::Middle, Font::Small, Color::Control, "fires message");
         }
     }
-    for (k, line) in FOOTNOTES.iter().enumerate() {
-        fig.text(PAD, foot_y + k as f64 * SMALL_LINE, Anchor::Start, Font::Small, Color::Muted, *line);
+    for (k, line) in footnotes.iter().enumerate() {
+        fig.text(PAD, foot_y + k as f64 * SMALL_LINE, Anchor::Start, Font::Small, Color::Muted, line.clone());
     }
     fig.set_desc(describe());
     fig
@@ -232,39 +251,26 @@ fn head(fig: &mut Figure, tip: (f64, f64), dx: f64, dy: f64, color: Color) -> (f
     base
 }
 
-/// A curved edge from `from` to `to` bulging by `depth` (negative: upwards), ending in an
-/// arrowhead. Returns the y of the curve's extreme point.
-fn curve(
-    fig: &mut Figure,
-    from: (f64, f64),
-    to: (f64, f64),
-    depth: f64,
-    stroke: Stroke,
-    color: Color,
-) -> f64 {
-    let c1 = (from.0, from.1 + depth);
-    let c2 = (to.0, to.1 + depth);
-    // The head points straight into the box (the last control point is straight above or
-    // below the end); the curve stops at its base.
-    let dir = if depth < 0.0 { 1.0 } else { -1.0 };
-    let tip = (to.0, to.1 - dir * 1.0);
-    let base = head(fig, tip, 0.0, dir, color);
+/// An edge that leaves a box downwards at `from`, turns a rounded corner, and runs across into
+/// the side of a box at `to`, ending in an arrowhead.
+fn elbow(fig: &mut Figure, from: (f64, f64), to: (f64, f64), stroke: Stroke, color: Color) {
+    let dir = if to.0 > from.0 { 1.0 } else { -1.0 };
+    let base = head(fig, (to.0 - dir, to.1), dir, 0.0, color);
     let d = format!(
-        "M{} {} C{} {} {} {} {} {}",
+        "M{} {} L{} {} Q{} {} {} {} L{} {}",
         num(from.0),
         num(from.1),
-        num(c1.0),
-        num(c1.1),
-        num(c2.0),
-        num(c2.1),
+        num(from.0),
+        num(to.1 - TURN),
+        num(from.0),
+        num(to.1),
+        num(from.0 + dir * TURN),
+        num(to.1),
         num(base.0),
         num(base.1)
     );
-    let ys = [from.1, c1.1, c2.1, base.1];
-    let (min_y, max_y) = ys.iter().fold((f64::MAX, f64::MIN), |(lo, hi), y| (lo.min(*y), hi.max(*y)));
-    fig.path(d, BBox::new(from.0.min(to.0), min_y, (to.0 - from.0).abs(), max_y - min_y), None, Some(stroke));
-    // A cubic with both control points at the same depth reaches 3/4 of it.
-    (from.1 + to.1) / 2.0 + depth * 0.75
+    let bbox = BBox::spanning(from, (base.0, to.1));
+    fig.path(d, bbox, None, Some(stroke));
 }
 
 fn describe() -> String {

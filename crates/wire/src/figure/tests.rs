@@ -190,7 +190,7 @@ fn the_frame_figure_of_a_masked_hello_shows_its_key_and_length_5() {
     }
     let svg = fig.svg();
     assert!(svg.contains(">masking key 37 fa 21 3d<"), "the key is drawn, not only described");
-    assert!(svg.contains(">len 5: the payload's length in bytes<"), "{svg}");
+    assert!(svg.contains(">len 5: the payload's length<"), "{svg}");
     // Each masked byte is drawn as sent, with its key byte and what it is once unmasked:
     // 7f xor 37 = 48, 'H' (RFC 6455 §5.3).
     assert!(svg.contains(">7f<") && svg.contains(">xor 37 → 'H'<"), "{svg}");
@@ -365,6 +365,46 @@ fn clock_alignment_puts_the_same_moment_at_the_same_height() {
     assert!(y_of("early") < y_of("second") && y_of("second") < y_of("at one second"));
     assert!(fig.svg().contains(">2.500 s<"));
     assert!(fig.desc().contains("same time on the virtual clock"));
+}
+
+#[test]
+fn named_moments_line_columns_up_by_the_script_and_name_the_margin() {
+    let mut polling = Column::client_server("Polling");
+    polling.push(Step::arrow(0, 1, "GET ?since=0").at(0));
+    polling.push(Step::arrow(1, 0, "200 []").at(0));
+    polling.push(Step::arrow(0, 1, "GET ?since=0 again").at(1));
+    polling.push(Step::arrow(1, 0, "200 [one]").at(1));
+    let mut pushed = Column::client_server("Pushed");
+    pushed.push(Step::arrow(0, 1, "GET /events").at(0));
+    pushed.push(Step::arrow(1, 0, "one").at(1));
+    let options = SequenceOptions::new().aligned(Align::Clock).with_moments(["", "one published"]);
+    let fig = ladders_figure(&[polling, pushed], &options);
+    assert_readable(&fig);
+    let texts: Vec<Placed> = fig.placed().into_iter().filter(|p| p.kind == PlacedKind::Text).collect();
+    let y_of =
+        |label: &str| texts.iter().find(|p| p.text.as_deref() == Some(label)).map(|p| p.bbox.y).unwrap();
+    assert_eq!(y_of("GET ?since=0 again"), y_of("one"), "the same moment at the same height");
+    let svg = fig.svg();
+    assert!(svg.contains(">one published<"), "the moment's name is in the margin");
+    assert!(!svg.contains(" s<"), "and no clock time anywhere: {svg}");
+    assert!(fig.desc().contains("[one published] "), "{}", fig.desc());
+}
+
+#[test]
+fn ladders_in_rows_stack_down_the_page_within_a_narrower_figure() {
+    let column = |title: &str| Column::from_transcript(title, &echo_transcript(), &SequenceOptions::new());
+    let columns = [column("one"), column("two"), column("three"), column("four")];
+    let wide = ladders_figure(&columns, &SequenceOptions::new());
+    let rows = ladders_figure(&columns, &SequenceOptions::new().in_rows_of(2));
+    assert_readable(&rows);
+    let ((wide_w, wide_h), (rows_w, rows_h)) = (wide.size(), rows.size());
+    assert!(rows_w < wide_w * 0.6 && rows_h > wide_h * 1.8, "{wide_w}×{wide_h} → {rows_w}×{rows_h}");
+    let texts: Vec<Placed> = rows.placed().into_iter().filter(|p| p.kind == PlacedKind::Text).collect();
+    let title = |t: &str| texts.iter().find(|p| p.text.as_deref() == Some(t)).map(|p| p.bbox).unwrap();
+    assert_eq!(title("one").y, title("two").y, "one row");
+    assert_eq!(title("three").y, title("four").y, "the next row");
+    assert!(title("three").y > title("one").y && title("three").x < title("two").x);
+    assert!(rows.desc().contains("four (lanes: client, server)"));
 }
 
 #[test]
