@@ -99,7 +99,6 @@ pub async fn origin(host: Host, live: bool) -> Result<Recording, Error> {
         }
         Err(e) => {
             client.push(serve::client::refusal(&e).unwrap_or_else(|| e.to_string()));
-            stage.log().client_gives_up().await?;
             refused = true;
         }
     }

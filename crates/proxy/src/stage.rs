@@ -230,22 +230,6 @@ impl Log {
         matches!(tokio::time::timeout(limit, wait).await, Ok(Ok(_)))
     }
 
-    /// Waits until the client's side has recorded the body of nginx's answer (a refusal's reason),
-    /// then notes that the client gives up: so the note comes after the body on every run, however
-    /// nginx cut its answer into writes.
-    pub async fn client_gives_up(&self) -> Result<(), Error> {
-        self.wait_for("the refusal to reach the client", |connections| {
-            connections.iter().rev().find(|c| c.side == Side::Front).is_some_and(|c| {
-                c.has(|e| {
-                    e.dir == Some(Direction::ServerToClient) && matches!(e.kind, EventKind::Body { .. })
-                })
-            })
-        })
-        .await?;
-        self.note(Side::Front, "the client gives up on the upgrade and closes the connection");
-        Ok(())
-    }
-
     /// Waits until every connection seen so far is over, on both sides.
     pub async fn wait_until_over(&self) -> Result<(), Error> {
         self.wait_for("every connection through the proxy to end", |connections| {

@@ -90,7 +90,6 @@ pub async fn run(site: &Site, live: bool) -> Result<Recording, Error> {
         Err(e) => {
             let refusal = serve::client::refusal(&e).unwrap_or_else(|| e.to_string());
             client.push(refusal);
-            stage.log().client_gives_up().await?;
             refused = true;
         }
     }
