@@ -4,7 +4,6 @@
 
 use tap::demo::{Demo, DemoFuture, Flags, LEGEND, heading};
 use tap::outln;
-use wire::Render;
 
 use crate::Error;
 use crate::config::Site;
@@ -152,7 +151,6 @@ fn start(what: &str) -> Result<(), Error> {
     preflight()?;
     outln!("{LEGEND}{PROXY_LEGEND}");
     outln!("{what}");
-    let _ = Render::live();
     Ok(())
 }
 
