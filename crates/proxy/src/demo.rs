@@ -2,7 +2,7 @@
 //! connections printed live as the two Taps record them. `just proxy-upgrade`,
 //! `just proxy-timeout`, `just proxy-headers` and `just proxy-sse` run one part each.
 
-use tap::demo::{Demo, DemoFuture, Flags, LEGEND, heading};
+use tap::demo::{Demo, DemoError, DemoFuture, Flags, LEGEND, heading};
 use tap::outln;
 
 use crate::Error;
@@ -147,6 +147,16 @@ async fn sse() -> Result<(), Error> {
     Ok(())
 }
 
+/// Runs `work` until it ends or the reader presses Ctrl-C. nginx runs in a process group of its
+/// own, so the terminal's Ctrl-C does not reach it; stopping here drops the stage, which stops
+/// nginx, rather than leaving it running after the demo has gone.
+async fn interruptible(work: impl std::future::Future<Output = Result<(), Error>>) -> Result<(), DemoError> {
+    tokio::select! {
+        result = work => Ok(result?),
+        _ = tokio::signal::ctrl_c() => Err("interrupted (Ctrl-C); nginx was stopped".into()),
+    }
+}
+
 fn start(what: &str) -> Result<(), Error> {
     preflight()?;
     outln!("{LEGEND}{PROXY_LEGEND}");
@@ -157,42 +167,40 @@ fn start(what: &str) -> Result<(), Error> {
 fn all_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {
         start("Every part of the chapter, one after the other.")?;
-        upgrade().await?;
-        timeout().await?;
-        headers().await?;
-        sse().await?;
-        Ok(())
+        interruptible(async {
+            upgrade().await?;
+            timeout().await?;
+            headers().await?;
+            sse().await
+        })
+        .await
     })
 }
 
 fn upgrade_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {
         start("The same upgrade request, through three configurations of nginx.")?;
-        upgrade().await?;
-        Ok(())
+        interruptible(upgrade()).await
     })
 }
 
 fn timeout_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {
         start("An upgraded connection through nginx with proxy_read_timeout 2s (the default is 60s).")?;
-        timeout().await?;
-        Ok(())
+        interruptible(timeout()).await
     })
 }
 
 fn headers_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {
         start("What the server learns about the client, and the Host it checks Origin against.")?;
-        headers().await?;
-        Ok(())
+        interruptible(headers()).await
     })
 }
 
 fn sse_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {
         start("An event stream of a head, three events a second apart, and an end, through nginx.")?;
-        sse().await?;
-        Ok(())
+        interruptible(sse()).await
     })
 }
