@@ -114,6 +114,30 @@ heartbeat-server *ARGS:
 heartbeat-client *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-client -- {{ARGS}}
 
+# Chapter "Behind a reverse proxy": every exchange below through a real nginx, a Tap on each side (needs the Debian package nginx)
+proxy:
+    cargo run -q -p proxy --bin proxy-demo -- proxy
+
+# Chapter "Behind a reverse proxy": the upgrade through nginx: its defaults (400), proxy_http_version 1.1 alone (426), forwarded (101)
+proxy-upgrade:
+    cargo run -q -p proxy --bin proxy-demo -- proxy-upgrade
+
+# Chapter "Behind a reverse proxy": proxy_read_timeout 2s cuts an idle WebSocket (1006); pings from either side keep it open
+proxy-timeout:
+    cargo run -q -p proxy --bin proxy-demo -- proxy-timeout
+
+# Chapter "Behind a reverse proxy": X-Forwarded-For appended and forged; the Origin check against the Host nginx sends
+proxy-headers:
+    cargo run -q -p proxy --bin proxy-demo -- proxy-headers
+
+# Chapter "Behind a reverse proxy": Server-Sent Events through nginx, buffered and not
+proxy-sse:
+    cargo run -q -p proxy --bin proxy-demo -- proxy-sse
+
+# Chapter "Behind a reverse proxy": the tests that run nginx (needs the Debian package nginx)
+test-proxy:
+    cargo test -p duplex-tests --test proxy -- --ignored
+
 # Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~15 s)
 robustness:
     cargo test -q -p duplex-tests --test robustness -- --nocapture --test-threads 1

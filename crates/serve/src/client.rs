@@ -35,17 +35,36 @@ pub async fn connect_over<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    connect_over_with(stream, host, path, key, &[]).await
+}
+
+/// [`connect_over`], with more header fields after the five every upgrade carries: an `Origin`,
+/// as a browser page sends it, or whatever a demo needs to show (the proxy chapter forges an
+/// `X-Forwarded-For`).
+pub async fn connect_over_with<S>(
+    stream: S,
+    host: &str,
+    path: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<WebSocketStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let key = key.map_or_else(tungstenite::handshake::client::generate_key, str::to_owned);
     // tungstenite writes these five headers first, in this order, then any others.
-    let request = http::Request::builder()
+    let mut request = http::Request::builder()
         .uri(format!("ws://{host}{path}"))
         .header("Host", host)
         .header("Connection", "Upgrade")
         .header("Upgrade", "websocket")
         .header("Sec-WebSocket-Version", "13")
-        .header("Sec-WebSocket-Key", key)
-        .body(())
-        .map_err(|e| Error::Url { url: format!("ws://{host}{path}"), why: e.to_string() })?;
+        .header("Sec-WebSocket-Key", key);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request =
+        request.body(()).map_err(|e| Error::Url { url: format!("ws://{host}{path}"), why: e.to_string() })?;
     let config = Limits::default().websocket_config();
     let (ws, _response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     Ok(ws)
