@@ -1,11 +1,14 @@
 //! From a URL path to a file of the rendered book.
 //!
-//! The rule that matters is the safe one: a path is percent-decoded, split on `/`, and any `..`,
-//! backslash or NUL refuses it, so no request can read a file outside the book's folder. A folder
+//! The rule that matters is the safe one: a path is split on `/`, each segment is percent-decoded,
+//! and every segment must then be a plain name (`plain_name`): not `.` or `..`, and with no
+//! `/`, `\`, `:` or NUL in it. So no request can read a file outside the book's folder, on any
+//! system: on Windows, `C:` or `\\server\share` would otherwise replace the folder, because
+//! joining an absolute path to a path gives the absolute path (`Path::push`). A folder
 //! serves its `index.html`, the way mdbook's links expect, at its name with a slash: a folder
 //! named without one ([`with_slash`]) is redirected there, so that relative links resolve.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The file a URL path names inside `root`, if there is one.
 ///
@@ -35,17 +38,37 @@ pub fn with_slash(root: &Path, target: &str) -> Option<String> {
 /// The file or folder a URL path names inside `root`, found by the safe rule of the module's doc.
 fn locate(root: &Path, target: &str) -> Option<PathBuf> {
     let path = target.split(['?', '#']).next().unwrap_or_default();
-    let decoded = percent_decode(path)?;
     let mut file = root.to_path_buf();
-    for part in decoded.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return None,
-            part if part.contains(['\\', '\0']) => return None,
-            part => file.push(part),
+    // Split before decoding: `%2F` is a slash inside a segment's data, not a separator
+    // (RFC 3986 §2.2), so `/a%2F..%2Fb` is one segment, `a/../b`, which is refused below.
+    for segment in path.split('/') {
+        let name = percent_decode(segment)?;
+        // The leading slash, a trailing one, or `//`: no name, nothing to add.
+        if name.is_empty() {
+            continue;
         }
+        file.push(plain_name(&name)?);
     }
     Some(file)
+}
+
+/// `name` if it names a file or folder *inside* a folder, on every system; `None` otherwise.
+///
+/// Two checks, because `Path` follows the rules of the system it runs on. The characters that
+/// mean more than a name somewhere are refused everywhere: `/` and `\` separate folders
+/// (Windows takes both), `:` makes `C:` a drive and `file:name` an NTFS stream, NUL ends a path
+/// for the C library. Then the name must be a single [`Component::Normal`] here: not `.` or `..`,
+/// not a root, not a Windows prefix (`C:`, `\\server\share`), any of which `Path::push` would
+/// let out of the folder.
+fn plain_name(name: &str) -> Option<&str> {
+    if name.contains(['/', '\\', ':', '\0']) {
+        return None;
+    }
+    let mut components = Path::new(name).components();
+    match (components.next(), components.next()) {
+        (Some(Component::Normal(part)), None) if part == name => Some(name),
+        _ => None,
+    }
 }
 
 /// `%20` → space. `None` for a broken escape or bytes that are not UTF-8.
@@ -126,6 +149,51 @@ mod tests {
         {
             assert_eq!(resolve(&inner, target), None, "{target} must not resolve");
         }
+    }
+
+    #[test]
+    fn only_plain_names_are_looked_up_whatever_the_system_makes_of_the_rest() {
+        let root = Path::new("book");
+        let refused = [
+            // Parent and current folders, as sent and percent-encoded (any case).
+            "/..",
+            "/../secret.txt",
+            "/x/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/%2E%2E/secret.txt",
+            "/.%2e/secret.txt",
+            "/.",
+            "/./index.html",
+            "/%2e/index.html",
+            // An encoded slash or backslash stays inside its segment, and refuses it.
+            "/x%2f..%2f..%2fsecret.txt",
+            "/%2fetc%2fpasswd",
+            "/..%5csecret.txt",
+            "/x%5C..%5C..%5Csecret.txt",
+            "/a\\b.txt",
+            // Windows drives and shares: `Path::push` would replace the root with them there.
+            "/C:",
+            "/C:/Windows/win.ini",
+            "/c:%5cwindows%5cwin.ini",
+            "/C%3a/Windows/win.ini",
+            "/\\\\server\\share\\file.txt",
+            "/%5c%5cserver%5cshare%5cfile.txt",
+            // An NTFS stream, an absolute URL as the target, NUL, broken escapes, not UTF-8.
+            "/index.html:$DATA",
+            "http://example.com/index.html",
+            "/index.html%00.txt",
+            "/%zz",
+            "/%2",
+            "/%ff",
+        ];
+        let looked_up: Vec<_> =
+            refused.into_iter().filter_map(|target| Some((target, locate(root, target)?))).collect();
+        assert!(looked_up.is_empty(), "only plain names may be looked up, not these: {looked_up:#?}");
+        // Empty segments add nothing: `//etc/passwd` is `etc/passwd` inside the root, not `/etc`.
+        assert_eq!(locate(root, "//etc/passwd"), Some(root.join("etc").join("passwd")));
+        assert_eq!(locate(root, "/echo//code.html?x=/../y#/.."), Some(root.join("echo").join("code.html")));
+        assert_eq!(locate(root, "/a%20b.txt"), Some(root.join("a b.txt")));
+        assert_eq!(locate(root, "/"), Some(root.to_path_buf()));
     }
 
     #[test]
