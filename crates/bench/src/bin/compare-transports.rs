@@ -38,6 +38,9 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The servers it measures run in this process, and log (a refused connection, a pause at the
+    // descriptor limit) as every server binary does.
+    guard::logging::init("warn");
     let args = Args::parse();
     anyhow::ensure!(args.messages > 0 && args.rate > 0.0, "--messages and --rate must be above 0");
     let mut modes: Vec<Mode> =

@@ -25,6 +25,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    guard::logging::init("warn");
     let args = Args::parse();
     let interval =
         Duration::try_from_secs_f64(args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;

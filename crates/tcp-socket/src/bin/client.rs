@@ -26,6 +26,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    guard::logging::init("warn");
     let args = Args::parse();
     let stream = TcpStream::connect(&args.server)
         .await

@@ -1,0 +1,103 @@
+//! Conventions of the workspace that no compiler checks, checked here so that a new file cannot
+//! quietly break them. The binaries and their sources come from `cargo metadata`, which is what
+//! cargo itself builds.
+
+#![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use duplex_tests::root;
+
+/// A target of the workspace, as `cargo metadata` lists it.
+struct Target {
+    package: String,
+    name: String,
+    kinds: Vec<String>,
+    source: PathBuf,
+}
+
+/// Every target of every package in the workspace.
+fn targets() -> Vec<Target> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--no-deps", "--offline", "--format-version", "1", "--manifest-path"])
+        .arg(root().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found = Vec::new();
+    for package in metadata["packages"].as_array().unwrap() {
+        for target in package["targets"].as_array().unwrap() {
+            found.push(Target {
+                package: package["name"].as_str().unwrap().to_owned(),
+                name: target["name"].as_str().unwrap().to_owned(),
+                kinds: target["kind"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|k| k.as_str().unwrap().to_owned())
+                    .collect(),
+                source: PathBuf::from(target["src_path"].as_str().unwrap()),
+            });
+        }
+    }
+    found
+}
+
+/// Binaries that do not set up the log, and why that is right for them.
+const WITHOUT_A_LOG: &[(&str, &str)] =
+    &[("exercises", "it runs cargo and prints; it depends on no crate that logs")];
+
+#[test]
+fn every_binary_logs_through_guard_logging_so_a_pipe_gets_no_colour_codes() {
+    let binaries: Vec<Target> =
+        targets().into_iter().filter(|t| t.kinds.iter().any(|k| k == "bin")).collect();
+    assert!(binaries.len() > 10, "cargo metadata should list the workspace's binaries");
+    let mut missing = Vec::new();
+    for bin in &binaries {
+        let source = std::fs::read_to_string(&bin.source).unwrap();
+        // A demo's `main` is `tap::demo::main`, which sets the log up for it.
+        let logs = source.contains("guard::logging::init(") || source.contains("tap::demo::main(");
+        if !logs && !WITHOUT_A_LOG.iter().any(|(name, _)| *name == bin.name) {
+            missing.push(format!("{} (package {}): {}", bin.name, bin.package, bin.source.display()));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "every binary calls `guard::logging::init` first, which writes to stderr, honours RUST_LOG, \
+         and colours only a terminal (never a file or a pipe, never with NO_COLOR); or it is in \
+         WITHOUT_A_LOG with a reason. These do neither:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn only_guard_logging_sets_up_a_subscriber_outside_tests() {
+    let mut found = Vec::new();
+    let sources = root().join("crates");
+    let mut dirs = vec![sources];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                // A crate's own tests may capture the log as they need; its `src` may not.
+                if !path.ends_with("tests") && !path.ends_with("target") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.ends_with("guard/src/logging.rs")
+                && std::fs::read_to_string(&path).unwrap().contains("tracing_subscriber")
+            {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these set up tracing themselves; call `guard::logging::init` instead, so that every \
+         binary colours its log only on a terminal:\n{}",
+        found.join("\n")
+    );
+}
