@@ -471,12 +471,21 @@ fn an_upgraded_connection_keeps_no_thread_of_tiny_https_and_no_place_under_its_c
 #[test]
 fn every_handle_on_a_connections_socket_is_the_same_file_descriptor() {
     fn compare(request: tiny_http::Request) {
-        use std::os::fd::AsRawFd;
         let (Some(a), Some(b)) = (request.socket(), request.socket()) else {
             let _ = request.respond(Response::from_string("no socket"));
             return;
         };
-        let answer = format!("same={} shared={}", a.as_raw_fd() == b.as_raw_fd(), Arc::ptr_eq(&a, &b));
+        #[cfg(unix)]
+        let same = {
+            use std::os::fd::AsRawFd;
+            a.as_raw_fd() == b.as_raw_fd()
+        };
+        #[cfg(windows)]
+        let same = {
+            use std::os::windows::io::AsRawSocket;
+            a.as_raw_socket() == b.as_raw_socket()
+        };
+        let answer = format!("same={same} shared={}", Arc::ptr_eq(&a, &b));
         let _ = request.respond(Response::from_string(answer));
     }
     let addr = serve(Limits::default(), compare);

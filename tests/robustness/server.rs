@@ -1,7 +1,7 @@
 //! `robustness-server NAME [--nofile N] [--log LEVEL]`: one of Duplex's servers, alone in a
 //! process, for the robustness suite (`tests/robustness.rs`), which measures the process's memory
-//! from `/proc`, and the descriptor suite (`tests/descriptors.rs`), which runs it with few file
-//! descriptors.
+//! from `/proc` (on Linux), and the descriptor suite (`tests/descriptors.rs`), which runs it with
+//! few file descriptors.
 //!
 //! It listens on `127.0.0.1:0`, prints the address on the first line of stdout, and serves with
 //! the default limits until its stdin is closed (so it ends with the test that started it, even
@@ -19,6 +19,9 @@ const NAMES: &str = "ws-echo, ws-echo-blocking, ws-by-hand, heartbeat, book, fee
                      tcp-length-prefixed, tap, tls-front";
 
 fn main() -> anyhow::Result<()> {
+    // Up to 500 clients at once: more descriptors than some systems allow by default (macOS: 256).
+    // `--nofile` lowers the limit again, after this.
+    guard::descriptors::raise_limit();
     let mut args = std::env::args().skip(1);
     let name = args.next().with_context(|| format!("which server? one of: {NAMES}"))?;
     let mut upstream = None;

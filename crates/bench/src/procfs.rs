@@ -101,8 +101,16 @@ pub fn rss(pid: u32) -> Result<u64, ProcError> {
 }
 
 /// The kernel's clock ticks per second, the unit of `utime` and `stime` (100 on most Linux).
+#[cfg(unix)]
 pub fn ticks_per_second() -> u64 {
     rustix::param::clock_ticks_per_second()
+}
+
+/// Without Unix there is no `/proc` to count ticks in, and so no unit to ask for: Linux's usual
+/// 100 keeps the arithmetic defined.
+#[cfg(not(unix))]
+pub fn ticks_per_second() -> u64 {
+    100
 }
 
 #[cfg(test)]

@@ -121,9 +121,15 @@ impl Tracer {
 
     /// Detaches (SIGINT makes strace print its summary) and returns the counts.
     pub fn finish(mut self) -> std::io::Result<Vec<(String, u64)>> {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32)
-            .ok_or_else(|| std::io::Error::other("strace has no process id"))?;
-        rustix::process::kill_process(pid, rustix::process::Signal::INT)?;
+        #[cfg(unix)]
+        {
+            let pid = rustix::process::Pid::from_raw(self.child.id() as i32)
+                .ok_or_else(|| std::io::Error::other("strace has no process id"))?;
+            rustix::process::kill_process(pid, rustix::process::Signal::INT)?;
+        }
+        // strace is Linux's: without Unix there is no SIGINT, and no strace to send it to.
+        #[cfg(not(unix))]
+        self.child.kill()?;
         self.child.wait()?;
         Ok(parse_summary(&std::fs::read_to_string(&self.out)?))
     }

@@ -34,19 +34,40 @@ pub fn limit() -> Option<u64> {
 
 /// Raises the soft limit on descriptors to the hard limit, and returns the soft limit after
 /// (`None`: no limit, or a system without one). A failure leaves the limit as it was.
+///
+/// macOS reports an unlimited hard limit and then refuses it as a soft limit: its `setrlimit(2)`
+/// asks for at most `OPEN_MAX` ([`OPEN_MAX_MACOS`]). So when the hard limit is refused, the
+/// smaller of it and `OPEN_MAX` is tried ([`soft_limits_to_try`]).
 pub fn raise_limit() -> Option<u64> {
     #[cfg(unix)]
     {
         use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
         let now = getrlimit(Resource::Nofile);
         if now.current != now.maximum {
-            let raised = Rlimit { current: now.maximum, maximum: now.maximum };
-            if let Err(e) = setrlimit(Resource::Nofile, raised) {
-                tracing::debug!("could not raise the descriptor limit: {e}");
+            for soft in soft_limits_to_try(now.maximum) {
+                match setrlimit(Resource::Nofile, Rlimit { current: soft, maximum: now.maximum }) {
+                    Ok(()) => break,
+                    Err(e) => tracing::debug!("could not raise the descriptor limit to {soft:?}: {e}"),
+                }
             }
         }
     }
     limit()
+}
+
+/// `OPEN_MAX` on macOS: the most descriptors its `setrlimit` accepts as a soft limit, whatever
+/// the hard limit says.
+pub const OPEN_MAX_MACOS: u64 = 10_240;
+
+/// The soft limits [`raise_limit`] tries, in order, for a hard limit of `maximum` (`None`:
+/// unlimited): the hard limit itself, then, if that is more, `OPEN_MAX` on macOS.
+pub fn soft_limits_to_try(maximum: Option<u64>) -> Vec<Option<u64>> {
+    let capped = maximum.map_or(OPEN_MAX_MACOS, |max| max.min(OPEN_MAX_MACOS));
+    let mut tries = vec![maximum];
+    if maximum != Some(capped) {
+        tries.push(Some(capped));
+    }
+    tries
 }
 
 /// The default connection limit for a process allowed `soft_limit` descriptors: at most
@@ -72,5 +93,15 @@ mod tests {
         assert_eq!(default_max_connections(Some(1_048_576)), 1024);
         assert_eq!(default_max_connections(Some(64)), 1, "never 0: one connection at least");
         assert_eq!(default_max_connections(Some(100)), 36);
+    }
+
+    #[test]
+    fn a_refused_hard_limit_is_followed_by_macos_open_max() {
+        // macOS: hard limit "unlimited", which its setrlimit refuses as a soft limit.
+        assert_eq!(soft_limits_to_try(None), [None, Some(10_240)]);
+        assert_eq!(soft_limits_to_try(Some(1_048_576)), [Some(1_048_576), Some(10_240)]);
+        // Below OPEN_MAX there is nothing smaller worth trying.
+        assert_eq!(soft_limits_to_try(Some(4096)), [Some(4096)]);
+        assert_eq!(soft_limits_to_try(Some(10_240)), [Some(10_240)]);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bench::driver::{self, CLIENT_CORE};
+use bench::driver;
 use bench::results::Plan;
 use bench::servers::{self, Setup};
 use clap::{Parser, Subcommand};
@@ -217,7 +217,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// Pins this process (the client) to one core and returns the core for servers, with a sentence
 /// saying what was done.
+#[cfg(target_os = "linux")]
 fn pin(no_pin: bool) -> (Option<usize>, String) {
+    use bench::driver::CLIENT_CORE;
     use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
     if no_pin {
         return (None, "not pinned (--no-pin): client and server share every core".to_owned());
@@ -245,4 +247,12 @@ fn pin(no_pin: bool) -> (Option<usize>, String) {
         Some(server),
         format!("client on core {client}, server on core {server} (sched_setaffinity, taskset){rest}"),
     )
+}
+
+/// Elsewhere nothing is pinned: `sched_setaffinity` and `taskset` are Linux's (macOS has no way to
+/// pin a process to a core).
+#[cfg(not(target_os = "linux"))]
+fn pin(no_pin: bool) -> (Option<usize>, String) {
+    let why = if no_pin { "--no-pin" } else { "pinning to a core needs Linux" };
+    (None, format!("not pinned ({why}): client and server share every core"))
 }
