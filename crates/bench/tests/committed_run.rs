@@ -21,7 +21,7 @@ fn the_book_shows_exactly_the_committed_run() {
             .unwrap_or_else(|e| panic!("{name} is missing from {} ({e})", dir.display()));
         assert!(
             committed == expected,
-            "{name} is not what run.json gives: re-make it with `cargo run -p bench -- render` \
+            "{name} is not what run.json gives: re-make it with `cargo run -p bench --bin bench -- render` \
              (or run `just bench` again) instead of editing it"
         );
     }
@@ -49,7 +49,7 @@ fn the_targets_read_the_comparison_the_request_response_chapter_shows() {
     assert!(
         run.transports == bench::transports::rows(&report),
         "run.json's transport rows are not those of the chapter's compare-transports.json: after \
-         `just compare-transports` on its own, bring them in with `cargo run -p bench -- render` \
+         `just compare-transports` on its own, bring them in with `cargo run -p bench --bin bench -- render` \
          (or run `just bench` again)"
     );
 }
