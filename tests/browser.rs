@@ -13,162 +13,18 @@
 // Process groups and the Debian packages: the browser tests run on Linux (and other Unixes).
 #![cfg(unix)]
 
-use std::net::SocketAddr;
-use std::os::unix::process::CommandExt as _;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+#[path = "support/chromium.rs"]
+mod chromium;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chromium::{Browser, PATIENCE};
 use one_port::admission::{Admission, Sessions};
 use one_port::journal::Entry;
 use one_port::server::{self, Config, Guard, Running};
 use serve::Ending;
 use tokio::sync::watch;
-
-/// Longest wait for anything a working browser does in well under a second. Only a broken run
-/// waits this long, and then it fails with a message instead of hanging.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A line on stderr for each step, so a run that fails in CI says how far it got.
-fn progress(step: &str) {
-    eprintln!("browser test: {step}");
-}
-
-fn binary(env: &str, default: &str) -> PathBuf {
-    let path = std::env::var_os(env).map_or_else(|| PathBuf::from(default), PathBuf::from);
-    assert!(
-        path.exists(),
-        "{} is not installed: `apt-get install chromium chromium-driver` (Debian), or set {env} \
-         to the binary",
-        path.display()
-    );
-    path
-}
-
-/// chromedriver on a free port and a headless Chromium session with a fresh profile. Dropping
-/// it ends the chromedriver process it started.
-struct Browser {
-    client: Client,
-    driver: Child,
-    _profile: tempfile::TempDir,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
-}
-
-/// One browser at a time: a Chromium is heavy on a two-core machine, and tests that share one
-/// fail for the wrong reasons.
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-impl Browser {
-    async fn start() -> Browser {
-        let turn = TURN.lock().await;
-        let chromium = binary("CHROMIUM", "/usr/bin/chromium");
-        let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
-        // Port 0 is not a choice chromedriver offers: ask the system for a free port, then give it.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut driver = Command::new(chromedriver);
-        driver.arg(format!("--port={port}"));
-        // DUPLEX_CHROMEDRIVER_LOG=FILE keeps chromedriver's and Chromium's full log, to debug a failure.
-        match std::env::var_os("DUPLEX_CHROMEDRIVER_LOG") {
-            Some(file) => driver
-                .arg("--verbose")
-                .arg(format!("--log-path={}", PathBuf::from(file).display()))
-                .arg("--append-log"),
-            None => driver.arg("--log-level=WARNING"),
-        };
-        // Its own process group, which the Chromium it starts joins: a failed test ends both.
-        let driver = driver.stdout(Stdio::null()).process_group(0).spawn().expect("chromedriver starts");
-        let deadline = Instant::now() + PATIENCE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within {PATIENCE:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let args = vec![
-            "--headless".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--no-first-run".to_owned(),
-            // A page kept in the back/forward cache does not unload, so the browser would not
-            // send 1001; the client page closes its socket itself then (with 1000, see
-            // client.js). The tests check the unload path, which every browser has.
-            "--disable-features=BackForwardCache".to_owned(),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let mut capabilities = serde_json::Map::new();
-        // `goto` returns once the document is parsed; the tests then wait for what they need.
-        capabilities.insert("pageLoadStrategy".to_owned(), serde_json::json!("eager"));
-        capabilities.insert(
-            "goog:chromeOptions".to_owned(),
-            serde_json::json!({ "binary": chromium.display().to_string(), "args": args }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("chromedriver starts a Chromium session");
-        // Bound every WebDriver command that waits on the page, so a stuck page fails the test.
-        let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(PATIENCE), Some(PATIENCE), None);
-        client.update_timeouts(timeouts).await.expect("chromedriver accepts timeouts");
-        progress("a Chromium session is open");
-        Browser { client, driver, _profile: profile, _turn: turn }
-    }
-
-    async fn goto(&self, url: &str) {
-        progress(&format!("goto {url}"));
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("the browser should load {url}: {e}"));
-    }
-
-    async fn click(&self, css: &str) {
-        progress(&format!("click {css}"));
-        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
-    }
-
-    /// Waits until an element matches `css` (or an XPath, if it starts with `/`).
-    async fn wait_for(&self, selector: &str) -> fantoccini::elements::Element {
-        progress(&format!("wait for {selector}"));
-        let locator =
-            if selector.starts_with('/') { Locator::XPath(selector) } else { Locator::Css(selector) };
-        self.client
-            .wait()
-            .at_most(PATIENCE)
-            .for_element(locator)
-            .await
-            .unwrap_or_else(|e| panic!("the page should show {selector} within {PATIENCE:?}: {e}"))
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let input = self.wait_for(css).await;
-        input.clear().await.unwrap();
-        input.send_keys(text).await.unwrap();
-    }
-
-    async fn close(self) {
-        progress("closing the session");
-        let _ = tokio::time::timeout(PATIENCE, self.client.clone().close()).await;
-        // Drop ends chromedriver.
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // Also when a test fails half-way: the chromedriver this test started, and the Chromium it
-        // started, must not outlive the test. They share a process group whose id is the
-        // driver's process id.
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
 
 /// The one-port server on a free port, allowing its own origin, with `sessions`.
 fn one_port(guard: Guard, sessions: &Sessions) -> Running {
@@ -196,7 +52,7 @@ async fn sign_in(browser: &Browser, server: SocketAddr, name: &str) {
 async fn the_browser_client_echoes_and_the_server_sees_1001_when_the_page_is_left() {
     let sessions = Sessions::new();
     let server = one_port(Guard::Checked, &sessions);
-    let browser = Browser::start().await;
+    let browser = Browser::start(false).await;
     sign_in(&browser, server.addr(), "ada").await;
 
     browser.click("#connect").await;
@@ -255,7 +111,7 @@ async fn a_page_on_another_origin_is_refused_by_the_checked_server_and_hijacks_t
     let sessions = Sessions::new();
     let checked = one_port(Guard::Checked, &sessions);
     let unchecked = one_port(Guard::Unchecked, &sessions);
-    let browser = Browser::start().await;
+    let browser = Browser::start(false).await;
     sign_in(&browser, checked.addr(), "ada").await;
 
     let target = format!("ws://127.0.0.1:{}/ws/echo", checked.addr().port());
@@ -327,7 +183,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
 async fn the_books_echo_widget_echoes_and_closes_with_1001_when_the_page_is_left() {
     let mut logs = captured_logs();
     let server = duplex_tests::book_server();
-    let browser = Browser::start().await;
+    let browser = Browser::start(false).await;
     browser.goto(&format!("{}/echo/live.html", base(server.addr()))).await;
     browser.click(".duplex-echo [data-action='connect']").await;
     browser.wait_for("//*[@data-role='state' and contains(., 'OPEN (1)')]").await;
@@ -376,7 +232,7 @@ async fn a_browser_tab_that_goes_away_closes_with_1001() {
             }
         }
     });
-    let browser = Browser::start().await;
+    let browser = Browser::start(false).await;
     browser.goto(&format!("{}/echo/live.html", base(tap_addr))).await;
     browser.click(".duplex-echo [data-action='connect']").await;
     browser.wait_for("//*[@data-role='state' and contains(., 'OPEN (1)')]").await;
@@ -506,7 +362,7 @@ async fn a_browser_talks_to_the_by_hand_server_and_its_close_code_reaches_the_se
         }
     });
 
-    let browser = Browser::start().await;
+    let browser = Browser::start(false).await;
     browser.goto(&format!("{page_origin}/")).await;
     browser.wait_for("//ol[@id='log']/li[@data-kind='open']").await;
     browser.wait_for("//ol[@id='log']/li[@data-kind='in' and .='text Hello from Chromium']").await;

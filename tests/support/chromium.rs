@@ -1,9 +1,14 @@
-//! Headless Chromium through chromedriver (WebDriver), for the browser tests of the JavaScript
-//! pages (`tests/node_browser.rs`). A module of the test, not of the support library, because it
-//! needs the test-only dependency fantoccini: `#[path = "support/chromium.rs"] mod chromium;`.
+//! Headless Chromium through chromedriver (WebDriver), for the browser tests (`tests/browser.rs`,
+//! `tests/node_browser.rs`). A module of each test, not of the support library, because it needs
+//! the test-only dependency fantoccini: `#[path = "support/chromium.rs"] mod chromium;`.
 //!
 //! chromedriver is started with `--port=0` and says which port it got ("ChromeDriver was started
-//! successfully on port N."), so no port is picked here and bound later by someone else.
+//! successfully on port N."), so no port is picked here and bound later by someone else (another
+//! test binary running beside this one could take it in between, and the session would go to
+//! that program). `DUPLEX_CHROMEDRIVER_LOG=FILE` keeps chromedriver's and Chromium's full log, to
+//! debug a failure.
+
+#![allow(dead_code, reason = "each test binary uses a part of it")]
 
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
@@ -36,7 +41,7 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// chromedriver and a headless Chromium with a fresh profile. Dropping it ends both.
 pub struct Browser {
     pub client: Client,
-    driver: Child,
+    _driver: Driver,
     _profile: tempfile::TempDir,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
@@ -48,35 +53,29 @@ impl Browser {
         let turn = TURN.lock().await;
         let chromium = binary("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
-        // Its own process group, which the Chromium it starts joins: Drop ends both.
-        let mut driver = Command::new(chromedriver)
-            .args(["--port=0", "--log-level=WARNING"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts");
-        let stdout = driver.stdout.take().expect("chromedriver's stdout");
-        // The port, from chromedriver's first lines; then the rest of its output is read and
-        // dropped, so that it never writes into a closed pipe.
-        let (port, port_said) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            let mut port = Some(port);
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.split("started successfully on port ").nth(1)
-                    && let Some(sender) = port.take()
-                {
-                    let _ = sender.send(rest.trim_end_matches('.').trim().parse::<u16>().ok());
-                }
-            }
+        let mut command = Command::new(chromedriver);
+        command.arg("--port=0");
+        match std::env::var_os("DUPLEX_CHROMEDRIVER_LOG") {
+            Some(file) => command
+                .arg("--verbose")
+                .arg(format!("--log-path={}", PathBuf::from(file).display()))
+                .arg("--append-log"),
+            None => command.arg("--log-level=WARNING"),
+        };
+        // Its own process group, which the Chromium it starts joins: dropping the `Driver` ends
+        // both, also when the test fails before the session opens.
+        let mut driver = Driver(
+            command
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .process_group(0)
+                .spawn()
+                .expect("chromedriver starts"),
+        );
+        let stdout = driver.0.stdout.take().expect("chromedriver's stdout");
+        let port = tokio::time::timeout(PATIENCE, chromedriver_port(stdout)).await.unwrap_or_else(|_| {
+            panic!("chromedriver did not say which port it listens on within {PATIENCE:?}")
         });
-        let port = tokio::time::timeout(PATIENCE, port_said)
-            .await
-            .expect("chromedriver says its port within the patience")
-            .expect("chromedriver says `started successfully on port N` before it ends")
-            .expect("a port number");
         let profile = tempfile::tempdir().expect("a profile folder");
         let mut args = vec![
             "--headless".to_owned(),
@@ -106,7 +105,7 @@ impl Browser {
         let timeouts = fantoccini::wd::TimeoutConfiguration::new(Some(PATIENCE), Some(PATIENCE), None);
         client.update_timeouts(timeouts).await.expect("chromedriver accepts timeouts");
         progress("a Chromium session is open");
-        Browser { client, driver, _profile: profile, _turn: turn }
+        Browser { client, _driver: driver, _profile: profile, _turn: turn }
     }
 
     pub async fn goto(&self, url: &str) {
@@ -132,6 +131,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("the page should show {selector} within {PATIENCE:?}: {e}"))
     }
 
+    /// Types `text` into the input that matches `css`, in place of what it held.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let input = self.wait_for(css).await;
+        input.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        input.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
     /// The text of the page's log entry of `kind` (`<li data-kind=KIND>`), once there is one.
     pub async fn entry(&self, kind: &str) -> String {
         let element = self.wait_for(&format!("#log li[data-kind='{kind}']")).await;
@@ -152,13 +158,50 @@ impl Browser {
     }
 }
 
-impl Drop for Browser {
+/// The port chromedriver listens on, from the line it prints once it listens (`ChromeDriver was
+/// started successfully on port 41235.`, since chromedriver 128 or so; the first line, `Starting
+/// ChromeDriver … on port 0`, only repeats the flag). The rest of its output is read and dropped,
+/// so that a full pipe never blocks it.
+async fn chromedriver_port(stdout: std::process::ChildStdout) -> u16 {
+    use std::io::BufRead;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("started successfully on port ").nth(1)
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(rest.trim_end_matches('.').trim().parse::<u16>().map_err(|_| line.clone()));
+            } else if tx.is_some() {
+                seen.push(line);
+            }
+        }
+        // chromedriver ended (or closed its output) without naming a port.
+        if let Some(tx) = tx {
+            let _ = tx.send(Err(seen.join("\n")));
+        }
+    });
+    match rx.await {
+        Ok(Ok(port)) => port,
+        Ok(Err(said)) => panic!(
+            "chromedriver --port=0 should print the port it took (\"started successfully on port N\"; \
+             older versions do not, 128 does). It printed:\n{said}"
+        ),
+        Err(_) => panic!("chromedriver's output ended before it named its port"),
+    }
+}
+
+/// The chromedriver process, ended with the Chromium it started when this is dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
     fn drop(&mut self) {
         // Also when a test fails half-way: chromedriver and the Chromium it started share a
         // process group whose id is the driver's process id.
-        let group = format!("-{}", self.driver.id());
+        let group = format!("-{}", self.0.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }

@@ -915,9 +915,14 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_server_is_reported_in_the_transcript() {
-        // Bind and drop a listener to find a port nobody listens on.
-        let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-        let tap = Tap::bind("127.0.0.1:0", port).await.unwrap();
+        // A port nobody listens on, kept that way: a socket bound to it but not listening holds
+        // the port (a connection to it is refused) for as long as it lives. A listener bound and
+        // dropped would free the port for anyone, another test included, to take before the Tap
+        // connects.
+        let unused = tokio::net::TcpSocket::new_v4().unwrap();
+        unused.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let nobody = unused.local_addr().unwrap();
+        let tap = Tap::bind("127.0.0.1:0", nobody).await.unwrap();
         let mut client = TcpStream::connect(tap.local_addr()).await.unwrap();
         let connection = tap.accept().await.unwrap();
         let text = connection.transcript().await.render(&Render::snapshot());
