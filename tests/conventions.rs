@@ -101,3 +101,28 @@ fn only_guard_logging_sets_up_a_subscriber_outside_tests() {
         found.join("\n")
     );
 }
+
+#[test]
+fn every_rust_file_in_tests_is_a_test_target() {
+    // `tests/` is a package of its own whose test files sit at its root, where cargo does not
+    // look for them (it looks in `tests/tests/`): each must be a `[[test]]` in tests/Cargo.toml,
+    // and one that is not is never compiled, let alone run, and nothing says so.
+    let targets: Vec<PathBuf> = targets()
+        .into_iter()
+        .filter(|t| t.package == "duplex-tests" && t.kinds.iter().any(|k| k == "test"))
+        .map(|t| t.source.canonicalize().unwrap())
+        .collect();
+    assert!(!targets.is_empty(), "cargo metadata should list duplex-tests' test targets");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root().join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rs") && !targets.contains(&path.canonicalize().unwrap()) {
+            missing.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "these test files are not `[[test]]` targets in tests/Cargo.toml, so cargo never builds \
+         them; add `[[test]]` with `name` and `path` for each: {missing:?}"
+    );
+}
