@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, reason = "in a test, a panic is a failure with a line number")]
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use duplex_tests::root;
@@ -125,4 +126,87 @@ fn every_rust_file_in_tests_is_a_test_target() {
         "these test files are not `[[test]]` targets in tests/Cargo.toml, so cargo never builds \
          them; add `[[test]]` with `name` and `path` for each: {missing:?}"
     );
+}
+
+/// The rows of `vendor/tiny_http/PATCHES.md`'s table: each patch's number and its last column
+/// (the tests that check it).
+fn patch_rows() -> Vec<(u32, String)> {
+    let table = std::fs::read_to_string(root().join("vendor/tiny_http/PATCHES.md")).unwrap();
+    table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.strip_prefix("| ")?.split(" | ").collect();
+            let number = cells.first()?.trim().parse().ok()?;
+            Some((number, cells.last()?.to_string()))
+        })
+        .collect()
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if !path.ends_with("target") {
+                found.extend(rust_files(&path));
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_tiny_http_patch_is_marked_in_the_source_and_every_marker_is_in_the_table() {
+    let rows: BTreeSet<u32> = patch_rows().into_iter().map(|(number, _)| number).collect();
+    assert!(rows.len() > 10, "PATCHES.md should have its table of patches: {rows:?}");
+    // `DUPLEX PATCH (PATCHES.md, 2)`, `(PATCHES.md, 2, 7)`, `(PATCHES.md, 2 and 14)`.
+    let mut marked = BTreeSet::new();
+    for file in rust_files(&root().join("vendor/tiny_http/src")) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for rest in text.split("DUPLEX PATCH (PATCHES.md, ").skip(1) {
+            let numbers = rest.split(')').next().unwrap_or_default();
+            for number in numbers.split([',', ' ']).filter(|n| !n.is_empty() && *n != "and") {
+                let number: u32 = number
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{}: a marker names patch {number:?}", file.display()));
+                assert!(rows.contains(&number), "{}: patch {number} is not in PATCHES.md", file.display());
+                marked.insert(number);
+            }
+        }
+    }
+    let unmarked: Vec<&u32> = rows.difference(&marked).collect();
+    assert!(
+        unmarked.is_empty(),
+        "PATCHES.md says every change is marked `DUPLEX PATCH (PATCHES.md, N)` in the source; \
+         these patches are not: {unmarked:?}"
+    );
+}
+
+#[test]
+fn every_test_the_tiny_http_patch_table_names_exists() {
+    let mut sources = String::new();
+    for dir in [root().join("tests"), root().join("crates"), root().join("vendor/tiny_http")] {
+        for file in rust_files(&dir) {
+            sources.push_str(&std::fs::read_to_string(file).unwrap());
+        }
+    }
+    let mut checked = 0;
+    for (number, tests) in patch_rows() {
+        // Test names are the backticked words made of lower case and underscores.
+        for name in tests.split('`').skip(1).step_by(2) {
+            if name.contains('_')
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                assert!(
+                    sources.contains(&format!("fn {name}(")),
+                    "PATCHES.md's row {number} names the test `{name}`, which does not exist"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 15, "PATCHES.md's table should name its tests; found {checked}");
 }

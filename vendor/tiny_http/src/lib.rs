@@ -165,7 +165,6 @@ impl From<Request> for Message {
     }
 }
 
-// this trait is to make sure that Server implements Share and Send
 /// DUPLEX PATCH (PATCHES.md, 3): one open connection, counted while its task runs.
 struct OpenConnection(Arc<AtomicUsize>);
 
@@ -197,6 +196,7 @@ fn refuse_busy(sock: Connection, max: usize) {
     let _ = sock.shutdown(Shutdown::Write);
 }
 
+// this trait is to make sure that Server implements Share and Send
 #[doc(hidden)]
 trait MustBeShareDummy: Sync + Send {}
 #[doc(hidden)]

@@ -319,14 +319,6 @@ impl Request {
         self.body_length
     }
 
-    /// Returns the address of the client that sent this request.
-    ///
-    /// The address is always `Some` for TCP listeners, but always `None` for UNIX listeners
-    /// (as the remote address of a UNIX client is almost always unnamed).
-    ///
-    /// Note that this is gathered from the socket. If you receive the request from a proxy,
-    /// this function will return the address of the proxy and not the address of the actual
-    /// user.
     /// DUPLEX PATCH (PATCHES.md, 7): a handle on the connection's TCP socket (`None` for a Unix
     /// socket), to set its timeouts or shut it down, for instance after [`Request::upgrade`],
     /// whose stream hides the socket. Read and write through the request or the upgraded
@@ -338,6 +330,14 @@ impl Request {
         self.timing.as_ref().and_then(|t| t.socket())
     }
 
+    /// Returns the address of the client that sent this request.
+    ///
+    /// The address is always `Some` for TCP listeners, but always `None` for UNIX listeners
+    /// (as the remote address of a UNIX client is almost always unnamed).
+    ///
+    /// Note that this is gathered from the socket. If you receive the request from a proxy,
+    /// this function will return the address of the proxy and not the address of the actual
+    /// user.
     #[inline]
     pub fn remote_addr(&self) -> Option<&SocketAddr> {
         self.remote_addr.as_ref()

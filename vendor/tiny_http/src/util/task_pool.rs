@@ -69,7 +69,7 @@ impl TaskPool {
     pub fn spawn(&self, code: Box<dyn FnMut() + Send>) {
         let mut queue = self.sharing.todo.lock().unwrap();
 
-        // Duplex patch: `waiting_tasks` still counts a thread that has been notified but has
+        // DUPLEX PATCH (PATCHES.md, 0): `waiting_tasks` still counts a thread that has been notified but has
         // not yet taken its task from the queue. Comparing with 0 let a second task wait in the
         // queue behind a first one whose thread was already spoken for, until some other
         // connection closed: a browser's burst of parallel connections could hang for minutes.
