@@ -95,6 +95,8 @@ impl ClientConnection {
         let max_head = self.timing.limits().max_head;
 
         loop {
+            // DUPLEX PATCH (PATCHES.md, 8): clippy cannot see that the source is a `BufReader`.
+            #[allow(clippy::unbuffered_bytes)]
             let byte = self.next_header_source.by_ref().bytes().next();
 
             let byte = match byte {
@@ -157,7 +159,7 @@ impl ClientConnection {
                     Err(ReadError::ReadIoError(e))
                         if e.kind() == ErrorKind::TimedOut && head_bytes == 0 && self.served > 0 =>
                     {
-                        return Err(ReadError::ReadIoError(IoError::new(ErrorKind::Other, "idle")))
+                        return Err(ReadError::ReadIoError(IoError::other("idle")))
                     }
                     other => other?,
                 };

@@ -38,7 +38,10 @@ pub struct Limits {
 /// application decides how long to wait and what to log (Duplex: `guard::accept::Pacer`, the
 /// same backoff as every other server); the default waits 20 ms after each error and logs it.
 #[derive(Clone)]
-pub struct AcceptPacing(Arc<dyn Fn(Result<(), &std::io::Error>) -> Duration + Send + Sync>);
+pub struct AcceptPacing(Arc<Pace>);
+
+/// Told an `accept`'s outcome, returns how long to wait before the next.
+type Pace = dyn Fn(Result<(), &std::io::Error>) -> Duration + Send + Sync;
 
 impl AcceptPacing {
     /// Pacing by `pace`: told each outcome, it returns how long to wait before the next `accept`.

@@ -150,7 +150,8 @@ pub fn new_request<R, W>(
     version: HTTPVersion,
     headers: Vec<Header>,
     remote_addr: Option<SocketAddr>,
-    mut source_data: R,
+    // DUPLEX PATCH (PATCHES.md, 11): no longer `mut`: the body reader is built from a new binding.
+    source_data: R,
     writer: W,
     timing: Option<std::sync::Arc<crate::limits::Timing>>,
 ) -> Result<Request, RequestCreationError>

@@ -4,14 +4,20 @@ pub use self::fused_reader::FusedReader;
 pub use self::messages_queue::MessagesQueue;
 pub use self::refined_tcp_stream::RefinedTcpStream;
 pub use self::sequential::{SequentialReader, SequentialReaderBuilder};
-pub use self::sequential::{SequentialWriter, SequentialWriterBuilder};
+// DUPLEX PATCH (PATCHES.md, 8): `SequentialWriter` was re-exported and never used (a warning).
+pub use self::sequential::SequentialWriterBuilder;
 pub use self::task_pool::TaskPool;
 
 use std::str::FromStr;
 
+// DUPLEX PATCH (PATCHES.md, 8): as in `lib.rs`, upstream's untouched files keep their warnings
+// allowed, and the patched ones are linted.
+#[allow(warnings, clippy::all)]
 mod custom_stream;
 mod equal_reader;
+#[allow(warnings, clippy::all)]
 mod fused_reader;
+#[allow(warnings, clippy::all)]
 mod messages_queue;
 pub(crate) mod refined_tcp_stream;
 mod sequential;
