@@ -210,3 +210,33 @@ fn every_test_the_tiny_http_patch_table_names_exists() {
     }
     assert!(checked > 15, "PATCHES.md's table should name its tests; found {checked}");
 }
+
+#[test]
+fn every_cargo_run_in_the_justfile_names_a_binary_that_exists() {
+    let justfile = std::fs::read_to_string(root().join("justfile")).unwrap();
+    let binaries: Vec<Target> =
+        targets().into_iter().filter(|t| t.kinds.iter().any(|k| k == "bin")).collect();
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (number, line) in justfile.lines().enumerate() {
+        let Some(command) = line.split("cargo run ").nth(1) else { continue };
+        // Only the part before `--`: what follows is the program's own arguments.
+        let words: Vec<&str> = command.split(" -- ").next().unwrap_or_default().split_whitespace().collect();
+        let after =
+            |flag: &str| words.iter().position(|w| *w == flag).and_then(|i| words.get(i + 1)).copied();
+        let Some(package) = after("-p") else { continue };
+        let of_package: Vec<&Target> = binaries.iter().filter(|t| t.package == package).collect();
+        let ok = match after("--bin") {
+            Some(bin) => of_package.iter().any(|t| t.name == bin),
+            // Without --bin, cargo runs the package's only binary, and refuses to guess between two.
+            None => of_package.len() == 1,
+        };
+        if !ok {
+            let names: Vec<&str> = of_package.iter().map(|t| t.name.as_str()).collect();
+            wrong.push(format!("justfile:{}: {} (package {package} has {names:?})", number + 1, line.trim()));
+        }
+        checked += 1;
+    }
+    assert!(checked > 20, "the justfile's recipes should run cargo; found {checked}");
+    assert!(wrong.is_empty(), "these recipes would fail with \"no bin target\":\n{}", wrong.join("\n"));
+}
