@@ -114,6 +114,10 @@ heartbeat-server *ARGS:
 heartbeat-client *ARGS:
     cargo run -q -p heartbeat --bin heartbeat-client -- {{ARGS}}
 
+# Chapter "After HTTP/1.1": a page, a WebSocket (extended CONNECT, RFC 8441) and another request on one HTTP/2 connection, every frame shown
+h2-websocket:
+    cargo run -q -p beyond --bin beyond-demo -- h2-websocket
+
 # Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~15 s)
 robustness:
     cargo test -q -p duplex-tests --test robustness -- --nocapture --test-threads 1

@@ -209,8 +209,6 @@ impl ConnectionDecoder {
                 Direction::ServerToClient => &self.server.buf,
             };
             match dir {
-                // The HTTP/2 preface, or the start of it: one more byte may decide.
-                Direction::ClientToServer if crate::http2::PREFACE.starts_with(buf) => return,
                 Direction::ClientToServer if buf.starts_with(crate::http2::PREFACE) => {
                     events.push(Event::note(
                         "the client starts with the HTTP/2 connection preface: from here on both sides \
@@ -221,10 +219,13 @@ impl ConnectionDecoder {
                     self.server.phase = Phase::Http2;
                     return;
                 }
+                // The start of the HTTP/2 preface: more bytes will decide.
+                Direction::ClientToServer if crate::http2::PREFACE.starts_with(buf) => return,
                 // A server may send its SETTINGS before the client's preface arrives: wait for
                 // the client to say what the connection speaks.
                 Direction::ServerToClient
-                    if self.client.buf.is_empty() && crate::http2::could_be_server_preface(buf) =>
+                    if crate::http2::PREFACE.starts_with(&self.client.buf)
+                        && crate::http2::could_be_server_preface(buf) =>
                 {
                     return;
                 }

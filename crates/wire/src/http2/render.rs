@@ -97,9 +97,10 @@ fn render_frame(p: &str, frame: &Frame, wire_len: usize, style: &Render, out: &m
         let header = h.encode();
         let mut parts = vec![hex(&header[..3]), hex(&header[3..4]), hex(&header[4..5]), hex(&header[5..9])];
         match &frame.body {
-            Body::Data { websocket: Some(_), len, .. } => {
-                parts.push(format!("{}, below", plural(*len as u64, "byte")))
+            Body::Data { websocket: Some(_), len, .. } if *len > 0 => {
+                parts.push(format!("{}, below", plural(*len as u64, "byte")));
             }
+            Body::Data { websocket: Some(_), .. } => {}
             Body::Data { data, len, .. } if *len > 0 => parts.push(hex_preview_of(data, *len, HEX_SHOWN)),
             Body::Headers { .. } | Body::Continuation { .. } | Body::PushPromise { .. } => {
                 parts.push(format!("{} of HPACK", plural(u64::from(h.len), "byte")));

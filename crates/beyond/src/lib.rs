@@ -1,0 +1,23 @@
+//! # beyond: the chapter "After HTTP/1.1"
+//!
+//! Every other chapter runs WebSocket over HTTP/1.1: a `101 Switching Protocols`, then the TCP
+//! connection belongs to the WebSocket. This chapter runs what came after:
+//! - **WebSocket over HTTP/2** (RFC 8441): the server advertises `ENABLE_CONNECT_PROTOCOL`, the
+//!   client opens a stream with an *extended CONNECT* (`:protocol websocket`), the answer is
+//!   `200`, and the same WebSocket frames travel in that stream's DATA frames, beside the page's
+//!   other requests on the same connection. Server, client and the Tap's transcript of every
+//!   HTTP/2 frame are here.
+//!
+//! # Layout
+//! - [`stream`]: one HTTP/2 stream as a byte stream, so tungstenite runs inside it unchanged.
+//! - [`server`]: the h2 server: `GET /`, `GET /hello.txt`, and the WebSocket echo by extended
+//!   CONNECT, with a journal of what it did.
+//! - [`client`]: the h2 client: requests and a WebSocket on one connection.
+//! - [`demo`]: client, Tap and server together: the exchange `just h2-websocket` prints and the
+//!   snapshot test freezes, and the chapter's table of demos.
+//! - `bin/demo.rs`: `beyond-demo`.
+
+pub mod client;
+pub mod demo;
+pub mod server;
+pub mod stream;
