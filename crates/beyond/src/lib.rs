@@ -12,12 +12,15 @@
 //! - [`stream`]: one HTTP/2 stream as a byte stream, so tungstenite runs inside it unchanged.
 //! - [`server`]: the h2 server: `GET /`, `GET /hello.txt`, and the WebSocket echo by extended
 //!   CONNECT, with a journal of what it did.
+//! - [`tls`]: a certificate made at start and TLS with ALPN `h2`, as browsers need.
 //! - [`client`]: the h2 client: requests and a WebSocket on one connection.
 //! - [`demo`]: client, Tap and server together: the exchange `just h2-websocket` prints and the
 //!   snapshot test freezes, and the chapter's table of demos.
+//! - `bin/h2_server.rs`: `h2-websocket-server`, the server alone (`--tls` for browsers).
 //! - `bin/demo.rs`: `beyond-demo`.
 
 pub mod client;
 pub mod demo;
 pub mod server;
 pub mod stream;
+pub mod tls;

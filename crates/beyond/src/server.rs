@@ -163,6 +163,43 @@ impl From<http::Error> for Error {
     }
 }
 
+/// How many connections the server serves at once.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// How long a client has to finish the TLS handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Accepts connections on `listener` and serves each as HTTP/2: inside TLS if `tls` is given
+/// (what a browser needs), cleartext with prior knowledge otherwise (what `curl
+/// --http2-prior-knowledge` and the demo's client speak).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    journal: Journal,
+) -> std::io::Result<()> {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let slots = guard::Slots::new(MAX_CONNECTIONS);
+    guard::accept::serve(listener, slots, guard::WhenFull::Close, move |stream, peer| {
+        let (acceptor, journal) = (acceptor.clone(), journal.clone());
+        async move {
+            let result = match acceptor {
+                Some(acceptor) => {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => serve_connection(tls, journal.clone()).await,
+                        Ok(Err(e)) => Err(Error::Io(e)),
+                        Err(_) => return,
+                    }
+                }
+                None => serve_connection(stream, journal.clone()).await,
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+        }
+    })
+    .await
+}
+
 // ANCHOR: websocket
 /// An extended CONNECT for `websocket`: checked, answered `200`, then an echo inside the stream.
 async fn websocket(
