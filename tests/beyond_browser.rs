@@ -10,6 +10,7 @@
 #![cfg(unix)]
 
 #[path = "support/chromium.rs"]
+#[allow(dead_code, reason = "each browser test uses part of the support module")]
 mod chromium;
 
 use std::sync::{Arc, Mutex};
@@ -120,4 +121,44 @@ async fn chromium_opens_the_pages_websocket_as_a_stream_of_its_http2_connection(
     });
     eprintln!("the WebSocket's stream {connect_stream} ended with RST_STREAM: {rst}");
     browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromium-driver: run by .ci/run, or cargo test -p duplex-tests --test beyond_browser -- --ignored"]
+async fn against_a_server_that_stops_reading_websocketstream_writes_wait_and_websocket_buffers() {
+    use beyond::backpressure::{Control, bind, serve};
+    let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (control, journal) = (Control::new(), Journal::new());
+    let server = tokio::spawn(serve(listener, control.clone(), journal.clone()));
+    let browser = Browser::start(false).await;
+    browser.goto(&format!("http://127.0.0.1:{port}/")).await;
+
+    // WHATWG WebSockets Standard: send() does not wait; what cannot be sent yet is counted in
+    // bufferedAmount, which stops falling when the server does not read.
+    let classic = browser.entry("classic").await;
+    assert!(classic.starts_with("WebSocket: 32 send() calls returned at once; bufferedAmount"), "{classic}");
+    let stuck = browser.entry("classic-stuck").await;
+    assert!(
+        !stuck.ends_with(" 0.00 MiB"),
+        "8 MiB cannot all fit in the buffers of a connection nobody reads: {stuck}"
+    );
+
+    // Chromium's WebSocketStream: a write's promise waits while the data cannot be passed on.
+    assert_eq!(browser.entry("stream-supported").await, "WebSocketStream: supported", "Chromium 124+ has it");
+    let waiting = browser.entry("stream-waiting").await;
+    let log = browser.log().await;
+    assert!(
+        !log.contains("stream-resumed"),
+        "nothing resolves the waiting write before the server reads:\n{log}"
+    );
+    journal.wait_for(|l| l.contains("WebSocket open; not reading")).await;
+    control.resume();
+    let resumed = browser.entry("stream-resumed").await;
+    assert!(resumed.ends_with("resolved once the server read"), "{resumed}");
+    journal.wait_for(|l| l.contains("bytes read")).await;
+    eprintln!("{}", browser.log().await);
+    eprintln!("{waiting}");
+    browser.close().await;
+    server.abort();
 }

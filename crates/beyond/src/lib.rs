@@ -8,17 +8,22 @@
 //!   other requests on the same connection. Server, client and the Tap's transcript of every
 //!   HTTP/2 frame are here.
 //!
+//! - **Backpressure in the browser**: a server that stops reading, a classic `WebSocket` whose
+//!   `bufferedAmount` grows, and Chromium's `WebSocketStream`, whose `writer.write()` waits.
+//!
 //! # Layout
 //! - [`stream`]: one HTTP/2 stream as a byte stream, so tungstenite runs inside it unchanged.
 //! - [`server`]: the h2 server: `GET /`, `GET /hello.txt`, and the WebSocket echo by extended
 //!   CONNECT, with a journal of what it did.
 //! - [`tls`]: a certificate made at start and TLS with ALPN `h2`, as browsers need.
 //! - [`client`]: the h2 client: requests and a WebSocket on one connection.
+//! - [`backpressure`]: the server that stops reading, and its page.
 //! - [`demo`]: client, Tap and server together: the exchange `just h2-websocket` prints and the
 //!   snapshot test freezes, and the chapter's table of demos.
 //! - `bin/h2_server.rs`: `h2-websocket-server`, the server alone (`--tls` for browsers).
 //! - `bin/demo.rs`: `beyond-demo`.
 
+pub mod backpressure;
 pub mod client;
 pub mod demo;
 pub mod server;

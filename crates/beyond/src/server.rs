@@ -68,7 +68,7 @@ impl Journal {
         Journal::default()
     }
 
-    fn add(&self, line: String) {
+    pub(crate) fn add(&self, line: String) {
         tracing::info!("{line}");
         self.0.send_modify(|lines| lines.push(line));
     }
