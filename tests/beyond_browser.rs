@@ -162,3 +162,32 @@ async fn against_a_server_that_stops_reading_websocketstream_writes_wait_and_web
     browser.close().await;
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromium-driver: run by .ci/run, or cargo test -p duplex-tests --test beyond_browser -- --ignored"]
+async fn a_webtransport_session_echoes_a_stream_and_a_datagram_in_chromium() {
+    use beyond::webtransport::{Echo, serve_page};
+    let echo = Echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let page = echo.page().unwrap();
+    let journal = Journal::new();
+    let server = tokio::spawn(echo.serve(journal.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let pages = tokio::spawn(serve_page(listener, page));
+
+    let browser = Browser::start(false).await;
+    browser.goto(&format!("http://127.0.0.1:{port}/")).await;
+    let outcome = browser
+        .wait_for("#log li[data-kind='closed'], #log li[data-kind='error'], #log li[data-kind='unsupported']")
+        .await;
+    let log = browser.log().await;
+    eprintln!("{log}\nserver journal:\n  {}", journal.lines().join("\n  "));
+    assert_eq!(outcome.text().await.unwrap(), "session closed", "{log}");
+    assert!(log.contains("stream: stream echo: hello over a QUIC stream\n"), "{log}");
+    assert!(log.contains("datagram: datagram echo: hello as a datagram\n"), "{log}");
+    let request = journal.wait_for(|l| l.starts_with("session request")).await;
+    assert!(request.ends_with("/echo"), "{request}");
+    browser.close().await;
+    server.abort();
+    pages.abort();
+}

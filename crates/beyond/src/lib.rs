@@ -10,6 +10,8 @@
 //!
 //! - **Backpressure in the browser**: a server that stops reading, a classic `WebSocket` whose
 //!   `bufferedAmount` grows, and Chromium's `WebSocketStream`, whose `writer.write()` waits.
+//! - **WebTransport** (over HTTP/3 and QUIC): an echo of streams and datagrams that a page in
+//!   Chromium reaches with `serverCertificateHashes`.
 //!
 //! # Layout
 //! - [`stream`]: one HTTP/2 stream as a byte stream, so tungstenite runs inside it unchanged.
@@ -18,6 +20,7 @@
 //! - [`tls`]: a certificate made at start and TLS with ALPN `h2`, as browsers need.
 //! - [`client`]: the h2 client: requests and a WebSocket on one connection.
 //! - [`backpressure`]: the server that stops reading, and its page.
+//! - [`webtransport`]: the WebTransport echo, its certificate hash, and its page.
 //! - [`demo`]: client, Tap and server together: the exchange `just h2-websocket` prints and the
 //!   snapshot test freezes, and the chapter's table of demos.
 //! - `bin/h2_server.rs`: `h2-websocket-server`, the server alone (`--tls` for browsers).
@@ -29,3 +32,4 @@ pub mod demo;
 pub mod server;
 pub mod stream;
 pub mod tls;
+pub mod webtransport;
