@@ -118,6 +118,10 @@ heartbeat-client *ARGS:
 h2-websocket:
     cargo run -q -p beyond --bin beyond-demo -- h2-websocket
 
+# The HTTP/2 server alone at http://127.0.0.1:9010 (cleartext, try `curl --http2-prior-knowledge http://127.0.0.1:9010/hello.txt`; --tls for a browser)
+h2-websocket-server *ARGS:
+    cargo run -q -p beyond --bin h2-websocket-server -- {{ARGS}}
+
 # Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~15 s)
 robustness:
     cargo test -q -p duplex-tests --test robustness -- --nocapture --test-threads 1

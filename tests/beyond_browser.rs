@@ -41,7 +41,10 @@ fn serve_recorded(listener: tokio::net::TcpListener, journal: Journal) -> Arc<Mu
             let Ok((stream, _)) = listener.accept().await else { return };
             let (acceptor, tap, journal) = (acceptor.clone(), tap.clone(), journal.clone());
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let tls = match acceptor.accept(stream).await {
+                    Ok(tls) => tls,
+                    Err(e) => return journal.add(format!("TLS handshake failed: {e}")),
+                };
                 let (tap_side, server_side) = tokio::io::duplex(64 * 1024);
                 let _connection = tap.relay(tls, tap_side);
                 let _ = serve_connection(server_side, journal).await;
@@ -125,6 +128,50 @@ async fn chromium_opens_the_pages_websocket_as_a_stream_of_its_http2_connection(
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs chromium and chromium-driver: run by .ci/run, or cargo test -p duplex-tests --test beyond_browser -- --ignored"]
+async fn without_an_http2_connection_to_the_server_chromium_does_not_open_one_for_a_websocket() {
+    // The HTTP/2 server, offering only `h2` in ALPN; the page comes from another server.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let h2_port = listener.local_addr().unwrap().port();
+    let journal = Journal::new();
+    let _events = serve_recorded(listener, journal.clone());
+    let page = format!(
+        r#"<!doctype html><meta charset="utf-8"><ol id="log"></ol><script>
+        const log = (kind, text) => {{ const li = document.createElement("li"); li.dataset.kind = kind;
+          li.textContent = text; document.getElementById("log").append(li); }};
+        const socket = new WebSocket("wss://localhost:{h2_port}/ws/echo");
+        socket.onopen = () => log("open", "open");
+        socket.onclose = (event) => log("close", `close ${{event.code}}`);
+        </script>"#
+    );
+    let pages = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let page_port = pages.local_addr().unwrap().port();
+    let page_server = tokio::spawn(beyond::page::serve_page(pages, page));
+
+    let browser = Browser::start_with(false, &[IGNORE_CERTIFICATE_ERRORS]).await;
+    browser.goto(&format!("http://127.0.0.1:{page_port}/")).await;
+    let close = browser.entry("close").await;
+    let log = browser.log().await;
+    assert_eq!(
+        close, "close 1006",
+        "the WebSocket fails: Chromium asked for HTTP/1.1, the server speaks only h2:\n{log}"
+    );
+    assert!(!log.contains("open"), "{log}");
+    let refused = journal.wait_for(|l| l.starts_with("TLS handshake failed")).await;
+    assert!(
+        refused.ends_with("peer doesn't support any known protocol"),
+        "Chromium's new connection for the WebSocket offered no `h2` in ALPN: {refused}"
+    );
+    assert!(
+        !journal.lines().iter().any(|l| l.contains("CONNECT")),
+        "no extended CONNECT without an HTTP/2 connection the page already had: {:?}",
+        journal.lines()
+    );
+    browser.close().await;
+    page_server.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs chromium and chromium-driver: run by .ci/run, or cargo test -p duplex-tests --test beyond_browser -- --ignored"]
 async fn against_a_server_that_stops_reading_websocketstream_writes_wait_and_websocket_buffers() {
     use beyond::backpressure::{Control, bind, serve};
     let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -166,7 +213,8 @@ async fn against_a_server_that_stops_reading_websocketstream_writes_wait_and_web
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs chromium and chromium-driver: run by .ci/run, or cargo test -p duplex-tests --test beyond_browser -- --ignored"]
 async fn a_webtransport_session_echoes_a_stream_and_a_datagram_in_chromium() {
-    use beyond::webtransport::{Echo, serve_page};
+    use beyond::page::serve_page;
+    use beyond::webtransport::Echo;
     let echo = Echo::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let page = echo.page().unwrap();
     let journal = Journal::new();

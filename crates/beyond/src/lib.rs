@@ -19,6 +19,7 @@
 //!   CONNECT, with a journal of what it did.
 //! - [`tls`]: a certificate made at start and TLS with ALPN `h2`, as browsers need.
 //! - [`client`]: the h2 client: requests and a WebSocket on one connection.
+//! - [`page`]: one page over plain HTTP/1.1, for the browser tests.
 //! - [`backpressure`]: the server that stops reading, and its page.
 //! - [`webtransport`]: the WebTransport echo, its certificate hash, and its page.
 //! - [`demo`]: client, Tap and server together: the exchange `just h2-websocket` prints and the
@@ -29,6 +30,7 @@
 pub mod backpressure;
 pub mod client;
 pub mod demo;
+pub mod page;
 pub mod server;
 pub mod stream;
 pub mod tls;

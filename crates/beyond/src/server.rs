@@ -68,7 +68,8 @@ impl Journal {
         Journal::default()
     }
 
-    pub(crate) fn add(&self, line: String) {
+    /// Adds a line.
+    pub fn add(&self, line: String) {
         tracing::info!("{line}");
         self.0.send_modify(|lines| lines.push(line));
     }

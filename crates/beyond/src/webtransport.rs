@@ -13,10 +13,7 @@
 //! an ECDSA key: [`Echo::bind`] makes one and gives its hash, and the page carries it.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
 use wtransport::endpoint::IncomingSession;
 use wtransport::endpoint::endpoint_side::Server;
 use wtransport::{Endpoint, Identity, ServerConfig};
@@ -120,25 +117,4 @@ async fn echo(incoming: IncomingSession, journal: &Journal) -> Result<(), Error>
             }
         }
     }
-}
-
-/// Serves `page` at `/` over plain HTTP/1.1 on `listener`: a page on `http://127.0.0.1` is a
-/// secure context, which WebTransport requires.
-pub async fn serve_page(listener: TcpListener, page: String) -> std::io::Result<()> {
-    let page = Arc::new(page);
-    guard::accept::serve(listener, guard::Slots::new(16), guard::WhenFull::Close, move |stream, _| {
-        answer(stream, page.clone())
-    })
-    .await
-}
-
-async fn answer(mut stream: TcpStream, page: Arc<String>) {
-    if guard::head::read_request(&mut stream, &guard::Limits::default()).await.is_err() {
-        return;
-    }
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-        page.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
 }
