@@ -672,13 +672,12 @@ fn priority(bytes: &[u8]) -> Result<(Priority, &[u8]), String> {
     Ok((p, &bytes[5..]))
 }
 
-/// Whether `buf` could be the start of a server's first frame, a SETTINGS frame on stream 0
-/// (RFC 9113 §3.4): a server may send it before the client's preface arrives.
+/// Whether `buf` starts like a server's first frame, a SETTINGS frame on stream 0 (RFC 9113
+/// §3.4): a server may send it before the client's preface arrives. It takes the whole 9-byte
+/// header to say so, so that a few bytes of another protocol are never held back.
 pub fn could_be_server_preface(buf: &[u8]) -> bool {
-    let expected: [Option<u8>; HEADER_LEN] =
-        [None, None, None, Some(kind::SETTINGS), Some(0), Some(0), Some(0), Some(0), Some(0)];
-    buf.iter().zip(expected).all(|(b, e)| e.is_none_or(|e| *b == e))
-        && FrameHeader::parse(buf).is_none_or(|h| h.len.is_multiple_of(6))
+    FrameHeader::parse(buf)
+        .is_some_and(|h| h.kind == kind::SETTINGS && h.flags == 0 && h.stream == 0 && h.len.is_multiple_of(6))
 }
 
 #[cfg(test)]
