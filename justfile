@@ -118,6 +118,10 @@ heartbeat-client *ARGS:
 h2-websocket:
     cargo run -q -p beyond --bin beyond-demo -- h2-websocket
 
+# Chapter "After HTTP/1.1": a lost segment of a picture holds up the WebSocket on the same HTTP/2 connection, not one on its own (simulated)
+h2-head-of-line:
+    cargo run -q -p beyond --bin beyond-demo -- h2-head-of-line
+
 # The HTTP/2 server alone at http://127.0.0.1:9010 (cleartext, try `curl --http2-prior-knowledge http://127.0.0.1:9010/hello.txt`; --tls for a browser)
 h2-websocket-server *ARGS:
     cargo run -q -p beyond --bin h2-websocket-server -- {{ARGS}}

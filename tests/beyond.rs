@@ -83,3 +83,22 @@ async fn a_websocket_over_http2_shares_the_connection_with_requests() {
         insta::assert_snapshot!("h2_websocket", text);
     });
 }
+
+// Virtual time: the lost segment is resent exactly `RETRANSMISSION` later, and nothing else
+// takes any time at all, so the delays are exact.
+#[tokio::test(start_paused = true)]
+async fn a_lost_segment_of_a_picture_holds_up_the_websocket_on_its_connection_only() {
+    use beyond::hol::{RETRANSMISSION, run};
+    let shared = run(true, None).await.expect("the shared run");
+    let apart = run(false, None).await.expect("the separate run");
+    assert_eq!(
+        shared.echo_after, RETRANSMISSION,
+        "on one connection, the echo waits behind the picture's lost segment (head-of-line blocking)"
+    );
+    assert_eq!(apart.echo_after, std::time::Duration::ZERO, "on its own connection, nothing holds it up");
+    assert_eq!(shared.picture_after, RETRANSMISSION, "the picture waits for its own lost segment");
+    assert_eq!(apart.picture_after, RETRANSMISSION);
+    insta::with_settings!({ omit_expression => true }, {
+        insta::assert_snapshot!("h2_head_of_line", shared.transcript.render(&Render::snapshot().without_hex()));
+    });
+}

@@ -67,7 +67,7 @@ impl Client {
     }
 
     /// `GET path`, the response read whole.
-    pub async fn get(&mut self, path: &str) -> Result<Reply, Error> {
+    pub async fn get(&self, path: &str) -> Result<Reply, Error> {
         let request = Request::get(format!("http://{}{path}", self.authority)).body(())?;
         let mut send = self.send.clone().ready().await?;
         let (response, _) = send.send_request(request, true)?;

@@ -118,13 +118,46 @@ How to read this: each line is one thing the Tap saw on the wire, in order.
 ";
 
 /// The chapter's demos, for `beyond-demo` and `duplex demo`.
-pub const DEMOS: &[Demo] = &[Demo {
-    name: "h2-websocket",
-    chapter: "After HTTP/1.1",
-    about: "a page, a WebSocket (extended CONNECT) and another request on one HTTP/2 connection, every frame shown",
-    flags: &[],
-    run: h2_websocket_demo,
-}];
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "h2-websocket",
+        chapter: "After HTTP/1.1",
+        about: "a page, a WebSocket (extended CONNECT) and another request on one HTTP/2 connection, every frame shown",
+        flags: &[],
+        run: h2_websocket_demo,
+    },
+    Demo {
+        name: "h2-head-of-line",
+        chapter: "After HTTP/1.1",
+        about: "a lost segment of a picture holds up the WebSocket on the same HTTP/2 connection, not one on its own (simulated, virtual time)",
+        flags: &[],
+        run: head_of_line_demo,
+    },
+];
+
+fn head_of_line_demo(_flags: Flags) -> DemoFuture {
+    Box::pin(async {
+        outln!("{LEGEND}");
+        outln!("  ─── ⏱ 0.200 s   the time since the connection opened, noted whenever it has moved on");
+        outln!();
+        tap::demo::heading("One connection: the picture and the WebSocket share it");
+        let shared = crate::hol::run(true, Some(live())).await?;
+        tap::demo::heading("Two connections: the WebSocket has its own");
+        let apart = crate::hol::run(false, None).await?;
+        outln!("A segment the server sent was lost; TCP resent it after {:?}.", crate::hol::RETRANSMISSION);
+        outln!(
+            "  one connection:  the echo took {:?}, the picture {:?}",
+            shared.echo_after,
+            shared.picture_after
+        );
+        outln!(
+            "  two connections: the echo took {:?}, the picture {:?}",
+            apart.echo_after,
+            apart.picture_after
+        );
+        Ok(())
+    })
+}
 
 fn h2_websocket_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {

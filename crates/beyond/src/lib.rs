@@ -22,6 +22,8 @@
 //! - [`page`]: one page over plain HTTP/1.1, for the browser tests.
 //! - [`backpressure`]: the server that stops reading, and its page.
 //! - [`webtransport`]: the WebTransport echo, its certificate hash, and its page.
+//! - [`hol`]: head-of-line blocking, simulated in virtual time: a lost segment holds up a
+//!   WebSocket that shares the picture's connection, and not one on its own.
 //! - [`demo`]: client, Tap and server together: the exchange `just h2-websocket` prints and the
 //!   snapshot test freezes, and the chapter's table of demos.
 //! - `bin/h2_server.rs`: `h2-websocket-server`, the server alone (`--tls` for browsers).
@@ -30,6 +32,7 @@
 pub mod backpressure;
 pub mod client;
 pub mod demo;
+pub mod hol;
 pub mod page;
 pub mod server;
 pub mod stream;

@@ -38,6 +38,13 @@ pub const HELLO: &str = "hello over HTTP/2\n";
 /// stream go (and h2 resets it).
 pub const CLIENT_END: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The size of `/picture`: a download that fits in HTTP/2's initial flow-control windows
+/// (65,535 bytes, RFC 9113 §6.9.2), so the server sends it at once.
+pub const PICTURE: usize = 48 * 1024;
+
+/// What `/picture` is made of: one byte, over and over, easy to spot in a transcript.
+pub const PICTURE_BYTE: u8 = 0xa5;
+
 /// What went wrong on a connection.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -128,6 +135,15 @@ async fn handle(
         (&Method::CONNECT, Some("websocket"), ECHO_PATH) => websocket(request, respond, journal).await,
         (&Method::GET, None, "/") => {
             send(respond, journal, stream, "GET /", StatusCode::OK, "text/html", PAGE)
+        }
+        (&Method::GET, None, "/picture") => {
+            let response =
+                Response::builder().status(StatusCode::OK).header("content-type", "image/x-demo").body(())?;
+            let mut respond = respond;
+            let mut send = respond.send_response(response, false)?;
+            send.send_data(Bytes::from(vec![PICTURE_BYTE; PICTURE]), true)?;
+            journal.add(format!("stream {stream}: GET /picture → 200"));
+            Ok(())
         }
         (&Method::GET, None, "/hello.txt") => {
             send(respond, journal, stream, "GET /hello.txt", StatusCode::OK, "text/plain", HELLO)
