@@ -6,8 +6,7 @@
 //!   client opens a stream with an *extended CONNECT* (`:protocol websocket`), the answer is
 //!   `200`, and the same WebSocket frames travel in that stream's DATA frames, beside the page's
 //!   other requests on the same connection. Server, client and the Tap's transcript of every
-//!   HTTP/2 frame are here.
-//!
+//!   HTTP/2 frame are here, and a simulation of what sharing costs when a segment is lost.
 //! - **Backpressure in the browser**: a server that stops reading, a classic `WebSocket` whose
 //!   `bufferedAmount` grows, and Chromium's `WebSocketStream`, whose `writer.write()` waits.
 //! - **WebTransport** (over HTTP/3 and QUIC): an echo of streams and datagrams that a page in
@@ -15,8 +14,8 @@
 //!
 //! # Layout
 //! - [`stream`]: one HTTP/2 stream as a byte stream, so tungstenite runs inside it unchanged.
-//! - [`server`]: the h2 server: `GET /`, `GET /hello.txt`, and the WebSocket echo by extended
-//!   CONNECT, with a journal of what it did.
+//! - [`server`]: the h2 server: `GET /`, `/hello.txt`, `/picture`, and the WebSocket echo by
+//!   extended CONNECT, with a journal of what it did.
 //! - [`tls`]: a certificate made at start and TLS with ALPN `h2`, as browsers need.
 //! - [`client`]: the h2 client: requests and a WebSocket on one connection.
 //! - [`page`]: one page over plain HTTP/1.1, for the browser tests.
