@@ -96,7 +96,7 @@ wss:
 
 # Chapter "One port": a real browser (headless Chromium via chromedriver) drives the pages; needs the Debian packages chromium and chromium-driver
 test-browser:
-    cargo test -p duplex-tests --test browser -- --ignored
+    cargo test -p duplex-tests --test browser --test beyond_browser -- --ignored
 
 # Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
 heartbeat *ARGS:
@@ -137,6 +137,18 @@ proxy-sse:
 # Chapter "Behind a reverse proxy": the tests that run nginx (needs the Debian package nginx)
 test-proxy:
     cargo test -p duplex-tests --test proxy -- --ignored
+
+# Chapter "After HTTP/1.1": a page, a WebSocket (extended CONNECT, RFC 8441) and another request on one HTTP/2 connection, every frame shown
+h2-websocket:
+    cargo run -q -p beyond --bin beyond-demo -- h2-websocket
+
+# Chapter "After HTTP/1.1": a lost segment of a picture holds up the WebSocket on the same HTTP/2 connection, not one on its own (simulated)
+h2-head-of-line:
+    cargo run -q -p beyond --bin beyond-demo -- h2-head-of-line
+
+# The HTTP/2 server alone at http://127.0.0.1:9010 (cleartext, try `curl --http2-prior-knowledge http://127.0.0.1:9010/hello.txt`; --tls for a browser)
+h2-websocket-server *ARGS:
+    cargo run -q -p beyond --bin h2-websocket-server -- {{ARGS}}
 
 # Chapter "When clients misbehave": 500 clients at once (garbage, stalls, drops, deaf) against every server, with its memory (~15 s)
 robustness:

@@ -50,6 +50,12 @@ impl Browser {
     /// Starts a browser. With `bfcache` false, the back/forward cache is switched off, so that
     /// leaving a page always unloads it.
     pub async fn start(bfcache: bool) -> Browser {
+        Browser::start_with(bfcache, &[]).await
+    }
+
+    /// Starts a browser with more command-line switches (such as
+    /// `--ignore-certificate-errors`, for a test server's own certificate).
+    pub async fn start_with(bfcache: bool, extra: &[&str]) -> Browser {
         let turn = TURN.lock().await;
         let chromium = binary("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = binary("CHROMEDRIVER", "/usr/bin/chromedriver");
@@ -91,6 +97,7 @@ impl Browser {
         if !bfcache {
             args.push("--disable-features=BackForwardCache".to_owned());
         }
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("pageLoadStrategy".to_owned(), serde_json::json!("eager"));
         capabilities.insert(

@@ -4,7 +4,8 @@
 //! side sent, in the order they arrived, and it returns [`Event`]s. It follows the connection's
 //! life: HTTP/1.1 heads and bodies (several on one keep-alive connection), the switch to WebSocket
 //! frames after `101 Switching Protocols`, TLS records if the client starts with a TLS handshake,
-//! and raw bytes for anything else. Bytes it cannot decode become an `Undecodable` event; it never
+//! HTTP/2 frames if it starts with the HTTP/2 preface (and WebSocket frames inside the DATA of a
+//! stream opened by an extended CONNECT, RFC 8441), and raw bytes for anything else. Bytes it cannot decode become an `Undecodable` event; it never
 //! panics and never stops passing judgement on to the reader.
 
 use std::collections::VecDeque;
@@ -50,6 +51,8 @@ enum Phase {
     Frames { decoder: FrameDecoder, open_message: Option<OpCode> },
     /// TLS records.
     Tls,
+    /// HTTP/2 frames (the connection's [`crate::http2::Decoder`] holds the state).
+    Http2,
     /// Anything else, as it comes.
     Raw,
 }
@@ -93,6 +96,8 @@ pub struct ConnectionDecoder {
     seen_http: bool,
     /// What the TLS records have told so far, for a connection that speaks TLS.
     tls: TlsReader,
+    /// For a connection that speaks HTTP/2: both directions' frames, HPACK tables and streams.
+    http2: Option<Box<crate::http2::Decoder>>,
 }
 
 impl ConnectionDecoder {
@@ -105,6 +110,7 @@ impl ConnectionDecoder {
             upgraded: false,
             seen_http: false,
             tls: TlsReader::new(),
+            http2: None,
         }
     }
 
@@ -113,6 +119,12 @@ impl ConnectionDecoder {
         let mut events = Vec::new();
         self.side(dir).buf.extend_from_slice(bytes);
         self.process(dir, &mut events);
+        // A server's first HTTP/2 frame may have arrived before the client's preface decided
+        // what the connection speaks: decode it now.
+        let other = dir.reverse();
+        if self.http2.is_some() && !self.side(other).buf.is_empty() {
+            self.process(other, &mut events);
+        }
         events
     }
 
@@ -146,6 +158,12 @@ impl ConnectionDecoder {
             Phase::Chunked(_) => events.push(truncated("a chunked body", leftover)),
             Phase::Head if !leftover.is_empty() => events.push(truncated("an HTTP head", leftover)),
             Phase::Tls if !leftover.is_empty() => events.push(truncated("a TLS record", leftover)),
+            Phase::Http2 => {
+                if let Some(http2) = &mut self.http2 {
+                    http2.feed(dir, &leftover);
+                    events.extend(http2.finish(dir));
+                }
+            }
             _ if !leftover.is_empty() => {
                 let len = leftover.len();
                 events.push(Event::new(Some(dir), EventKind::Data(leftover)).with_wire_len(len));
@@ -186,6 +204,33 @@ impl ConnectionDecoder {
             return;
         }
         if matches!(self.side(dir).phase, Phase::Start) {
+            let buf = match dir {
+                Direction::ClientToServer => &self.client.buf,
+                Direction::ServerToClient => &self.server.buf,
+            };
+            match dir {
+                Direction::ClientToServer if buf.starts_with(crate::http2::PREFACE) => {
+                    events.push(Event::note(
+                        "the client starts with the HTTP/2 connection preface: from here on both sides \
+                         send HTTP/2 frames (RFC 9113 §3.4), their headers compressed with HPACK (RFC 7541)",
+                    ));
+                    self.http2 = Some(Box::default());
+                    self.client.phase = Phase::Http2;
+                    self.server.phase = Phase::Http2;
+                    return;
+                }
+                // The start of the HTTP/2 preface: more bytes will decide.
+                Direction::ClientToServer if crate::http2::PREFACE.starts_with(buf) => return,
+                // A server may send its SETTINGS before the client's preface arrives: wait for
+                // the client to say what the connection speaks.
+                Direction::ServerToClient
+                    if crate::http2::PREFACE.starts_with(&self.client.buf)
+                        && crate::http2::could_be_server_preface(buf) =>
+                {
+                    return;
+                }
+                _ => {}
+            }
             // A TLS record starts with its content type, 22 for handshake (the ClientHello), then
             // the major version, 3.
             let buf = &self.side(dir).buf;
@@ -207,6 +252,12 @@ impl ConnectionDecoder {
             }
             return;
         }
+        if matches!(self.side(dir).phase, Phase::Http2) {
+            let data = std::mem::take(&mut self.side(dir).buf);
+            let http2 = self.http2.get_or_insert_with(Box::default);
+            events.extend(http2.feed(dir, &data));
+            return;
+        }
         if matches!(self.side(dir).phase, Phase::Tls) {
             // Field by field, so the side's buffer and the connection's TLS state can both be used.
             let side = match dir {
@@ -218,7 +269,7 @@ impl ConnectionDecoder {
         }
         let side = self.side(dir);
         match &mut side.phase {
-            Phase::Start | Phase::Tls => {}
+            Phase::Start | Phase::Tls | Phase::Http2 => {}
             Phase::Head if upgraded && dir == Direction::ClientToServer => {
                 side.phase = new_frames();
             }

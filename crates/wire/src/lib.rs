@@ -20,6 +20,8 @@
 //! - [`close`]: close codes and the close payload (RFC 6455 §5.5.1, §7.4).
 //! - [`http`]: HTTP/1.1 heads and how their bodies are delimited (RFC 9112).
 //! - [`decode`]: both directions of a connection into events, following HTTP → WebSocket.
+//! - [`http2`]: HTTP/2 frames, HPACK header blocks, and WebSocket over HTTP/2 (RFC 9113,
+//!   RFC 7541, RFC 8441).
 //! - [`tls`]: TLS records seen from outside: which are in the clear, which encrypted
 //!   (RFC 8446 §5).
 //! - [`transcript`]: events, transcripts and how they are rendered for people and snapshots.
@@ -35,6 +37,7 @@ pub mod figure;
 pub mod frame;
 pub mod handshake;
 pub mod http;
+pub mod http2;
 pub mod marks;
 pub mod tls;
 pub mod transcript;

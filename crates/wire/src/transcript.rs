@@ -121,6 +121,8 @@ pub enum EventKind {
     Closed(Closure),
     /// An annotation: what an event means, or something the Tap did.
     Note(String),
+    /// HTTP/2: the connection preface or a frame (see [`crate::http2`]).
+    Http2(crate::http2::Http2Event),
 }
 
 /// A TLS record as the Tap saw it (RFC 8446 §5.1): the header is always in the clear, the
@@ -230,11 +232,19 @@ impl Transcript {
         self.events.iter().filter(|e| e.dir == Some(dir)).map(|e| e.wire_len).sum()
     }
 
-    /// The WebSocket frames, in order, with their direction.
+    /// The WebSocket frames, in order, with their direction: also those inside HTTP/2 DATA
+    /// frames (RFC 8441).
     pub fn frames(&self) -> impl Iterator<Item = (Direction, &FrameEvent)> {
-        self.events.iter().filter_map(|e| match (&e.kind, e.dir) {
-            (EventKind::Frame(frame), Some(dir)) => Some((dir, frame)),
-            _ => None,
+        self.events.iter().flat_map(|e| {
+            let frames: Vec<&FrameEvent> = match &e.kind {
+                EventKind::Frame(frame) => vec![frame],
+                EventKind::Http2(crate::http2::Http2Event::Frame(crate::http2::Frame {
+                    body: crate::http2::Body::Data { websocket: Some(ws), .. },
+                    ..
+                })) => ws.frames.iter().collect(),
+                _ => Vec::new(),
+            };
+            frames.into_iter().filter_map(move |f| Some((e.dir?, f)))
         })
     }
 
@@ -307,7 +317,7 @@ impl Render {
 /// The marker that replaces a redacted value.
 pub const REDACTED_PORT: &str = "‹port›";
 
-const INDENT: &str = "    ";
+pub(crate) const INDENT: &str = "    ";
 
 /// How many payload bytes a frame's hex line shows before eliding the rest.
 const HEX_SHOWN: usize = 24;
@@ -384,6 +394,7 @@ fn render_event(event: &Event, style: &Render, out: &mut String) {
         EventKind::Note(text) => {
             let _ = writeln!(out, "{p} {text}");
         }
+        EventKind::Http2(http2) => crate::http2::render::render(p, http2, event.wire_len, style, out),
     }
 }
 
@@ -423,6 +434,18 @@ fn render_tls(p: &str, record: &TlsRecord, style: &Render, out: &mut String) {
 }
 
 fn render_frame(p: &str, frame: &FrameEvent, wire_len: usize, style: &Render, out: &mut String) {
+    render_frame_indented(p, INDENT, frame, wire_len, style, out);
+}
+
+/// A frame's line after `p`, and its hex line after `indent`.
+pub(crate) fn render_frame_indented(
+    p: &str,
+    indent: &str,
+    frame: &FrameEvent,
+    wire_len: usize,
+    style: &Render,
+    out: &mut String,
+) {
     let h = &frame.header;
     let mut line = format!("{p} frame");
     line.push_str(if h.fin { " FIN" } else { " ---" });
@@ -443,7 +466,7 @@ fn render_frame(p: &str, frame: &FrameEvent, wire_len: usize, style: &Render, ou
     }
     let _ = writeln!(out, "{line}");
     if style.hex {
-        let _ = writeln!(out, "{INDENT}{}", frame_hex(frame, wire_len, style));
+        let _ = writeln!(out, "{indent}{}", frame_hex(frame, wire_len, style));
     }
 }
 
@@ -509,11 +532,11 @@ pub fn plural(n: u64, word: &str) -> String {
     if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
 }
 
-fn hex_preview(bytes: &[u8], max: usize) -> String {
+pub(crate) fn hex_preview(bytes: &[u8], max: usize) -> String {
     hex_preview_len(bytes, bytes.len() as u64, max)
 }
 
@@ -524,7 +547,7 @@ fn hex_preview_len(bytes: &[u8], len: u64, max: usize) -> String {
 }
 
 /// Text as a quoted string with escapes, or hex if it is not UTF-8.
-fn preview(data: &[u8], len: u64, style: &Render) -> String {
+pub(crate) fn preview(data: &[u8], len: u64, style: &Render) -> String {
     let Ok(text) = std::str::from_utf8(data) else {
         // The preview may have cut a character in half; show the valid prefix if there is one.
         return match std::str::from_utf8(&data[..data.len().min(style.preview)]) {
@@ -544,7 +567,7 @@ fn quoted(text: &str, len: u64, style: &Render) -> String {
 }
 
 /// Replaces the port in `host:port` addresses on loopback when redacting.
-fn port(text: &str, style: &Render) -> String {
+pub(crate) fn port(text: &str, style: &Render) -> String {
     if style.redact { redact_ports(text) } else { text.to_owned() }
 }
 

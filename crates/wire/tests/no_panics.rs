@@ -39,6 +39,34 @@ fn tls_records() -> impl Strategy<Value = Vec<(bool, Vec<u8>)>> {
     })
 }
 
+/// HTTP/2 frames with real headers and arbitrary payloads, after the preface and an extended
+/// CONNECT on stream 1, so the fuzzing reaches HPACK, CONTINUATION and WebSocket-in-DATA.
+fn http2_frames() -> impl Strategy<Value = Vec<(bool, Vec<u8>)>> {
+    let frame = (any::<bool>(), 0u8..=10, any::<u8>(), 0u32..=3, prop::collection::vec(any::<u8>(), 0..64));
+    prop::collection::vec(frame, 0..16).prop_map(|frames| {
+        let mut first = wire::http2::PREFACE.to_vec();
+        // HEADERS on stream 1, END_HEADERS: :method CONNECT and :protocol websocket as literals.
+        let mut block = Vec::new();
+        for (name, value) in [(":method", "CONNECT"), (":protocol", "websocket")] {
+            block.extend_from_slice(&[0x00, name.len() as u8]);
+            block.extend_from_slice(name.as_bytes());
+            block.push(value.len() as u8);
+            block.extend_from_slice(value.as_bytes());
+        }
+        let header = wire::http2::FrameHeader { len: block.len() as u32, kind: 1, flags: 4, stream: 1 };
+        first.extend_from_slice(&header.encode());
+        first.extend_from_slice(&block);
+        let mut chunks = vec![(true, first)];
+        for (from_client, kind, flags, stream, payload) in frames {
+            let header = wire::http2::FrameHeader { len: payload.len() as u32, kind, flags, stream };
+            let mut bytes = header.encode().to_vec();
+            bytes.extend_from_slice(&payload);
+            chunks.push((from_client, bytes));
+        }
+        chunks
+    })
+}
+
 fn run(mode: Mode, chunks: &[(bool, Vec<u8>)]) -> String {
     let mut decoder = ConnectionDecoder::new(mode);
     let mut transcript = Transcript::new();
@@ -65,6 +93,11 @@ proptest! {
     fn arbitrary_tls_records_never_panic(chunks in tls_records()) {
         let text = run(Mode::Auto, &chunks);
         prop_assert!(!text.contains("could not decode"), "every record here has a valid header:\n{text}");
+    }
+
+    #[test]
+    fn arbitrary_http2_frames_never_panic(chunks in http2_frames()) {
+        run(Mode::Auto, &chunks);
     }
 
     #[test]

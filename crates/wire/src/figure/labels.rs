@@ -106,6 +106,7 @@ pub(crate) fn label(event: &Event, style: &Render) -> Option<Label> {
             label.lost = true;
             label
         }
+        EventKind::Http2(http2) => http2_label(http2, style),
         EventKind::Closed(Closure::Fin) => Label::new("FIN", Tone::Transport),
         EventKind::Closed(Closure::Reset) => Label::new("RST", Tone::Problem),
         EventKind::Closed(Closure::Error(e)) => {
@@ -115,6 +116,36 @@ pub(crate) fn label(event: &Event, style: &Render) -> Option<Label> {
         }
     };
     Some(label)
+}
+
+/// `HEADERS 1`, `DATA 1: text "hi"`, `SETTINGS`: the frame type and stream, and for DATA on a
+/// WebSocket stream the first WebSocket frame inside it.
+fn http2_label(event: &crate::http2::Http2Event, style: &Render) -> Label {
+    use crate::http2::{Body, Http2Event};
+    let Http2Event::Frame(frame) = event else {
+        return Label::new("HTTP/2 preface", Tone::Transport);
+    };
+    let h = &frame.header;
+    let name = crate::http2::kind_name(h.kind).unwrap_or("unknown frame");
+    let mut label = match &frame.body {
+        Body::Data { websocket: Some(ws), .. } if !ws.frames.is_empty() => {
+            let inner = frame_label(&ws.frames[0], style);
+            let mut label = Label::new(format!("{name} {}: {}", h.stream, inner.text), inner.tone);
+            label.detail = inner.detail;
+            label
+        }
+        Body::Malformed(reason) => {
+            let mut label = Label::new(format!("{name} {}", h.stream), Tone::Problem);
+            label.annotation = Some(reason.clone());
+            label
+        }
+        _ if h.stream == 0 => Label::new(name, Tone::Transport),
+        _ => Label::new(format!("{name} {}", h.stream), Tone::Message),
+    };
+    if h.kind == crate::http2::kind::RST_STREAM {
+        label.tone = Tone::Problem;
+    }
+    label
 }
 
 fn frame_label(frame: &FrameEvent, style: &Render) -> Label {
