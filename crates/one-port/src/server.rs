@@ -202,6 +202,11 @@ impl Shared {
             },
             Guard::Unchecked => self.config.admission.authenticate(head).ok().map(|(user, _)| user),
         };
+        // RFC 6455 §4.2.2: of the subprotocols the client offered, the first this server speaks.
+        let accepted = match self.config.limits.protocols.agree(accepted) {
+            Ok(accepted) => accepted,
+            Err(rejection) => return refuse(request, rejection),
+        };
         let limits = self.config.limits.clone();
         let Some(slot) = self.websockets.take() else {
             return refuse(request, self.websockets.busy());

@@ -28,7 +28,7 @@ use tungstenite::protocol::{CloseFrame, Role, WebSocket};
 use tungstenite::{Message, WebSocket as Ws};
 use wire::CloseCode;
 
-use crate::accept::judge_origin;
+use crate::accept::judge_handshake;
 use crate::close::Ending;
 use crate::limits::short_reason;
 use crate::{ECHO_PATH, Limits, TungsteniteConfig};
@@ -45,8 +45,9 @@ pub fn handle(mut stream: TcpStream, limits: &Limits) -> Option<Ending> {
             return None;
         }
     };
-    // RFC 6455 §4.2.1, then §10.2: a page of another origin gets 403 (`limits.origins`).
-    match judge_origin(&head, ECHO_PATH, &limits.origins) {
+    // RFC 6455 §4.2.1, then §10.2: a page of another origin gets 403 (`limits.origins`); then
+    // the subprotocol (`limits.protocols`).
+    match judge_handshake(&head, ECHO_PATH, limits) {
         Ok(accepted) => {
             stream.write_all(accepted.response().as_bytes()).ok()?;
             tracing::info!(%peer, "WebSocket open");
