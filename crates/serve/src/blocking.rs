@@ -133,7 +133,7 @@ impl<S: Read + Write> Timeouts for Upgraded<S> {
 }
 
 /// Whether an I/O error is a socket timeout (Linux says `WouldBlock`, Windows `TimedOut`).
-fn timed_out(error: &tungstenite::Error) -> bool {
+pub fn timed_out(error: &tungstenite::Error) -> bool {
     matches!(error, tungstenite::Error::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
@@ -222,8 +222,8 @@ fn linger<S: Timeouts>(stream: &mut S, deadline: Instant) {
 
 /// Closes with `code` and reads until the peer's close frame and the end of the stream, but not
 /// past the close timeout: the close handshake of RFC 6455 §7.1, used while tungstenite's reader
-/// is sound (the idle timeout).
-fn close<S: Timeouts>(ws: &mut Ws<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending {
+/// is sound (the idle timeout, a refused credential).
+pub fn close<S: Timeouts>(ws: &mut Ws<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending {
     let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
     let deadline = Instant::now() + limits.close_timeout;
     ws.get_mut().set_timeouts(None, Some(limits.close_timeout));
