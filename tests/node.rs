@@ -879,7 +879,8 @@ fn offer_text(transcript: &Transcript, said: &[String]) -> String {
 async fn ws_picks_and_refuses_subprotocols_like_the_rust_servers_to_the_byte() {
     let offer = ["chat.v2", "chat.v1"];
     let mut server = Program::start("subprotocols/server.mjs", &[]).await;
-    let (picked, said) = serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &offer).await.unwrap();
+    let (picked, said) =
+        serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &offer).await.unwrap();
     assert_eq!(said[1], "ws.protocol: \"chat.v2\"", "handleProtocols took the client's first that it speaks");
     assert_eq!(
         offer_text(&picked, &said),
@@ -923,7 +924,8 @@ async fn a_101_without_the_offered_subprotocol_or_with_another_is_failed_by_the_
 
     // A broken server that names a protocol nobody offered.
     let mut server = Program::start("subprotocols/server.mjs", &["--misbehave"]).await;
-    let (unoffered, said) = serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &offer).await.unwrap();
+    let (unoffered, said) =
+        serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &offer).await.unwrap();
     assert_eq!(
         offer_text(&unoffered, &said),
         snapshot_body("subprotocols__unoffered_protocol"),

@@ -11,12 +11,14 @@
 //   no valid session                  401  with a WWW-Authenticate challenge (RFC 9110 §11.6.1)
 //   a broken handshake                400, 405 or 426: ws's handleUpgrade checks these itself
 
+// ANCHOR: imports
 import { createServer, STATUS_CODES } from "node:http";
 import { WebSocketServer } from "ws";
 import { refuseUpgrade } from "../lib/refuse.mjs";
 import { listen, log, options } from "../lib/serve.mjs";
 import { WS_PATH, createApp, greetAndEcho } from "./app.mjs";
 import { REALM, Sessions, userOf } from "./sessions.mjs";
+// ANCHOR_END: imports
 
 /** Largest message accepted: 64 KiB, as the Rust servers (ws's own default is 100 MiB). */
 export const MAX_PAYLOAD = 64 * 1024;
@@ -36,9 +38,11 @@ upgrade-check: koa + ws on one port, with the upgrade checked (Origin, then the 
 `);
 const sessions = Sessions.from(args.session);
 const now = args.now === undefined ? undefined : () => Number(args.now);
-const app = createApp({ sessions, now });
+// ANCHOR: server
+const app = createApp({ sessions, now }); // koa, with its logger and session middleware
 const server = createServer(app.callback()); // koa answers the 'request' events
-const allowedOrigins = new Set(args["allow-origin"] ?? []);
+const allowedOrigins = new Set(args["allow-origin"] ?? []); // and the server's own, once listening
+// ANCHOR_END: server
 
 // ANCHOR: upgrade
 const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });

@@ -42,7 +42,8 @@ const CHROMEDRIVER: Need = Need {
     env: Some("CHROMEDRIVER"),
     install: "chromedriver, for the tests to drive Chromium: `apt-get install chromium-driver`, or set CHROMEDRIVER",
 };
-const CURL: Need = Need { program: "curl", env: None, install: "curl: `apt-get install curl` (macOS has it)" };
+const CURL: Need =
+    Need { program: "curl", env: None, install: "curl: `apt-get install curl` (macOS has it)" };
 const SH: Need = Need { program: "sh", env: None, install: "a POSIX shell, `sh` (every Unix has one)" };
 
 impl Kind {

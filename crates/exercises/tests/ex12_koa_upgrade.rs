@@ -31,7 +31,8 @@ async fn server() -> node::Program {
     let exercise = find(12).unwrap().file_under_test();
     let exercise = exercise.to_string_lossy().into_owned();
     let session = format!("{TOKEN}=ada");
-    node::Program::start("exercises/upgrade-server.mjs", &["--exercise", &exercise, "--session", &session]).await
+    node::Program::start("exercises/upgrade-server.mjs", &["--exercise", &exercise, "--session", &session])
+        .await
 }
 
 /// An upgrade request to `path` with `extra` header lines.
@@ -127,7 +128,8 @@ async fn a_page_of_this_server_with_its_session_cookie_is_let_in() {
     let server = server().await;
     let (origin, cookie) = (own_origin(server.addr()), format!("session={TOKEN}"));
     let answer =
-        ask(server.addr(), upgrade(server.addr(), "/ws/echo", &[("Origin", &origin), ("Cookie", &cookie)])).await;
+        ask(server.addr(), upgrade(server.addr(), "/ws/echo", &[("Origin", &origin), ("Cookie", &cookie)]))
+            .await;
     assert_eq!(answer.status, 101, "the server's own page, with the cookie the browser adds: {answer:?}");
     assert_eq!(answer.rest, "hello, ada", "and the cookie says who it is");
 }
@@ -143,7 +145,8 @@ async fn an_upgrade_without_a_session_gets_401_with_a_challenge() {
         "a 401 says how to authenticate (RFC 9110 §11.6.1): {}",
         answer.head
     );
-    let wrong = ask(server.addr(), upgrade(server.addr(), "/ws/echo", &[("Cookie", "session=guessed")])).await;
+    let wrong =
+        ask(server.addr(), upgrade(server.addr(), "/ws/echo", &[("Cookie", "session=guessed")])).await;
     assert_eq!(wrong.status, 401, "an unknown session is no session: {wrong:?}");
 }
 

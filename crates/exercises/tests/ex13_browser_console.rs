@@ -86,8 +86,11 @@ async fn drained_resolves_once_buffered_amount_is_at_or_below_the_limit() {
     let result = check("drained()").await;
     assert_eq!(thrown(&result), None, "{result}");
     assert_eq!(result.get("timedOut"), None, "drained did not resolve within 10 s: {result}");
-    let (before, limit, after) =
-        (result["before"].as_u64().unwrap(), result["limit"].as_u64().unwrap(), result["after"].as_u64().unwrap());
+    let (before, limit, after) = (
+        result["before"].as_u64().unwrap(),
+        result["limit"].as_u64().unwrap(),
+        result["after"].as_u64().unwrap(),
+    );
     assert!(before > limit, "2 MiB were queued to a server that reads nothing yet: {result}");
     assert!(after <= limit, "when drained resolved, bufferedAmount was at or below the limit: {result}");
 }

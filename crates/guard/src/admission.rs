@@ -104,9 +104,12 @@ pub const TICKET_TTL: Duration = Duration::from_secs(10);
 /// debug print of it, holds nothing that opens a WebSocket. Cloning shares the same store.
 #[derive(Clone)]
 pub struct Tickets {
-    by_hash: Arc<Mutex<HashMap<[u8; 32], (String, SystemTime)>>>,
+    by_hash: Arc<Mutex<HashMap<TicketHash, (String, SystemTime)>>>,
     ttl: Duration,
 }
+
+/// A ticket's SHA-256: the key the store keeps it under.
+type TicketHash = [u8; 32];
 
 impl Tickets {
     /// A store whose tickets expire `ttl` after they are issued.
@@ -141,7 +144,7 @@ impl Tickets {
 }
 
 /// A ticket's SHA-256: what the store keeps instead of the ticket.
-fn hash(ticket: &str) -> [u8; 32] {
+fn hash(ticket: &str) -> TicketHash {
     Sha256::digest(ticket.as_bytes()).into()
 }
 // ANCHOR_END: tickets

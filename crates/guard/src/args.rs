@@ -186,8 +186,8 @@ impl ProtocolArgs {
 
 /// A subprotocol name: an HTTP token (RFC 6455 §4.1, RFC 9110 §5.6.2), so no spaces or commas.
 fn token(text: &str) -> Result<String, String> {
-    let valid = !text.is_empty()
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+    let valid =
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
     if valid {
         Ok(text.to_owned())
     } else {
@@ -281,10 +281,13 @@ mod tests {
 
     #[test]
     fn protocol_names_the_subprotocols_spoken_and_refuses_what_is_not_a_token() {
-        let cli =
-            WithProtocols::try_parse_from(["server", "--protocol", "chat.v1", "--protocol", "chat.v2"]).unwrap();
+        let cli = WithProtocols::try_parse_from(["server", "--protocol", "chat.v1", "--protocol", "chat.v2"])
+            .unwrap();
         assert_eq!(cli.protocols.protocols(), Subprotocols::speak(["chat.v1", "chat.v2"]));
-        assert_eq!(WithProtocols::try_parse_from(["server"]).unwrap().protocols.protocols(), Subprotocols::none());
+        assert_eq!(
+            WithProtocols::try_parse_from(["server"]).unwrap().protocols.protocols(),
+            Subprotocols::none()
+        );
         for wrong in ["chat v1", "a,b", ""] {
             assert!(WithProtocols::try_parse_from(["server", "--protocol", wrong]).is_err(), "{wrong:?}");
         }

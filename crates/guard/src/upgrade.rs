@@ -93,6 +93,33 @@ impl Subprotocols {
 }
 // ANCHOR_END: subprotocols
 
+/// What every WebSocket server without accounts answers with: [`judge_origin`] with
+/// `limits.origins`, then the subprotocol, with `limits.protocols` ([`Subprotocols::agree`]).
+pub fn judge_handshake(head: &Head, path: &str, limits: &Limits) -> Result<Accepted, Rejection> {
+    judge_origin(head, path, &limits.origins).and_then(|accepted| limits.protocols.agree(accepted))
+}
+
+/// Reads an upgrade request for `path` and answers it ([`judge_handshake`]).
+/// On success `101 Switching Protocols` has been written, and the result holds any bytes the client sent after its head (frames it did
+/// not wait to send). On failure the HTTP error has been written.
+pub async fn handshake<S>(
+    stream: &mut S,
+    path: &str,
+    limits: &Limits,
+) -> Result<(Accepted, Vec<u8>), HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (head, leftover) = read_request(stream, limits).await?;
+    let accepted = match judge_handshake(&head, path, limits) {
+        Ok(accepted) => accepted,
+        Err(rejection) => return send_rejection(stream, rejection).await,
+    };
+    stream.write_all(accepted.response().as_bytes()).await?;
+    stream.flush().await?;
+    Ok((accepted, leftover))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,31 +155,4 @@ mod tests {
         let agreed = Subprotocols::speak(["chat.v1"]).agree(accepted(&[])).unwrap();
         assert_eq!(agreed.protocol, None);
     }
-}
-
-/// What every WebSocket server without accounts answers with: [`judge_origin`] with
-/// `limits.origins`, then the subprotocol, with `limits.protocols` ([`Subprotocols::agree`]).
-pub fn judge_handshake(head: &Head, path: &str, limits: &Limits) -> Result<Accepted, Rejection> {
-    judge_origin(head, path, &limits.origins).and_then(|accepted| limits.protocols.agree(accepted))
-}
-
-/// Reads an upgrade request for `path` and answers it ([`judge_handshake`]).
-/// On success `101 Switching Protocols` has been written, and the result holds any bytes the client sent after its head (frames it did
-/// not wait to send). On failure the HTTP error has been written.
-pub async fn handshake<S>(
-    stream: &mut S,
-    path: &str,
-    limits: &Limits,
-) -> Result<(Accepted, Vec<u8>), HandshakeError>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let (head, leftover) = read_request(stream, limits).await?;
-    let accepted = match judge_handshake(&head, path, limits) {
-        Ok(accepted) => accepted,
-        Err(rejection) => return send_rejection(stream, rejection).await,
-    };
-    stream.write_all(accepted.response().as_bytes()).await?;
-    stream.flush().await?;
-    Ok((accepted, leftover))
 }

@@ -276,7 +276,9 @@ impl Shared {
         let admission = &self.config.admission;
         match (scheme, self.config.guard) {
             (Scheme::Session, Guard::Checked) => admission.admit(head).map(|visitor| Some(visitor.user)),
-            (Scheme::Session, Guard::Unchecked) => Ok(admission.authenticate(head).ok().map(|(user, _)| user)),
+            (Scheme::Session, Guard::Unchecked) => {
+                Ok(admission.authenticate(head).ok().map(|(user, _)| user))
+            }
             (Scheme::Ticket, _) => {
                 admission.check_origin(head)?;
                 let ticket = query_value(head, "ticket").unwrap_or_default();
@@ -284,8 +286,12 @@ impl Shared {
                     Some(user) => Ok(Some(user)),
                     None => Err(Rejection {
                         status: 401,
-                        message: "that ticket is unknown, used or expired: POST /api/ticket for a new one".into(),
-                        headers: vec![("WWW-Authenticate", format!("Bearer realm=\"{}\"", crate::admission::REALM))],
+                        message: "that ticket is unknown, used or expired: POST /api/ticket for a new one"
+                            .into(),
+                        headers: vec![(
+                            "WWW-Authenticate",
+                            format!("Bearer realm=\"{}\"", crate::admission::REALM),
+                        )],
                     }),
                 }
             }
@@ -321,7 +327,11 @@ impl Scheme {
 fn query_value(head: &Head, name: &str) -> Option<String> {
     let StartLine::Request { target, .. } = &head.start else { return None };
     let (_, query) = target.split_once('?')?;
-    query.split('&').filter_map(|pair| pair.split_once('=')).find(|(n, _)| *n == name).map(|(_, v)| v.to_owned())
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
 }
 
 // ANCHOR: first_message
@@ -341,7 +351,8 @@ fn first_message(
     let deadline = std::time::Instant::now() + wait;
     let message = loop {
         // The socket's read timeout is what is left of the wait (pings do not extend it).
-        let left = deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_millis(1));
+        let left =
+            deadline.saturating_duration_since(std::time::Instant::now()).max(Duration::from_millis(1));
         ws.get_mut().set_timeouts(Some(left), Some(limits.send_timeout));
         match ws.read() {
             Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,

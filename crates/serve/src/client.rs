@@ -130,7 +130,9 @@ pub async fn offer_protocols(
         }
         Err(error) => {
             let refused = refusal(&error);
-            said.push(refused.clone().unwrap_or_else(|| format!("the client failed the connection: {error}")));
+            said.push(
+                refused.clone().unwrap_or_else(|| format!("the client failed the connection: {error}")),
+            );
             if refused.is_none() {
                 // The client fails the connection: it closes TCP without a close frame.
                 stream.shutdown().await?;

@@ -45,7 +45,7 @@ pub fn is_valid_key(key: &str) -> bool {
 }
 
 /// What the server learned from an acceptable upgrade request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accepted {
     /// The client's `Sec-WebSocket-Key`, as sent.
     pub key: String,
@@ -304,7 +304,10 @@ where
         }
     }
     let offered = offered_protocols(
-        headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Protocol")).map(|(_, v)| v.as_str()),
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Protocol"))
+            .map(|(_, v)| v.as_str()),
     );
     Ok(Accepted {
         accept: accept_key(&key),
@@ -421,7 +424,11 @@ mod tests {
         assert_eq!(ok.offered, ["chat.v2", "chat.v1", "chat.v0"], "RFC 6455 §11.3.4: fields add up");
         assert!(!ok.response().contains("Sec-WebSocket-Protocol"), "no pick yet, no header");
         let picked = ok.with_protocol(Some("chat.v1"));
-        assert!(picked.response().ends_with("Sec-WebSocket-Protocol: chat.v1\r\n\r\n"), "{}", picked.response());
+        assert!(
+            picked.response().ends_with("Sec-WebSocket-Protocol: chat.v1\r\n\r\n"),
+            "{}",
+            picked.response()
+        );
     }
 
     #[test]
