@@ -20,9 +20,6 @@ import { WS_PATH, createApp, greetAndEcho } from "./app.mjs";
 import { REALM, Sessions, userOf } from "./sessions.mjs";
 // ANCHOR_END: imports
 
-/** Largest message accepted: 64 KiB, as the Rust servers (ws's own default is 100 MiB). */
-export const MAX_PAYLOAD = 64 * 1024;
-
 const args = options(3005, {
   session: { type: "string", multiple: true },
   now: { type: "string" },
@@ -36,9 +33,12 @@ upgrade-check: koa + ws on one port, with the upgrade checked (Origin, then the 
   --allow-origin URL   another page origin allowed to connect (repeatable); this server's own
                        origins (http://127.0.0.1:PORT, http://localhost:PORT) always are
 `);
-const sessions = Sessions.from(args.session);
-const now = args.now === undefined ? undefined : () => Number(args.now);
 // ANCHOR: server
+/** Largest message accepted: 64 KiB, as the Rust servers (ws's own default is 100 MiB). */
+export const MAX_PAYLOAD = 64 * 1024;
+
+const sessions = Sessions.from(args.session); // signed-in users: token → name (POST /login adds)
+const now = args.now === undefined ? undefined : () => Number(args.now); // tests fix the clock
 const app = createApp({ sessions, now }); // koa, with its logger and session middleware
 const server = createServer(app.callback()); // koa answers the 'request' events
 const allowedOrigins = new Set(args["allow-origin"] ?? []); // and the server's own, once listening
