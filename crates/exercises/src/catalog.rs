@@ -236,7 +236,7 @@ pub const EXERCISES: &[Exercise] = &[
     Exercise {
         number: 13,
         slug: "ex13_browser_console",
-        title: "readyState, bufferedAmount and a close code, in the browser",
+        title: "In the browser: readyState, bufferedAmount, close",
         chapter: "Your own stack: koa and ws",
         minutes: 20,
         kind: Kind::Browser,

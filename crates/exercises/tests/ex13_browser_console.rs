@@ -1,4 +1,4 @@
-//! Exercise 13: readyState, bufferedAmount and a close code, in the browser. Run with
+//! Exercise 13: readyState, bufferedAmount and close, in the browser. Run with
 //! `just exercise 13`.
 //!
 //! Each test starts js/exercises/console-server.mjs with your file, opens its page in headless

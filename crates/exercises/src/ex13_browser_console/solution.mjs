@@ -1,4 +1,4 @@
-// # Exercise 13: readyState, bufferedAmount and a close code, in the browser (a solution)
+// # Exercise 13: in the browser, readyState, bufferedAmount and close (a solution)
 
 /** `ws.readyState`'s four values (WebSockets Standard). */
 export const CONNECTING = 0;

@@ -1,4 +1,4 @@
-// # Exercise 13: readyState, bufferedAmount and a close code, in the browser
+// # Exercise 13: in the browser, readyState, bufferedAmount and close
 //
 // Chapter: *Your own stack: koa and ws*. About 20 minutes.
 //
