@@ -216,6 +216,10 @@ node-wss *ARGS: node-install
 node-pages *ARGS: node-install
     node js/browser/server.mjs {{ARGS}}
 
+# Your own stack: subprotocols in ws (the server's pick, a refusal, --proceed, --misbehave) and a page that offers some, at http://127.0.0.1:3010
+node-subprotocols *ARGS: node-install
+    node js/subprotocols/server.mjs {{ARGS}}
+
 # Your own stack: a Socket.IO server at http://127.0.0.1:3007 (then `just node-socketio-client`)
 node-socketio-server *ARGS: node-install
     node js/socketio/server.mjs {{ARGS}}

@@ -863,3 +863,79 @@ async fn the_reconnect_modules_rules_pass_nodes_own_tests() {
     let text = lines.join("\n");
     assert!(text.contains("# pass 4") && text.contains("# fail 0"), "{text}");
 }
+
+/// The transcript and what the client saw, as one text (as `tests/subprotocols.rs` has it).
+fn offer_text(transcript: &Transcript, said: &[String]) -> String {
+    let mut text = transcript.render(&Render::snapshot());
+    text.push_str("\nWhat the client saw:\n");
+    for line in said {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn ws_picks_and_refuses_subprotocols_like_the_rust_servers_to_the_byte() {
+    let offer = ["chat.v2", "chat.v1"];
+    let mut server = Program::start("subprotocols/server.mjs", &[]).await;
+    let (picked, said) =
+        serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &offer).await.unwrap();
+    assert_eq!(said[1], "ws.protocol: \"chat.v2\"", "handleProtocols took the client's first that it speaks");
+    assert_eq!(
+        offer_text(&picked, &said),
+        snapshot_body("subprotocols__pick"),
+        "ws's 101 and frames are the Rust servers', byte for byte"
+    );
+    let (refused, said) =
+        serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &["chat.v3"]).await.unwrap();
+    assert_eq!(
+        offer_text(&refused, &said),
+        snapshot_body("subprotocols__no_common_protocol"),
+        "the 'upgrade' handler's 400 is the Rust servers', byte for byte"
+    );
+    server.line(|l| l.contains("→ 400")).await;
+    snapshot("subprotocols_log", &lines(server.seen()));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20 and npm: run by .ci/run, or cargo test -p duplex-tests --test node -- --ignored"]
+async fn a_101_without_the_offered_subprotocol_or_with_another_is_failed_by_the_client() {
+    let offer = ["chat.v2", "chat.v1"];
+    // What ws does by itself when `handleProtocols` finds nothing in common: 101, no header.
+    let mut server = Program::start("subprotocols/server.mjs", &["--proceed"]).await;
+    let (proceeded, said) =
+        serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &["chat.v3"]).await.unwrap();
+    assert_eq!(
+        said[1],
+        "the client failed the connection: WebSocket error: WebSocket protocol error: SubProtocol \
+         error: Server sent no subprotocol",
+        "the WebSockets Standard (and tungstenite): offered some, got none, fail"
+    );
+    server.line(|l| l.contains("closed")).await;
+    let mut text = offer_text(&proceeded, &said);
+    text.push_str("\nWhat the server logged:\n");
+    for line in server.seen() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    snapshot("subprotocols_proceed_without_one", &text);
+    server.stop().await;
+
+    // A broken server that names a protocol nobody offered.
+    let mut server = Program::start("subprotocols/server.mjs", &["--misbehave"]).await;
+    let (unoffered, said) =
+        serve::client::offer_protocols(server.addr(), serve::ECHO_PATH, &offer).await.unwrap();
+    assert_eq!(
+        offer_text(&unoffered, &said),
+        snapshot_body("subprotocols__unoffered_protocol"),
+        "tungstenite fails ws's chat.v9 as it fails the Rust test server's, byte for byte"
+    );
+    server.line(|l| l.contains("closed")).await;
+    assert!(
+        server.seen().iter().any(|l| l.contains("ws.protocol is \"chat.v9\"")),
+        "ws itself believes the socket opened: {:#?}",
+        server.seen()
+    );
+    server.stop().await;
+}

@@ -241,3 +241,39 @@ async fn the_koa_page_signs_in_and_the_upgrade_check_lets_its_socket_in() {
     browser.close().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Node 20, npm and chromium: run by .ci/run, or cargo test -p duplex-tests --test node_browser -- --ignored"]
+async fn chromium_shows_the_picked_subprotocol_and_fails_every_other_answer_with_1006() {
+    let browser = Browser::start(false).await;
+    let mut text = String::new();
+    // (the server's flags, the page's offer, what the page must end with)
+    let cases: [(&[&str], &str, &str); 4] = [
+        (&[], "chat.v2,chat.v1", "close 1000 wasClean true"),
+        (&[], "chat.v3", "close 1006 wasClean false"),
+        (&["--proceed"], "chat.v3", "close 1006 wasClean false"),
+        (&["--misbehave"], "chat.v2,chat.v1", "close 1006 wasClean false"),
+    ];
+    for (flags, offer, ending) in cases {
+        let mut server = Program::start("subprotocols/server.mjs", flags).await;
+        browser.goto(&format!("{}/?offer={offer}", base(&server))).await;
+        let closed = browser.entry("close").await;
+        assert_eq!(closed, ending, "server {flags:?}, offer {offer}");
+        let page = browser.log().await;
+        if ending.contains("1006") {
+            assert!(page.contains("error: error\n"), "a failed handshake fires error, then close:\n{page}");
+            assert!(!page.contains("open: "), "the socket never opened:\n{page}");
+        } else {
+            assert!(page.contains("open: ws.protocol is \"chat.v2\"\n"), "{page}");
+        }
+        // The server's last line for this case: the refusal, or how its socket ended.
+        server.line(|l| l.contains("closed") || l.contains("→ 400")).await;
+        let flags = if flags.is_empty() { "(no flags)".to_owned() } else { flags.join(" ") };
+        text.push_str(&format!("[server {flags}, page ?offer={offer}]\n"));
+        text.push_str(&both_logs(&page, server.drain()));
+        text.push('\n');
+        server.stop().await;
+    }
+    snapshot("subprotocols", &text);
+    browser.close().await;
+}

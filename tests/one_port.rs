@@ -153,22 +153,6 @@ async fn wss_shows_opaque_records_outside_tls_and_the_same_websocket_inside() {
 }
 
 #[test]
-fn the_koa_comparison_in_the_book_is_valid_javascript() {
-    let file = duplex_tests::root().join("crates/one-port/compare/koa-ws.mjs");
-    // The file needs `npm install koa ws` to run, so only its syntax is checked, where Node is.
-    let Ok(out) = std::process::Command::new("node").arg("--check").arg(&file).output() else {
-        eprintln!("node is not installed: the syntax of {} is not checked", file.display());
-        return;
-    };
-    assert!(
-        out.status.success(),
-        "node --check {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[test]
 fn an_offer_to_upgrade_to_another_protocol_is_ignored_and_the_request_answered_at_once() {
     use std::io::{Read, Write};
     let server = demo::start_server(Guard::Checked).unwrap();

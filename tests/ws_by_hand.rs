@@ -99,7 +99,7 @@ fn handshake_bytes() {
     let accept = accept_key(key);
     let digest = base64::engine::general_purpose::STANDARD.decode(&accept).unwrap();
     let hex: Vec<String> = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let response = Accepted { key: key.into(), accept: accept.clone(), origin: None }.response();
+    let response = Accepted { key: key.into(), accept: accept.clone(), ..Accepted::default() }.response();
     let mut out = String::new();
     let _ = writeln!(out, "C→S the upgrade request (RFC 6455 §4.1), bytes per line:");
     head_lines(&request, &mut out);

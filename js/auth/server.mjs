@@ -12,7 +12,7 @@
 //   node js/auth/server.mjs --port 3008
 
 import { createServer, STATUS_CODES } from "node:http";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import Koa from "koa";
 import { WebSocketServer } from "ws";
 import { refuseUpgrade } from "../lib/refuse.mjs";
@@ -37,19 +37,26 @@ const authTimeout = Number(args["auth-timeout-ms"]);
 const allowedOrigins = new Set();
 
 // ANCHOR: tickets
-/** One-time tickets: ticket → { user, expires }. Each is taken out when used. */
+/**
+ * One-time tickets: SHA-256(ticket) → { user, expires }. Only the hash is kept, so a dump or a
+ * debug print of the store holds nothing that opens a WebSocket. Each is taken out when used.
+ */
 const tickets = new Map();
+const hash = (ticket) => createHash("sha256").update(ticket).digest("base64url");
 
 function issueTicket(user) {
+  const now = Date.now();
+  for (const [key, { expires }] of tickets) if (expires <= now) tickets.delete(key); // forget the stale
   const ticket = randomBytes(32).toString("base64url"); // 256 random bits: not guessable
-  tickets.set(ticket, { user, expires: Date.now() + ticketTtl });
+  tickets.set(hash(ticket), { user, expires: now + ticketTtl });
   return ticket;
 }
 
 /** The ticket's user, once: a used, unknown or expired ticket gives undefined. */
 function takeTicket(ticket) {
-  const entry = tickets.get(ticket);
-  tickets.delete(ticket); // single use, whatever happens next
+  const key = hash(ticket);
+  const entry = tickets.get(key);
+  tickets.delete(key); // single use, whatever happens next
   if (entry === undefined || entry.expires <= Date.now()) return undefined;
   return entry.user;
 }

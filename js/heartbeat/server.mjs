@@ -9,9 +9,11 @@
 // connection that misses `--missed` pongs in a row is ended with `terminate()`: no close frame,
 // since the peer is not there to answer one (the application sees 1006).
 
+// ANCHOR: imports
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
 import { closeName, listen, log, options } from "../lib/serve.mjs";
+// ANCHOR_END: imports
 
 const args = options(3006, {
   interval: { type: "string", default: "1000" },
@@ -30,10 +32,10 @@ const server = createServer((request, response) => {
   response.writeHead(426, { Upgrade: "websocket", Connection: "Upgrade", "Content-Type": "text/plain" });
   response.end("this is a WebSocket endpoint: ws://HOST:PORT/ws/heartbeat\n");
 });
-const wss = new WebSocketServer({ server, path: "/ws/heartbeat" });
+// ANCHOR: heartbeat
+const wss = new WebSocketServer({ server, path: "/ws/heartbeat" }); // `server`: your http.Server
 let connections = 0;
 
-// ANCHOR: heartbeat
 wss.on("connection", (ws) => {
   ws.id = ++connections;
   ws.missed = 0; // pings sent since the last pong: the README's `isAlive`, counted

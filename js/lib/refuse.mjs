@@ -1,8 +1,8 @@
 // Refusing a WebSocket upgrade properly, for every program that checks upgrades itself.
 
+// ANCHOR: refuse
 import { STATUS_CODES } from "node:http";
 
-// ANCHOR: refuse
 /**
  * Answers an upgrade request with an HTTP error on the raw socket: a whole HTTP/1.1 response
  * (a status line, a Content-Length, `Connection: close`, a body that says why), then the end.

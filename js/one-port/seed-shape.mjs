@@ -8,10 +8,12 @@
 //   curl -i http://127.0.0.1:3005/api/time          → 401 from koa's session check
 //   websocat ws://127.0.0.1:3005/ws/echo            → "hello, whoever you are": no check at all
 
+// ANCHOR: imports
 import { WebSocketServer } from "ws";
 import { log, options } from "../lib/serve.mjs";
 import { WS_PATH, createApp, greetAndEcho } from "./app.mjs";
 import { Sessions, userOf } from "./sessions.mjs";
+// ANCHOR_END: imports
 
 const args = options(3005, {
   session: { type: "string", multiple: true },

@@ -11,15 +11,14 @@
 //   no valid session                  401  with a WWW-Authenticate challenge (RFC 9110 §11.6.1)
 //   a broken handshake                400, 405 or 426: ws's handleUpgrade checks these itself
 
+// ANCHOR: imports
 import { createServer, STATUS_CODES } from "node:http";
 import { WebSocketServer } from "ws";
 import { refuseUpgrade } from "../lib/refuse.mjs";
 import { listen, log, options } from "../lib/serve.mjs";
 import { WS_PATH, createApp, greetAndEcho } from "./app.mjs";
 import { REALM, Sessions, userOf } from "./sessions.mjs";
-
-/** Largest message accepted: 64 KiB, as the Rust servers (ws's own default is 100 MiB). */
-export const MAX_PAYLOAD = 64 * 1024;
+// ANCHOR_END: imports
 
 const args = options(3005, {
   session: { type: "string", multiple: true },
@@ -34,11 +33,16 @@ upgrade-check: koa + ws on one port, with the upgrade checked (Origin, then the 
   --allow-origin URL   another page origin allowed to connect (repeatable); this server's own
                        origins (http://127.0.0.1:PORT, http://localhost:PORT) always are
 `);
-const sessions = Sessions.from(args.session);
-const now = args.now === undefined ? undefined : () => Number(args.now);
-const app = createApp({ sessions, now });
+// ANCHOR: server
+/** Largest message accepted: 64 KiB, as the Rust servers (ws's own default is 100 MiB). */
+export const MAX_PAYLOAD = 64 * 1024;
+
+const sessions = Sessions.from(args.session); // signed-in users: token → name (POST /login adds)
+const now = args.now === undefined ? undefined : () => Number(args.now); // tests fix the clock
+const app = createApp({ sessions, now }); // koa, with its logger and session middleware
 const server = createServer(app.callback()); // koa answers the 'request' events
-const allowedOrigins = new Set(args["allow-origin"] ?? []);
+const allowedOrigins = new Set(args["allow-origin"] ?? []); // and the server's own, once listening
+// ANCHOR_END: server
 
 // ANCHOR: upgrade
 const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });

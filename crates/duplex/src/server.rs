@@ -174,7 +174,8 @@ impl Shared {
         // Hijacking, RFC 6455 §10.2). The book server has no accounts, so there is no credential
         // to check; the one-port chapter's server checks both with the same `Admission`.
         let checked = serve::accept::judge(head, ECHO_PATH)
-            .and_then(|accepted| self.admission.check_origin(head).map(|_| accepted));
+            .and_then(|accepted| self.admission.check_origin(head).map(|_| accepted))
+            .and_then(|accepted| self.config.limits.protocols.agree(accepted));
         let accepted = match checked {
             Ok(accepted) => accepted,
             Err(rejection) => {

@@ -11,11 +11,21 @@
 //! `#[ignore]`d in a plain `cargo test --workspace`, so the workspace stays green while stubs
 //! are unsolved; CI checks both ways that every solution passes and every stub fails.
 //!
+//! Three exercises are not in Rust, for the web developer's own stack: a koa `'upgrade'` handler
+//! (`stub.mjs`, run by Node), a browser module (`stub.mjs`, run in headless Chromium), and a
+//! shell script with curl (`stub.sh`). Their tests are Rust all the same, in `tests/`: they
+//! start the learner's file (or, with `--features solutions`, the solution) and check what it
+//! does from the outside, so the runner, the hints and CI's two-way check treat every exercise
+//! alike. The runner says what to install when Node, Chromium or curl is missing.
+//!
 //! # Layout
-//! - [`catalog`]: the list of exercises, with chapter and minutes, for the runner and the book.
+//! - [`catalog`]: the list of exercises, with chapter, minutes and language, for the runner and
+//!   the book.
 //! - `exNN_*/stub.rs`: what the learner edits; `exNN_*/solution.rs`: a solution;
-//!   `exNN_*/hint.md`: the hint. The module `exNN_*` is whichever of the two is compiled.
-//! - `tests/exNN_*.rs`: each exercise's tests.
+//!   `exNN_*/hint.md`: the hint. The module `exNN_*` is whichever of the two is compiled. For
+//!   the exercises not in Rust, `stub.mjs` or `stub.sh` and its solution, which the tests run.
+//! - `tests/exNN_*.rs`: each exercise's tests; `tests/support/`: starting Node programs and
+//!   Chromium for them.
 //! - `src/main.rs`: the runner behind `just exercise`, `just exercises`, `just hint` and CI.
 
 pub mod catalog;

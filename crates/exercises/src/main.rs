@@ -6,13 +6,15 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use exercises::catalog::{EXERCISES, Exercise, find};
+use exercises::catalog::{EXERCISES, Exercise, Kind, Need, find};
 
 /// Classroom exercises for the Duplex book.
 ///
 /// Each exercise is one file to edit, `crates/exercises/src/exNN_…/stub.rs`: replace its
 /// `todo!(…)` with your code. Then run its tests with `just exercise N` (or
-/// `cargo run -q -p exercises -- run N`); they say what was expected and why.
+/// `cargo run -q -p exercises -- run N`); they say what was expected and why. A few exercises
+/// are not in Rust (`stub.mjs` for Node or the browser, `stub.sh` for the shell); they need
+/// Node.js, Chromium or curl, and the runner says what to install when one is missing.
 ///
 /// Exit status: `run` and `status` exit 0 when they could run the tests, whether or not the
 /// tests pass, because "not yet" is an answer for a learner, not an error (a failing status
@@ -112,6 +114,19 @@ fn status() -> anyhow::Result<()> {
     println!("{:>3}  {:<52} {:<42} {:>4}  status", "#", "exercise", "chapter", "min");
     let mut done = 0;
     for exercise in EXERCISES {
+        let missing = exercise.missing();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|need| need.program).collect();
+            println!(
+                "{:>3}  {:<52} {:<42} {:>4}  needs {} (not installed)",
+                exercise.number,
+                exercise.title,
+                exercise.chapter,
+                exercise.minutes,
+                names.join(", ")
+            );
+            continue;
+        }
         let output = test_command(exercise.slug, false, &[]).stderr(Stdio::null()).output()?;
         let text = String::from_utf8_lossy(&output.stdout);
         let (passed, failed) = counts(&text).unwrap_or((0, 0));
@@ -136,7 +151,17 @@ fn run(exercise: &Exercise) -> anyhow::Result<bool> {
         "Exercise {}: {} (chapter \"{}\", about {} minutes)",
         exercise.number, exercise.title, exercise.chapter, exercise.minutes
     );
+    if exercise.kind != Kind::Rust {
+        println!("Written in: {}", exercise.kind.language());
+    }
     println!("The file to edit: {}\n", exercise.stub_path());
+    let missing = exercise.missing();
+    if !missing.is_empty() {
+        println!("This exercise's tests need programs that are not installed:");
+        say_what_to_install(&missing);
+        println!("\nInstall them, then run `just exercise {}` again.", exercise.number);
+        return Ok(false);
+    }
     build_tests()?;
     let output = test_command(exercise.slug, false, &["--test-threads=1", "--format=pretty"])
         .env("RUST_BACKTRACE", "0")
@@ -205,6 +230,15 @@ fn failure<'a>(output: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
+fn say_what_to_install(missing: &[Need]) {
+    for need in missing {
+        match need.env {
+            Some(env) => println!("  {} (or set {env}): {}", need.program, need.install),
+            None => println!("  {}: {}", need.program, need.install),
+        }
+    }
+}
+
 fn hint(exercise: &Exercise) -> anyhow::Result<()> {
     let path = root().join(exercise.hint_path());
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -226,6 +260,14 @@ fn test_names(slug: &str) -> anyhow::Result<Vec<String>> {
 }
 
 fn verify() -> anyhow::Result<()> {
+    // CI checks every exercise, so a missing program is an error here, not a skip.
+    let mut missing: Vec<Need> = EXERCISES.iter().flat_map(Exercise::missing).collect();
+    missing.dedup();
+    if !missing.is_empty() {
+        println!("The exercises not in Rust need programs that are not installed:");
+        say_what_to_install(&missing);
+        bail!("install them and run `verify` again: it checks every exercise, in every language");
+    }
     println!("Every solution passes its tests:");
     let solutions = cargo()
         .args(["test", "-q", "-p", "exercises", "--features", "solutions", "--tests", "--", "--ignored"])

@@ -21,14 +21,21 @@
 //! [`Admission`]; the echoes, the by-hand server and the heartbeat have no accounts, and a
 //! hijacked connection to them borrows nothing but the visitor's network position.
 //!
+//! A page's WebSocket cannot send `Authorization` (the browser API sets no headers,
+//! whatwg/html#3062), so besides the cookie a server may accept a one-time [`Tickets`] ticket in
+//! the URL, fetched over HTTP with the session first, or a token in the first message (the
+//! one-port server does both; see the book's page "Authentication").
+//!
 //! The checks read a `wire::http::Head` and return a `wire::handshake::Rejection`, so they know
 //! nothing of tiny_http, tokio or sockets: any server in the workspace can call them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
 use wire::handshake::Rejection;
 use wire::http::Head;
 
@@ -77,6 +84,82 @@ impl Sessions {
     /// Signs a token out.
     pub fn remove(&self, token: &str) {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).remove(token);
+    }
+}
+
+// ANCHOR: tickets
+/// How many random bytes make a ticket: 32 (256 bits), 43 characters of base64url.
+pub const TICKET_BYTES: usize = 32;
+
+/// How long a ticket stays valid: long enough for a page to open its WebSocket right after
+/// fetching the ticket, short enough that a ticket read later from a log is worth nothing.
+pub const TICKET_TTL: Duration = Duration::from_secs(10);
+
+/// One-time tickets for a page's WebSocket: issued over HTTP to a signed-in user, presented once
+/// in the WebSocket's URL (`/ws/ticket?ticket=…`), then gone.
+///
+/// A ticket in a URL is written wherever URLs are written: access logs of the server and of every
+/// proxy on the way, error reports, the browser's developer tools. So a ticket is random, used
+/// once, and short-lived, and the store keeps only its SHA-256 hash: a dump of the store, or a
+/// debug print of it, holds nothing that opens a WebSocket. Cloning shares the same store.
+#[derive(Clone)]
+pub struct Tickets {
+    by_hash: Arc<Mutex<HashMap<TicketHash, (String, SystemTime)>>>,
+    ttl: Duration,
+}
+
+/// A ticket's SHA-256: the key the store keeps it under.
+type TicketHash = [u8; 32];
+
+impl Tickets {
+    /// A store whose tickets expire `ttl` after they are issued.
+    pub fn new(ttl: Duration) -> Tickets {
+        Tickets { by_hash: Arc::default(), ttl }
+    }
+
+    /// How long a ticket stays valid.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A fresh ticket for `user`, valid from `now` for the store's time to live. Expired tickets
+    /// are forgotten on the way, so the store holds only live ones.
+    pub fn issue(&self, user: &str, now: SystemTime) -> String {
+        let mut bytes = [0u8; TICKET_BYTES];
+        // As for session tokens: without randomness, no tickets.
+        getrandom::fill(&mut bytes).unwrap_or_else(|e| panic!("no randomness for a ticket: {e}"));
+        let ticket = URL_SAFE_NO_PAD.encode(bytes);
+        let mut by_hash = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
+        by_hash.retain(|_, (_, expires)| *expires > now);
+        by_hash.insert(hash(&ticket), (user.to_owned(), now + self.ttl));
+        ticket
+    }
+
+    /// The user a ticket was issued to, once: the ticket is taken out whatever happens, and an
+    /// unknown, used or expired one gives `None`.
+    pub fn redeem(&self, ticket: &str, now: SystemTime) -> Option<String> {
+        let entry = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner).remove(&hash(ticket));
+        entry.filter(|(_, expires)| *expires > now).map(|(user, _)| user)
+    }
+}
+
+/// A ticket's SHA-256: what the store keeps instead of the ticket.
+fn hash(ticket: &str) -> TicketHash {
+    Sha256::digest(ticket.as_bytes()).into()
+}
+// ANCHOR_END: tickets
+
+/// Shows how many tickets are held, never the hashes, let alone the tickets.
+impl std::fmt::Debug for Tickets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner).len();
+        f.debug_struct("Tickets").field("held", &held).field("ttl", &self.ttl).finish()
+    }
+}
+
+impl Default for Tickets {
+    fn default() -> Self {
+        Tickets::new(TICKET_TTL)
     }
 }
 
@@ -211,12 +294,13 @@ impl Origins {
 pub struct Admission {
     sessions: Sessions,
     origins: Origins,
+    tickets: Tickets,
 }
 
 impl Admission {
     /// Checks credentials against `sessions`; no origin is allowed until [`Admission::allow_origin`].
     pub fn new(sessions: Sessions) -> Admission {
-        Admission { sessions, origins: Origins::none() }
+        Admission { sessions, origins: Origins::none(), tickets: Tickets::default() }
     }
 
     /// Allows pages from `origin` (`scheme://host:port`, as browsers send it) to connect.
@@ -247,6 +331,17 @@ impl Admission {
     /// The sessions credentials are checked against.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
+    }
+
+    /// The one-time tickets issued to signed-in users, for a WebSocket URL.
+    pub fn tickets(&self) -> &Tickets {
+        &self.tickets
+    }
+
+    /// Issues tickets from `tickets` (with its own time to live) instead of the default store.
+    pub fn with_tickets(mut self, tickets: Tickets) -> Admission {
+        self.tickets = tickets;
+        self
     }
 
     /// Both checks, `Origin` first: a page from another origin learns nothing about whether the
@@ -368,6 +463,40 @@ mod tests {
             (visitor.user.as_str(), visitor.credential, visitor.origin),
             ("ada", Credential::Bearer, None)
         );
+    }
+
+    #[test]
+    fn a_ticket_opens_once_and_not_after_it_expires() {
+        let tickets = Tickets::new(Duration::from_secs(10));
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let ticket = tickets.issue("ada", start);
+        assert_eq!(ticket.len(), 43, "32 bytes in unpadded base64url");
+        assert_eq!(tickets.redeem(&ticket, start + Duration::from_secs(9)).as_deref(), Some("ada"));
+        assert_eq!(tickets.redeem(&ticket, start + Duration::from_secs(9)), None, "used once, gone");
+        let late = tickets.issue("ada", start);
+        assert_eq!(tickets.redeem(&late, start + Duration::from_secs(10)), None, "expired at its TTL");
+        assert_eq!(tickets.redeem("made-up", start), None);
+    }
+
+    #[test]
+    fn the_store_keeps_hashes_and_shows_no_ticket() {
+        let tickets = Tickets::default();
+        let now = SystemTime::UNIX_EPOCH;
+        let ticket = tickets.issue("ada", now);
+        let shown = format!("{tickets:?}");
+        assert!(!shown.contains(&ticket), "{shown}");
+        let held = tickets.by_hash.lock().unwrap();
+        assert!(held.contains_key(&hash(&ticket)), "kept by its hash");
+        assert!(held.keys().all(|key| key.as_slice() != ticket.as_bytes()), "never as itself");
+    }
+
+    #[test]
+    fn expired_tickets_are_forgotten_when_the_next_is_issued() {
+        let tickets = Tickets::new(Duration::from_secs(1));
+        let now = SystemTime::UNIX_EPOCH;
+        let _ = tickets.issue("ada", now);
+        let _ = tickets.issue("ada", now + Duration::from_secs(5));
+        assert_eq!(tickets.by_hash.lock().unwrap().len(), 1, "the first had expired");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::admission::Origins;
 use crate::descriptors;
 use crate::limits::{self, Limits};
+use crate::upgrade::Subprotocols;
 
 /// The heading the limits get in `--help`, for a binary's own limit flags to join them.
 pub const HEADING: &str = "Limits (what one client may take; see the chapter \"When clients misbehave\")";
@@ -164,6 +165,36 @@ impl OriginArgs {
     }
 }
 
+/// Which subprotocols a WebSocket server speaks, as command-line flags: `--protocol`, repeatable.
+#[derive(Clone, Debug, Default, clap::Args)]
+#[command(next_help_heading = "Subprotocols (Sec-WebSocket-Protocol, RFC 6455 §1.9)")]
+pub struct ProtocolArgs {
+    /// Speak subprotocol NAME (e.g. chat.v1): a client that offers it in `Sec-WebSocket-Protocol`
+    /// gets it named in the 101. Of several in common, the client's first wins. A client that
+    /// offers protocols of which none is spoken here gets `400 Bad Request`; one that offers
+    /// none is answered without. Repeat for more.
+    #[arg(long = "protocol", value_name = "NAME", value_parser = token)]
+    pub protocols: Vec<String>,
+}
+
+impl ProtocolArgs {
+    /// The subprotocols these flags name.
+    pub fn protocols(&self) -> Subprotocols {
+        Subprotocols::speak(&self.protocols)
+    }
+}
+
+/// A subprotocol name: an HTTP token (RFC 6455 §4.1, RFC 9110 §5.6.2), so no spaces or commas.
+fn token(text: &str) -> Result<String, String> {
+    let valid =
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not a subprotocol name: use letters, digits and !#$%&'*+-.^_`|~"))
+    }
+}
+
 /// An origin as a browser sends it (RFC 6454 §6.2): `scheme://host` or `scheme://host:port`, no
 /// path. A mistyped one would silently allow nothing, so it is refused when parsing.
 fn origin(text: &str) -> Result<String, String> {
@@ -239,6 +270,26 @@ mod tests {
         assert_eq!(WithOrigins::try_parse_from(["server"]).unwrap().origins.origins(), Origins::default());
         for wrong in ["127.0.0.1:3000", "http://", "http://127.0.0.1:3000/page", "://x"] {
             assert!(WithOrigins::try_parse_from(["server", "--allow-origin", wrong]).is_err(), "{wrong:?}");
+        }
+    }
+
+    #[derive(Parser)]
+    struct WithProtocols {
+        #[command(flatten)]
+        protocols: ProtocolArgs,
+    }
+
+    #[test]
+    fn protocol_names_the_subprotocols_spoken_and_refuses_what_is_not_a_token() {
+        let cli = WithProtocols::try_parse_from(["server", "--protocol", "chat.v1", "--protocol", "chat.v2"])
+            .unwrap();
+        assert_eq!(cli.protocols.protocols(), Subprotocols::speak(["chat.v1", "chat.v2"]));
+        assert_eq!(
+            WithProtocols::try_parse_from(["server"]).unwrap().protocols.protocols(),
+            Subprotocols::none()
+        );
+        for wrong in ["chat v1", "a,b", ""] {
+            assert!(WithProtocols::try_parse_from(["server", "--protocol", wrong]).is_err(), "{wrong:?}");
         }
     }
 

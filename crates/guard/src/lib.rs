@@ -26,7 +26,8 @@
 //!   ([`ConnectionArgs`] alone for a server without HTTP; [`OriginArgs`] for `--allow-origin`).
 //! - [`head`]: reading a request head within the size and time limits, async or blocking.
 //! - [`refuse`]: answering with an HTTP error and shutting down, async or blocking.
-//! - [`upgrade`]: judging an upgrade request and answering `101` or the error.
+//! - [`upgrade`]: judging an upgrade request (the handshake, `Origin`, the subprotocol) and
+//!   answering `101` or the error.
 //! - [`slots`]: counting open connections, and the `503` past the limit.
 
 pub mod accept;
@@ -41,7 +42,7 @@ pub mod slots;
 pub mod upgrade;
 
 pub use accept::WhenFull;
-pub use args::{ConnectionArgs, LimitArgs, OriginArgs};
+pub use args::{ConnectionArgs, LimitArgs, OriginArgs, ProtocolArgs};
 pub use limits::Limits;
 pub use refuse::HandshakeError;
 pub use slots::{Slot, Slots};

@@ -13,6 +13,7 @@
 //! | [`MAX_CONNECTIONS`] | 1,024 | `503 Service Unavailable` before any upgrade |
 //! | [`READ_BUFFER`] | 4 KiB | (not a limit: how much one `read` takes from a socket) |
 //! | [`Limits::origins`] | the server's own pages | `403 Forbidden` before any upgrade, for a page of another origin |
+//! | [`Limits::protocols`] | none | `400 Bad Request` before any upgrade, for an offer of subprotocols with none in common |
 //!
 //! What a limit protects is always the same thing: the other clients. A server has one memory,
 //! one set of threads or tasks and one table of file descriptors for everybody; a limit is the
@@ -23,6 +24,7 @@ use std::time::Duration;
 use wire::CloseCode;
 
 use crate::admission::Origins;
+use crate::upgrade::Subprotocols;
 
 // ANCHOR: constants
 /// Largest message accepted, fragments added up, and so also the largest frame. Chat lines and
@@ -125,6 +127,10 @@ pub struct Limits {
     /// the server itself; `--allow-origin` adds others (see [`crate::args::OriginArgs`]). A
     /// server with sign-in checks credentials too, with a whole `admission::Admission`.
     pub origins: Origins,
+    /// Which subprotocols the server speaks (`Sec-WebSocket-Protocol`, RFC 6455 §1.9): not a
+    /// limit either, but part of what the handshake agrees to before any `101`. By default none;
+    /// `--protocol` adds them (see [`crate::args::ProtocolArgs`]).
+    pub protocols: Subprotocols,
 }
 
 impl Default for Limits {
@@ -140,6 +146,7 @@ impl Default for Limits {
             max_connections: MAX_CONNECTIONS,
             read_buffer: READ_BUFFER,
             origins: Origins::default(),
+            protocols: Subprotocols::none(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! | `POST /logout` | signs out, `303` to `/` |
 //! | `GET /client`, `GET /client.js` | the browser client |
 //! | `GET /api/time` | the time as JSON; needs a session (the middleware checks) |
+//! | `POST /api/ticket` | a one-time ticket for `/ws/ticket`, as JSON; needs a session too |
 //! | `GET /ws/echo` without `Upgrade` | `426 Upgrade Required`: this path speaks WebSocket |
 //!
 //! The pages are compiled into the binary with `include_str!`, so the server runs from anywhere.
@@ -14,7 +15,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::admission::{SESSION_COOKIE, Sessions};
+use crate::admission::{SESSION_COOKIE, Sessions, Tickets};
 use crate::middleware::{HttpRequest, Reply};
 
 /// The home page.
@@ -41,8 +42,10 @@ pub fn system_clock() -> Clock {
 pub struct Routes {
     /// Signed-in sessions.
     pub sessions: Sessions,
-    /// The clock `/api/time` reads.
+    /// The clock `/api/time` reads, and tickets' expiry.
     pub clock: Clock,
+    /// Where `POST /api/ticket` issues tickets (the upgrade branch redeems them).
+    pub tickets: Tickets,
 }
 
 impl Routes {
@@ -56,6 +59,7 @@ impl Routes {
             ("POST", "/login") => self.login(request),
             ("POST", "/logout") => self.logout(request),
             ("GET", "/api/time") => self.time(request),
+            ("POST", "/api/ticket") => self.ticket(request),
             (_, path) if path == serve::ECHO_PATH => {
                 // Only a request *without* `Upgrade: websocket` gets here; the check answers it
                 // with 426 and `Upgrade: websocket` (RFC 9110 §15.5.22), or 405 for a POST.
@@ -64,7 +68,7 @@ impl Routes {
                     Ok(_) => Reply::text(500, "an upgrade request reached the HTTP routes"),
                 }
             }
-            (_, "/" | "/client" | "/client.js" | "/login" | "/logout" | "/api/time") => {
+            (_, "/" | "/client" | "/client.js" | "/login" | "/logout" | "/api/time" | "/api/ticket") => {
                 Reply::text(405, format!("{method} is not allowed on {}", request.path))
                     .with_header("Allow", allowed(&request.path))
             }
@@ -116,13 +120,29 @@ impl Routes {
     }
 }
 
+impl Routes {
+    // ANCHOR: ticket
+    /// `POST /api/ticket`: a one-time ticket for the signed-in user (the middleware let only
+    /// signed-in requests through), as JSON. A page on another site cannot read this answer (it
+    /// carries no CORS headers), so it cannot get a ticket with the visitor's cookie; and no
+    /// cache may keep it.
+    fn ticket(&self, request: &HttpRequest) -> Reply {
+        let user = request.user.as_deref().unwrap_or_default();
+        let ticket = self.tickets.issue(user, (self.clock)());
+        let ttl = self.tickets.ttl().as_millis();
+        Reply::new(200, "application/json", format!("{{\"ticket\":\"{ticket}\",\"expires_in_ms\":{ttl}}}"))
+            .with_header("Cache-Control", "no-store")
+    }
+    // ANCHOR_END: ticket
+}
+
 fn html(page: &'static str) -> Reply {
     Reply::new(200, "text/html; charset=utf-8", page)
 }
 
 fn allowed(path: &str) -> &'static str {
     match path {
-        "/login" | "/logout" => "POST",
+        "/login" | "/logout" | "/api/ticket" => "POST",
         "/api/time" => "GET",
         _ => "GET, HEAD",
     }

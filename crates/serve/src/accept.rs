@@ -14,7 +14,7 @@ use wire::handshake::Accepted;
 
 pub use guard::HandshakeError as AcceptError;
 pub use guard::refuse::refuse;
-pub use guard::upgrade::{judge, judge_origin};
+pub use guard::upgrade::{Subprotocols, judge, judge_handshake, judge_origin};
 
 use crate::Limits;
 use crate::limits::TungsteniteConfig;

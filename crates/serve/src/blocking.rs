@@ -28,7 +28,7 @@ use tungstenite::protocol::{CloseFrame, Role, WebSocket};
 use tungstenite::{Message, WebSocket as Ws};
 use wire::CloseCode;
 
-use crate::accept::judge_origin;
+use crate::accept::judge_handshake;
 use crate::close::Ending;
 use crate::limits::short_reason;
 use crate::{ECHO_PATH, Limits, TungsteniteConfig};
@@ -45,8 +45,9 @@ pub fn handle(mut stream: TcpStream, limits: &Limits) -> Option<Ending> {
             return None;
         }
     };
-    // RFC 6455 §4.2.1, then §10.2: a page of another origin gets 403 (`limits.origins`).
-    match judge_origin(&head, ECHO_PATH, &limits.origins) {
+    // RFC 6455 §4.2.1, then §10.2: a page of another origin gets 403 (`limits.origins`); then
+    // the subprotocol (`limits.protocols`).
+    match judge_handshake(&head, ECHO_PATH, limits) {
         Ok(accepted) => {
             stream.write_all(accepted.response().as_bytes()).ok()?;
             tracing::info!(%peer, "WebSocket open");
@@ -132,7 +133,7 @@ impl<S: Read + Write> Timeouts for Upgraded<S> {
 }
 
 /// Whether an I/O error is a socket timeout (Linux says `WouldBlock`, Windows `TimedOut`).
-fn timed_out(error: &tungstenite::Error) -> bool {
+pub fn timed_out(error: &tungstenite::Error) -> bool {
     matches!(error, tungstenite::Error::Io(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
@@ -221,8 +222,8 @@ fn linger<S: Timeouts>(stream: &mut S, deadline: Instant) {
 
 /// Closes with `code` and reads until the peer's close frame and the end of the stream, but not
 /// past the close timeout: the close handshake of RFC 6455 §7.1, used while tungstenite's reader
-/// is sound (the idle timeout).
-fn close<S: Timeouts>(ws: &mut Ws<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending {
+/// is sound (the idle timeout, a refused credential).
+pub fn close<S: Timeouts>(ws: &mut Ws<S>, code: CloseCode, reason: String, limits: &Limits) -> Ending {
     let frame = CloseFrame { code: TCloseCode::from(code.0), reason: reason.clone().into() };
     let deadline = Instant::now() + limits.close_timeout;
     ws.get_mut().set_timeouts(None, Some(limits.close_timeout));

@@ -70,6 +70,100 @@ where
     Ok(ws)
 }
 
+/// [`connect_over`], offering `protocols` in `Sec-WebSocket-Protocol` (in order of preference,
+/// as `new WebSocket(url, protocols)` does). Returns the socket and the subprotocol the server
+/// named in its `101`. tungstenite checks the answer as RFC 6455 §4.1 and the WebSockets
+/// Standard ask: a protocol the client did not offer, or none when it offered some, fails the
+/// connection with `Error::Protocol(SecWebSocketSubProtocolError(…))`.
+pub async fn connect_offering<S>(
+    stream: S,
+    host: &str,
+    path: &str,
+    key: Option<&str>,
+    protocols: &[&str],
+) -> Result<(WebSocketStream<S>, Option<String>), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let key = key.map_or_else(tungstenite::handshake::client::generate_key, str::to_owned);
+    let mut request = http::Request::builder()
+        .uri(format!("ws://{host}{path}"))
+        .header("Host", host)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", key);
+    if !protocols.is_empty() {
+        request = request.header("Sec-WebSocket-Protocol", protocols.join(", "));
+    }
+    let request =
+        request.body(()).map_err(|e| Error::Url { url: format!("ws://{host}{path}"), why: e.to_string() })?;
+    let config = Limits::default().websocket_config();
+    let (ws, response) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+    let protocol = response
+        .headers()
+        .get("Sec-WebSocket-Protocol")
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    Ok((ws, protocol))
+}
+
+/// The subprotocol page's exchange, through a new Tap in front of `server`: an upgrade to `path`
+/// offering `protocols`; if it opens, one text message, its echo and the close handshake. Returns
+/// the transcript and what the client saw, in words: the protocol agreed (what a browser shows as
+/// `ws.protocol`), the echo, or why there is no connection.
+///
+/// When tungstenite fails the connection itself (an answer it must not accept), the client
+/// closes TCP first, as RFC 6455 §4.1 says a client fails a connection before it opens; when the
+/// server refuses with an HTTP error, the client reads the refusal to its end. Either way the
+/// order on the wire is the same on every run.
+pub async fn offer_protocols(
+    server: SocketAddr,
+    path: &str,
+    protocols: &[&str],
+) -> Result<(Transcript, Vec<String>), Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let tap = Tap::bind("127.0.0.1:0", server).await?;
+    let mut stream = TcpStream::connect(tap.local_addr()).await?;
+    stream.set_nodelay(true)?;
+    let connection = tap.accept().await?;
+    let host = tap.local_addr().to_string();
+    let mut said = vec![format!("the client offered: {}", protocols.join(", "))];
+    match connect_offering(&mut stream, &host, path, Some(RFC_KEY), protocols).await {
+        Ok((mut ws, protocol)) => {
+            said.push(match protocol {
+                Some(protocol) => format!("ws.protocol: {protocol:?}"),
+                None => "ws.protocol: \"\" (no subprotocol)".to_owned(),
+            });
+            ws.send(Message::text("hello")).await?;
+            if let Some(echo) = ws.next().await {
+                said.push(format!("sent text \"hello\", received {}", describe(&echo?)));
+            }
+            ws.close(Some(CloseFrame { code: TCloseCode::Normal, reason: "done".into() })).await?;
+            while let Some(message) = ws.next().await {
+                match message {
+                    Ok(message) => said.push(format!("received {}", describe(&message))),
+                    Err(tungstenite::Error::ConnectionClosed) => break,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Err(error) => {
+            let refused = refusal(&error);
+            said.push(
+                refused.clone().unwrap_or_else(|| format!("the client failed the connection: {error}")),
+            );
+            if refused.is_none() {
+                // The client fails the connection: it closes TCP without a close frame.
+                stream.shutdown().await?;
+            }
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+        }
+    }
+    drop(stream);
+    Ok((connection.transcript().await, said))
+}
+
 /// Connects to `url` (`ws://host:port/path`).
 pub async fn connect(url: &str, key: Option<&str>) -> Result<WebSocketStream<TcpStream>, Error> {
     let (authority, path) = split_ws_url(url)?;

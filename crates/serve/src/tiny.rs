@@ -262,7 +262,10 @@ pub fn upgrade<H, F>(
     H: Send + 'static,
     F: FnOnce(&mut TinyWebSocket) + Send + 'static,
 {
-    let response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
+    let mut response = Response::empty(101).with_header(header("Sec-WebSocket-Accept", &accepted.accept));
+    if let Some(protocol) = &accepted.protocol {
+        response.add_header(header("Sec-WebSocket-Protocol", protocol));
+    }
     // The socket's handle, for the session's timeouts (tiny_http's stream hides it).
     let socket: Option<Arc<TcpStream>> = request.socket();
     let stream = request.upgrade("websocket", response);

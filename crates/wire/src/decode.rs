@@ -633,6 +633,8 @@ mod tests {
             key: String::new(),
             accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".into(),
             origin: None,
+            offered: Vec::new(),
+            protocol: None,
         };
         let ping = Frame::text("hi").masked([1, 2, 3, 4]).encode();
         let echo = Frame::text("hi").encode();

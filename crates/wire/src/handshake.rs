@@ -45,7 +45,7 @@ pub fn is_valid_key(key: &str) -> bool {
 }
 
 /// What the server learned from an acceptable upgrade request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accepted {
     /// The client's `Sec-WebSocket-Key`, as sent.
     pub key: String,
@@ -53,20 +53,83 @@ pub struct Accepted {
     pub accept: String,
     /// The `Origin` header, if the client (a browser) sent one (RFC 6455 §10.2).
     pub origin: Option<String>,
+    /// The subprotocols the client offered in `Sec-WebSocket-Protocol`, in its order of
+    /// preference (RFC 6455 §4.1); empty if it offered none. See [`offered_protocols`].
+    pub offered: Vec<String>,
+    /// The subprotocol the server agreed to, one of [`Accepted::offered`]: the `101` names it in
+    /// `Sec-WebSocket-Protocol` (§4.2.2). `None` until a server picks one with
+    /// [`Accepted::with_protocol`] (or if it picks none), and then the `101` has no such header.
+    pub protocol: Option<String>,
 }
 
 impl Accepted {
     /// The `101 Switching Protocols` response head (RFC 6455 §4.2.2), ready for the wire.
     pub fn response(&self) -> String {
+        let protocol = match &self.protocol {
+            Some(protocol) => format!("Sec-WebSocket-Protocol: {protocol}\r\n"),
+            None => String::new(),
+        };
         format!(
             "HTTP/1.1 101 Switching Protocols\r\n\
              Upgrade: websocket\r\n\
              Connection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {}\r\n\r\n",
+             Sec-WebSocket-Accept: {}\r\n{protocol}\r\n",
             self.accept
         )
     }
+
+    /// The same acceptance, answering with `protocol` (which the caller took from
+    /// [`Accepted::offered`]; see [`choose_protocol`]).
+    pub fn with_protocol(mut self, protocol: Option<&str>) -> Accepted {
+        self.protocol = protocol.map(str::to_owned);
+        self
+    }
 }
+
+// ANCHOR: offered_protocols
+/// The subprotocols a client offers, in its order of preference: every `Sec-WebSocket-Protocol`
+/// field's comma-separated values (RFC 6455 §4.1; §11.3.4: several fields in a request mean the
+/// same as one field with all their values), trimmed, empty ones left out.
+pub fn offered_protocols<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    values
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|protocol| !protocol.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The server's pick (RFC 6455 §4.2.2 /subprotocol/): the first protocol of the client's list
+/// that the server speaks. The RFC lets the server choose any of the client's; taking the
+/// client's order honours the preference the client stated (§4.1: "ordered by preference"), as
+/// Node's `ws` does by default. `None` when the two have none in common. Names are compared
+/// exactly: `chat.v1` is not `Chat.V1`.
+pub fn choose_protocol<'a>(offered: &'a [String], spoken: &[String]) -> Option<&'a str> {
+    offered.iter().find(|protocol| spoken.contains(protocol)).map(String::as_str)
+}
+// ANCHOR_END: offered_protocols
+
+// ANCHOR: check_answer
+/// The client's check of the server's answer (RFC 6455 §4.1, the client's item 6, and the
+/// WebSockets Standard): a `101` may name only a protocol the client offered, and, when the
+/// client offered any, it must name one. Browsers and tungstenite fail the connection otherwise
+/// (the RFC itself allows an answer without one; the WebSockets Standard does not).
+pub fn check_answered_protocol(offered: &[String], answered: Option<&str>) -> Result<(), String> {
+    match answered {
+        Some(protocol) if !offered.iter().any(|p| p == protocol) => Err(format!(
+            "the server answered with subprotocol {protocol:?}, which the client did not offer \
+             (RFC 6455 §4.1): the client must fail the connection"
+        )),
+        None if !offered.is_empty() => Err(format!(
+            "the client offered {} and the server answered with none: browsers fail the \
+             connection (WebSockets Standard)",
+            offered.join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+// ANCHOR_END: check_answer
 
 /// Why an upgrade request was refused, as the HTTP error the server must send (RFC 6455 §4.2.2:
 /// an invalid handshake gets an HTTP error response, not a silent close).
@@ -240,7 +303,19 @@ where
             .with_header("Sec-WebSocket-Version", VERSION));
         }
     }
-    Ok(Accepted { accept: accept_key(&key), key, origin: get("Origin").map(str::to_owned) })
+    let offered = offered_protocols(
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Protocol"))
+            .map(|(_, v)| v.as_str()),
+    );
+    Ok(Accepted {
+        accept: accept_key(&key),
+        key,
+        origin: get("Origin").map(str::to_owned),
+        offered,
+        protocol: None,
+    })
 }
 
 /// The client's upgrade request head (RFC 6455 §4.1), as tungstenite writes it, with a key the
@@ -334,6 +409,47 @@ mod tests {
             let err = check_upgrade("GET", 1, request(&[(name, value)])).unwrap_err();
             assert_eq!(err.status, 400, "{name}: {value:?} should be refused with 400");
         }
+    }
+
+    #[test]
+    fn offered_protocols_come_from_every_field_in_order() {
+        let ok = check_upgrade(
+            "GET",
+            1,
+            request(&[("Sec-WebSocket-Protocol", "chat.v2, chat.v1 ,,")])
+                .into_iter()
+                .chain([("sec-websocket-protocol", &b"chat.v0"[..])]),
+        )
+        .unwrap();
+        assert_eq!(ok.offered, ["chat.v2", "chat.v1", "chat.v0"], "RFC 6455 §11.3.4: fields add up");
+        assert!(!ok.response().contains("Sec-WebSocket-Protocol"), "no pick yet, no header");
+        let picked = ok.with_protocol(Some("chat.v1"));
+        assert!(
+            picked.response().ends_with("Sec-WebSocket-Protocol: chat.v1\r\n\r\n"),
+            "{}",
+            picked.response()
+        );
+    }
+
+    #[test]
+    fn the_server_picks_the_clients_first_protocol_that_it_speaks() {
+        let offered = vec!["chat.v2".to_owned(), "chat.v1".to_owned()];
+        let spoken = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(choose_protocol(&offered, &spoken(&["chat.v1", "chat.v2"])), Some("chat.v2"));
+        assert_eq!(choose_protocol(&offered, &spoken(&["chat.v1"])), Some("chat.v1"));
+        assert_eq!(choose_protocol(&offered, &spoken(&["chat.v3"])), None);
+        assert_eq!(choose_protocol(&offered, &spoken(&["Chat.V2"])), None, "names compare exactly");
+        assert_eq!(choose_protocol(&[], &spoken(&["chat.v1"])), None);
+    }
+
+    #[test]
+    fn a_client_fails_an_answer_it_did_not_offer_or_a_missing_one() {
+        let offered = vec!["chat.v2".to_owned(), "chat.v1".to_owned()];
+        assert!(check_answered_protocol(&offered, Some("chat.v1")).is_ok());
+        assert!(check_answered_protocol(&offered, Some("chat.v9")).is_err(), "not offered");
+        assert!(check_answered_protocol(&offered, None).is_err(), "offered some, got none");
+        assert!(check_answered_protocol(&[], Some("chat.v1")).is_err(), "offered none, got one");
+        assert!(check_answered_protocol(&[], None).is_ok());
     }
 
     #[test]

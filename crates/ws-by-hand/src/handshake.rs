@@ -11,7 +11,7 @@ use wire::handshake::Accepted;
 
 pub use guard::HandshakeError;
 pub use guard::refuse::refuse;
-pub use guard::upgrade::{judge, judge_origin};
+pub use guard::upgrade::{judge, judge_handshake, judge_origin};
 
 use crate::Limits;
 
@@ -30,13 +30,14 @@ where
     // `limits.handshake_timeout` (408 past it); bytes that are not HTTP get 400.
     let (head, leftover) = guard::head::read_request(stream, limits).await?;
     // RFC 6455 §4.2.1: GET, HTTP/1.1, Upgrade, Connection, Host, a 16-byte key, version 13;
-    // then §10.2: a page of another origin than this server's (or `--allow-origin`'s) gets 403.
-    let accepted = match judge_origin(&head, path, &limits.origins) {
+    // then §10.2: a page of another origin than this server's (or `--allow-origin`'s) gets 403;
+    // then §4.2.2: of the subprotocols the client offers, the first we speak (400 if none).
+    let accepted = match judge_handshake(&head, path, limits) {
         Ok(accepted) => accepted,
         Err(rejection) => return guard::refuse::send_rejection(stream, rejection).await,
     };
-    // RFC 6455 §4.2.2: `101 Switching Protocols` with `Sec-WebSocket-Accept`; after its empty
-    // line, both sides speak frames.
+    // RFC 6455 §4.2.2: `101 Switching Protocols` with `Sec-WebSocket-Accept` (and
+    // `Sec-WebSocket-Protocol` if one was agreed); after its empty line, both sides speak frames.
     stream.write_all(accepted.response().as_bytes()).await?;
     stream.flush().await?;
     Ok((accepted, leftover))

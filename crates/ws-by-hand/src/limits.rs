@@ -13,6 +13,7 @@
 //! | [`MAX_CONNECTIONS`] | 1,024 | `503 Service Unavailable` before the upgrade |
 //! | [`READ_BUFFER`] | 4 KiB | (not a limit: how much one `read` takes from the socket) |
 //! | `Limits::origins` | programs and the server's own pages | `403 Forbidden` for a page of another origin, before the upgrade |
+//! | `Limits::protocols` | none | `400 Bad Request` for an offer of subprotocols with none in common, before the upgrade |
 
 pub use guard::Limits;
 pub use guard::limits::{

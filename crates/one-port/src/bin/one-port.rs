@@ -99,6 +99,11 @@ fn serve(cli: &Cli) -> anyhow::Result<()> {
     let addr = running.addr();
     println!("http://127.0.0.1:{port}/        pages, sign-in, /api/time and the browser client at /client");
     println!("ws://127.0.0.1:{port}{}   the WebSocket, on the same port", serve::ECHO_PATH);
+    println!(
+        "ws://127.0.0.1:{port}{}?ticket=…  and  ws://127.0.0.1:{port}{}   with a ticket (POST /api/ticket) or a token first",
+        server::TICKET_PATH,
+        server::FIRST_MESSAGE_PATH
+    );
     println!("Programs can sign in with the header  Authorization: Bearer {cli_token}");
     if cli.unchecked {
         println!("UNCHECKED: upgrades are accepted without Origin or session checks (for the lesson only).");

@@ -25,13 +25,19 @@ struct Args {
     limits: guard::LimitArgs,
     #[command(flatten)]
     origins: guard::OriginArgs,
+    #[command(flatten)]
+    protocols: guard::ProtocolArgs,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     guard::logging::init("info");
     let args = Args::parse();
-    let limits = guard::Limits { origins: args.origins.origins(), ..args.limits.limits() };
+    let limits = guard::Limits {
+        origins: args.origins.origins(),
+        protocols: args.protocols.protocols(),
+        ..args.limits.limits()
+    };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await
