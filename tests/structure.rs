@@ -19,7 +19,8 @@ use duplex_tests::root;
 const SHARED: &[&str] = &["wire", "tap", "guard", "serve"];
 
 /// The chapter crates: each serves one chapter of the book, side by side with the others.
-const CHAPTERS: &[&str] = &["http-polling", "tcp-socket", "ws-by-hand", "ws-echo", "heartbeat", "one-port"];
+const CHAPTERS: &[&str] =
+    &["http-polling", "tcp-socket", "ws-by-hand", "ws-echo", "heartbeat", "one-port", "chat"];
 
 /// Crates that are neither: they may depend on anything (the book server and its façade, the
 /// measurements, the exercises, the end-to-end tests).
@@ -137,13 +138,14 @@ fn demo_recipes() -> Vec<(String, String, String, String)> {
 #[test]
 fn every_demo_has_a_recipe_that_runs_it_from_its_chapters_crate() {
     let recipes = demo_recipes();
-    let chapters: [(&str, &[tap::Demo]); 6] = [
+    let chapters: [(&str, &[tap::Demo]); 7] = [
         ("http-polling", http_polling::demo::DEMOS),
         ("tcp-socket", tcp_socket::demo::DEMOS),
         ("ws-by-hand", ws_by_hand::demo::DEMOS),
         ("ws-echo", ws_echo::demo::DEMOS),
         ("one-port", one_port::demo::DEMOS),
         ("heartbeat", heartbeat::demo::DEMOS),
+        ("chat", chat::demo::DEMOS),
     ];
     let mut listed = BTreeSet::new();
     for (package, demos) in chapters {

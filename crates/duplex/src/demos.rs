@@ -17,6 +17,7 @@ pub fn all() -> Vec<Demo> {
         ws_echo::demo::DEMOS,
         one_port::demo::DEMOS,
         heartbeat::demo::DEMOS,
+        chat::demo::DEMOS,
     ]
     .concat()
 }
