@@ -19,16 +19,16 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use chat::client::{self, Ended, Entry, Event, Followed};
-use chat::demo::{self, Cluster, snapshot_style};
-use chat::protocol::{Join, StreamId};
+use chat::client::{self, Entry, Followed, Next};
+use chat::demo::{self, snapshot_style};
+use chat::protocol::StreamId;
 use chat::redis_server::{Persistence, RedisServer};
 use chat::story::Story;
 use chat::{Config, Mode, Server};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serve::backoff::Backoff;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 fn snapshot(name: &str, text: &str) {
     insta::with_settings!({ omit_expression => true }, {
@@ -99,4 +99,190 @@ async fn a_deploy_closes_with_1012_and_the_client_resumes_on_the_other_server_wi
     assert!(text.contains("1012 service restart \"restarting for a deploy\""), "{text}");
     assert!(text.contains("\"joined lobby on server B at ‹id 1›\""), "alice comes back on B: {text}");
     snapshot("deploy", &text);
+}
+
+/// How many messages the no-loss test sends.
+const MESSAGES: usize = 1000;
+
+/// What one run of the no-loss test did.
+#[derive(Debug)]
+struct NoLoss {
+    seed: u64,
+    elapsed: Duration,
+    broker_restarts: Vec<usize>,
+    server_restarts: Vec<(usize, &'static str)>,
+    followed: Vec<Followed>,
+}
+
+/// A run of the no-loss test: Redis with its append-only file, servers A and B on Streams,
+/// nginx in front; a publisher and three readers, all through nginx; the broker and a server
+/// restarted at moments chosen by a generator seeded with `seed`.
+async fn no_loss(seed: u64) -> NoLoss {
+    let start = Instant::now();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let redis = RedisServer::start(Persistence::AppendOnly).await.unwrap();
+    let url = redis.url();
+    let config = move |name: &str, n: u64| {
+        let mut config = Config::new(name, Mode::Streams, Some(url.clone()));
+        config.seed = seed * 10 + n;
+        config
+    };
+    let mut servers = Vec::new();
+    let mut addrs = Vec::new();
+    for (n, name) in ["A", "B"].into_iter().enumerate() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap());
+        servers.push(Some(Server::start(listener, config(name, n as u64)).await.unwrap()));
+    }
+    let nginx = chat::nginx::Nginx::start(&addrs).await.unwrap();
+    let host = nginx.addr().to_string();
+
+    // When to restart what: two broker restarts and two server restarts, at seeded moments
+    // (the publisher's progress), each down for a seeded 0–150 ms.
+    let mut broker_restarts: Vec<usize> = (0..2).map(|_| rng.random_range(50..MESSAGES - 50)).collect();
+    broker_restarts.sort_unstable();
+    let mut server_restarts: Vec<(usize, &'static str)> = (0..2)
+        .map(|_| (rng.random_range(50..MESSAGES - 50), if rng.random_bool(0.5) { "A" } else { "B" }))
+        .collect();
+    server_restarts.sort_unstable();
+    let (progress, watching) = tokio::sync::watch::channel(0usize);
+    let chaos = {
+        let (broker_restarts, server_restarts) = (broker_restarts.clone(), server_restarts.clone());
+        let mut downtime = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5eed);
+        let mut watching = watching.clone();
+        tokio::spawn(async move {
+            let mut redis = redis;
+            let mut plan: Vec<(usize, Option<&'static str>)> = broker_restarts
+                .iter()
+                .map(|at| (*at, None))
+                .chain(server_restarts.iter().map(|(at, name)| (*at, Some(*name))))
+                .collect();
+            plan.sort_unstable();
+            for (at, what) in plan {
+                let _ = watching.wait_for(|sent| *sent >= at).await;
+                let pause = Duration::from_millis(downtime.random_range(0..150));
+                match what {
+                    None => {
+                        redis.kill().await;
+                        tokio::time::sleep(pause).await;
+                        redis.restart().await.unwrap();
+                    }
+                    Some(name) => {
+                        let i = usize::from(name == "B");
+                        servers[i].take().unwrap().crash().await;
+                        tokio::time::sleep(pause).await;
+                        let listener = TcpListener::bind(addrs[i]).await.unwrap();
+                        let restarted = Server::start(listener, config(name, 2 + i as u64)).await;
+                        servers[i] = Some(restarted.unwrap());
+                    }
+                }
+            }
+            (redis, servers)
+        })
+    };
+
+    let backoff = Backoff { base: Duration::from_millis(10), cap: Duration::from_millis(500) };
+    let last = format!("p-{MESSAGES:04}");
+    let mut tasks = Vec::new();
+    let heard: Vec<std::sync::Arc<std::sync::Mutex<Vec<String>>>> =
+        (0..4).map(|_| Default::default()).collect();
+    for reader in 0..4u64 {
+        let (host, last, progress) = (host.clone(), last.clone(), progress.clone());
+        let shared = heard[reader as usize].clone();
+        let addr = nginx.addr();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed * 100 + reader);
+            // Reader 0 publishes; every reader starts from the beginning of the (empty) stream.
+            let outbox: VecDeque<(String, String)> = if reader == 0 {
+                (1..=MESSAGES).map(|n| (format!("p-{n:04}"), format!("message {n}"))).collect()
+            } else {
+                VecDeque::new()
+            };
+            let mut keys = Vec::new();
+            let plan = client::Follow { host: &host, room: "lobby", after: Some(StreamId::ZERO), backoff };
+            let mut away = Xoshiro256PlusPlus::seed_from_u64(seed * 1000 + reader);
+            let followed = client::follow(client::tcp(addr), plan, &mut rng, outbox, |entry: &Entry| {
+                keys.push(entry.key.clone());
+                shared.lock().unwrap().push(entry.key.clone());
+                if reader == 0 {
+                    progress.send_replace(keys.len());
+                }
+                if entry.key == last {
+                    Next::Stop
+                } else if reader == 3 && keys.len() % 50 == 0 {
+                    // Reader 3 is on a phone in a train: every 50 messages it loses its
+                    // connection and comes back a moment later, while the room goes on.
+                    Next::Away(Duration::from_millis(away.random_range(20..200)))
+                } else {
+                    Next::Continue
+                }
+            })
+            .await;
+            (followed, keys)
+        }));
+    }
+    let mut followed = Vec::new();
+    for (reader, task) in tasks.into_iter().enumerate() {
+        let Ok(finished) = tokio::time::timeout(Duration::from_secs(60), task).await else {
+            let keys = heard[reader].lock().unwrap().clone();
+            let expected: Vec<String> = (1..=MESSAGES).map(|n| format!("p-{n:04}")).collect();
+            let missing: Vec<&String> = expected.iter().filter(|k| !keys.contains(k)).collect();
+            panic!(
+                "seed {seed}: reader {reader} did not finish within 60 s; it has {} messages, the last {:?}; \
+                 missing {} of them, first {:?}",
+                keys.len(),
+                keys.last(),
+                missing.len(),
+                &missing[..missing.len().min(10)]
+            );
+        };
+        let (result, keys) = finished.unwrap();
+        let result = result.unwrap_or_else(|e| panic!("seed {seed}: reader {reader}: {e}"));
+        let expected: Vec<String> = (1..=MESSAGES).map(|n| format!("p-{n:04}")).collect();
+        if keys != expected {
+            let missing: Vec<&String> = expected.iter().filter(|k| !keys.contains(k)).collect();
+            panic!(
+                "seed {seed}: reader {reader} got {} messages, expected {MESSAGES} in order, once; missing {:?}, first 5: {:?}",
+                keys.len(),
+                &missing[..missing.len().min(10)],
+                &keys[..keys.len().min(5)]
+            );
+        }
+        followed.push(result);
+    }
+    let (_redis, _servers) = chaos.await.unwrap();
+    drop(nginx);
+    NoLoss { seed, elapsed: start.elapsed(), broker_restarts, server_restarts, followed }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server and nginx (Debian packages redis-server, nginx): run by .ci/run, or cargo test -p duplex-tests --test chat -- --ignored"]
+async fn with_streams_and_resume_1000_messages_reach_every_client_in_order_once_through_restarts() {
+    // CHAT_NO_LOSS_RUNS=20 runs it with seeds 1..=20 (and CHAT_NO_LOSS_SEED=N starts elsewhere).
+    let runs: u64 = std::env::var("CHAT_NO_LOSS_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let first: u64 = std::env::var("CHAT_NO_LOSS_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    for seed in first..first + runs {
+        let run = no_loss(seed).await;
+        let connections: Vec<u32> = run.followed.iter().map(|f| f.connections).collect();
+        let endings: Vec<String> =
+            run.followed.iter().flat_map(|f| &f.endings).map(|e| format!("{e:?}")).collect();
+        let mut counted: Vec<(String, usize)> = Vec::new();
+        for ending in endings {
+            match counted.iter_mut().find(|(e, _)| *e == ending) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((ending, 1)),
+            }
+        }
+        eprintln!(
+            "seed {seed}: {MESSAGES} messages to 4 clients in order, once, in {:.1} s; broker restarted at {:?}, \
+             servers at {:?}; connections per client {connections:?}, reader 3 away {} times; broken by \
+             the servers: {counted:?}; publisher sent {}",
+            run.elapsed.as_secs_f64(),
+            run.broker_restarts,
+            run.server_restarts,
+            run.followed[3].aways,
+            run.followed[0].sent,
+        );
+        assert_eq!(run.seed, seed);
+    }
 }

@@ -159,6 +159,20 @@ pub struct Followed {
     pub servers: Vec<String>,
     /// Messages sent, resends included.
     pub sent: u32,
+    /// Times the client went away on purpose ([`Next::Away`]).
+    pub aways: u32,
+}
+
+/// What [`follow`] does after an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Go on.
+    Continue,
+    /// Stop: say goodbye and return.
+    Stop,
+    /// Drop the connection now, without a goodbye (a phone going into a tunnel), stay away this
+    /// long, then come back with the last id.
+    Away(Duration),
 }
 
 /// Why following stopped short.
@@ -203,13 +217,14 @@ pub struct Follow<'a> {
 /// Follows a room from the present (or from `plan.after`) until `done` says so, reconnecting
 /// after every break with `?after=LAST`, and sends each message of `outbox` (`(key, text)`) in
 /// turn, each only once the previous one has come back from the stream. `connect` opens a new
-/// connection (to the proxy); `done` sees every entry exactly once, in the stream's order.
+/// connection (to the proxy); `next` sees every entry exactly once, in the stream's order, and
+/// says what to do next.
 pub async fn follow<C, Fut, S, R>(
     mut connect: C,
     plan: Follow<'_>,
     rng: &mut R,
     mut outbox: VecDeque<(String, String)>,
-    mut done: impl FnMut(&Entry) -> bool,
+    mut next: impl FnMut(&Entry) -> Next,
 ) -> Result<Followed, FollowError>
 where
     C: FnMut() -> Fut,
@@ -253,26 +268,40 @@ where
                     Entry { id, key: key.to_owned(), text: text.to_owned() }
                 }
                 Event::Message(other) => return Err(FollowError::Unexpected(other)),
-                Event::Ended(ending) => break ending,
+                Event::Ended(ending) => break Some(ending),
             };
             let last = after.unwrap_or(StreamId::ZERO);
             if entry.id <= last {
                 return Err(FollowError::OutOfOrder { last, got: entry.id });
             }
             after = Some(entry.id);
-            if done(&entry) {
-                member.leave().await;
-                return Ok(followed);
+            match next(&entry) {
+                Next::Continue => {}
+                Next::Stop => {
+                    member.leave().await;
+                    return Ok(followed);
+                }
+                Next::Away(pause) => {
+                    drop(member);
+                    followed.aways += 1;
+                    tokio::time::sleep(pause).await;
+                    break None;
+                }
             }
             if outbox.front().is_some_and(|(key, _)| *key == entry.key) {
                 outbox.pop_front();
                 if let Some((key, text)) = outbox.front() {
                     followed.sent += 1;
                     if member.say(&keyed(key, text)).await.is_err() {
-                        break Ended::Dropped;
+                        break Some(Ended::Dropped);
                     }
                 }
             }
+        };
+        // Back from a planned absence: connect again at once.
+        let Some(ending) = ending else {
+            attempt = 0;
+            continue;
         };
         if let Ended::Closed(code, reason) = &ending
             && !worth_coming_back(*code)
