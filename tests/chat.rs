@@ -286,3 +286,91 @@ async fn with_streams_and_resume_1000_messages_reach_every_client_in_order_once_
         assert_eq!(run.seed, seed);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server and nginx (Debian packages redis-server, nginx): run by .ci/run, or cargo test -p duplex-tests --test chat -- --ignored"]
+async fn with_pubsub_what_is_published_while_the_broker_restarts_is_lost_and_the_rest_arrives_in_order() {
+    let story = Story::new(false);
+    let mut cluster = demo::Cluster::start(&story, Mode::PubSub, Persistence::None).await.unwrap();
+    let mut alice = cluster.join("alice", None).await.unwrap();
+    let mut bob = cluster.join("bob", None).await.unwrap();
+    assert_eq!((alice.server.as_str(), bob.server.as_str()), ("A", "B"));
+    let mut redis = cluster.redis.take().unwrap();
+    let listening = tokio::spawn(async move {
+        let mut heard = Vec::new();
+        loop {
+            match bob.hear().await.unwrap().as_str() {
+                "end" => return heard,
+                text => heard.push(text.to_owned()),
+            }
+        }
+    });
+    // A message every 2 ms; after the 50th, the broker is killed and restarted 100 ms later.
+    let sent = 200;
+    for n in 1..=sent {
+        alice.say(&format!("m{n:03}")).await.unwrap();
+        if n == 50 {
+            redis.kill().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            redis.restart().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Until bob's server has subscribed again, even "end" can be lost: say it until he hears it.
+    while !listening.is_finished() {
+        alice.say("end").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let heard = listening.await.unwrap();
+    let expected: Vec<String> = (1..=sent).map(|n| format!("m{n:03}")).collect();
+    let mut sorted = heard.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, heard, "what arrives, arrives in order and once");
+    // The 50th may be lost too: the broker is killed as soon as it is sent.
+    assert!(heard.starts_with(&expected[..49]), "before the restart, everything arrives: {heard:?}");
+    let lost: Vec<&String> = expected.iter().filter(|m| !heard.contains(m)).collect();
+    assert!(!lost.is_empty() && lost.iter().all(|m| **m >= expected[49]), "lost: {lost:?}");
+    assert!(heard.contains(&expected[sent - 1]), "after the restart, messages arrive again: {heard:?}");
+    eprintln!(
+        "pub/sub across a broker restart: {} of {sent} arrived, {} lost ({} … {})",
+        heard.len(),
+        lost.len(),
+        lost[0],
+        lost[lost.len() - 1]
+    );
+}
+
+fn assert_slow_member_cut(report: &demo::SlowReport, setting: &str) {
+    assert!(report.sent < demo::SLOW_MAX, "{setting}: the slow member was never cut: {report:?}");
+    for heard in &report.fast_heard {
+        assert_eq!(
+            *heard, report.sent,
+            "{setting}: a member that reads hears everything, in order: {report:?}"
+        );
+    }
+    let reason = chat::room::cut_reason(chat::room::QUEUE);
+    assert_eq!(report.slow_ending, client::Ended::Closed(1013, reason), "{setting}: {report:?}");
+    assert!(report.slow_heard < report.sent, "{setting}: the slow member missed what came after its cut");
+    eprintln!(
+        "{setting}: {} messages of {} KiB; the readers heard all; the slow member {} and then close 1013",
+        report.sent,
+        demo::SLOW_MESSAGE / 1024,
+        report.slow_heard
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server and nginx (Debian packages redis-server, nginx): run by .ci/run, or cargo test -p duplex-tests --test chat -- --ignored"]
+async fn in_one_process_a_member_that_stops_reading_is_cut_with_1013_and_the_room_goes_on() {
+    let report = demo::slow(false).await.unwrap();
+    assert_slow_member_cut(&report, "one process");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server and nginx (Debian packages redis-server, nginx): run by .ci/run, or cargo test -p duplex-tests --test chat -- --ignored"]
+async fn across_two_servers_a_member_that_stops_reading_is_cut_with_1013_and_neither_the_room_nor_redis_waits()
+ {
+    let report = demo::slow(true).await.unwrap();
+    assert_slow_member_cut(&report, "two processes over Redis pub/sub");
+}

@@ -47,6 +47,15 @@ pub enum Ended {
     Dropped,
 }
 
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Closed(code, reason) => write!(f, "close {code} {reason:?}"),
+            Ended::Dropped => f.write_str("no close frame (1006)"),
+        }
+    }
+}
+
 /// What a member reads next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {

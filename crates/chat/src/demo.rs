@@ -448,6 +448,7 @@ pub async fn slow(across: bool) -> Result<SlowReport, DemoError> {
                     break;
                 }
             }
+            member.leave().await;
             heard
         }));
     }
@@ -464,6 +465,8 @@ pub async fn slow(across: bool) -> Result<SlowReport, DemoError> {
             after_cut = Some(after_cut.unwrap_or(10) - 1);
         }
     }
+    // Anything out of the sequence ends a reader's count.
+    publisher.say("end").await?;
     publisher.leave().await;
     let mut fast_heard = Vec::new();
     for reader in readers {
@@ -560,7 +563,7 @@ fn slow_demo(_flags: Flags) -> DemoFuture {
                 outln!("  fast member {}: heard {heard} of them, in order", n + 1);
             }
             outln!(
-                "  the slow member, reading at last: {} messages, then {:?}",
+                "  the slow member, reading at last: {} messages, then {}",
                 report.slow_heard,
                 report.slow_ending
             );

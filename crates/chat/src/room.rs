@@ -32,6 +32,11 @@ use crate::protocol::StreamId;
 /// few hundred messages still reaches a client that reads at a normal pace.
 pub const QUEUE: usize = 256;
 
+/// The reason in the close frame of a member cut for being slow.
+pub fn cut_reason(queue: usize) -> String {
+    format!("too slow: {queue} messages behind")
+}
+
 /// One message on its way to the members of a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Delivery {

@@ -283,7 +283,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) {
             cut = &mut member.cut, if cut_pending => {
                 cut_pending = false;
                 if cut.is_ok() {
-                    serve::close::cast_off(ws, limits).await;
+                    cut_off(ws, shared.rooms.queue(), limits).await;
                     return;
                 }
             }
@@ -301,7 +301,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) {
                 };
                 match interrupted {
                     Some(true) => {
-                        serve::close::cast_off(ws, limits).await;
+                        cut_off(ws, shared.rooms.queue(), limits).await;
                         return;
                     }
                     // The member left normally, or the server is leaving: the loop sees to it.
@@ -333,6 +333,15 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 // ANCHOR_END: session
+
+/// Gives up on a member whose queue filled up: close 1013, "try again later", with the reason, if
+/// the frame still goes out within the close timeout (behind whatever the member has not read
+/// yet); then the connection is dropped. A member that comes back resumes where it was (with
+/// Streams), or starts again from the present.
+async fn cut_off(mut ws: WebSocketStream<TcpStream>, queue: usize, limits: &Limits) {
+    let frame = serve::close::frame(guard::limits::SLOW_READER_CODE, &crate::room::cut_reason(queue));
+    let _ = tokio::time::timeout(limits.close_timeout, ws.close(Some(frame))).await;
+}
 
 /// Completes when the server is leaving.
 async fn left(leaving: &mut watch::Receiver<bool>) {
