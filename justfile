@@ -212,6 +212,10 @@ node-socketio-client *ARGS: node-install
 node-auth *ARGS: node-install
     node js/auth/server.mjs {{ARGS}}
 
+# Your own stack: the chat room in koa + ws with Redis pub/sub at ws://127.0.0.1:3010/ws/chat/NAME, e.g. `just node-chat --redis redis://127.0.0.1:6379` (needs redis-server)
+node-chat *ARGS: node-install
+    node js/chat/server.mjs {{ARGS}}
+
 # Your own stack: every Node and browser test of js/ (needs Node 20 and npm, and chromium + chromium-driver)
 test-node:
     cargo test -p duplex-tests --test node --test node_browser -- --ignored

@@ -374,3 +374,77 @@ async fn across_two_servers_a_member_that_stops_reading_is_cut_with_1013_and_nei
     let report = demo::slow(true).await.unwrap();
     assert_slow_member_cut(&report, "two processes over Redis pub/sub");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server and Node 20 with npm (Debian packages redis-server, nodejs, npm): run by .ci/run, or cargo test -p duplex-tests --test chat -- --ignored"]
+async fn a_node_server_and_a_rust_server_share_a_room_through_the_same_redis_channel() {
+    let redis = RedisServer::start(Persistence::None).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rust = Server::start(listener, Config::new("A", Mode::PubSub, Some(redis.url()))).await.unwrap();
+    let url = redis.url();
+    let mut node =
+        duplex_tests::node::Program::start("chat/server.mjs", &["--name", "N", "--redis", &url]).await;
+    let connect = |addr: std::net::SocketAddr| async move {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let join = chat::protocol::Join { room: "lobby".into(), after: None };
+        client::join(stream, &addr.to_string(), &join, false).await.unwrap()
+    };
+    let mut alice = connect(rust.addr()).await;
+    let mut bob = connect(node.addr()).await;
+    assert_eq!((alice.server.as_str(), bob.server.as_str()), ("A", "N"), "the welcome reads the same");
+    alice.say("hello from Rust").await.unwrap();
+    assert_eq!(alice.hear().await.unwrap(), "hello from Rust");
+    assert_eq!(bob.hear().await.unwrap(), "hello from Rust", "Redis carried it to the Node server");
+    bob.say("hello from Node").await.unwrap();
+    assert_eq!(bob.hear().await.unwrap(), "hello from Node");
+    assert_eq!(alice.hear().await.unwrap(), "hello from Node", "and back to the Rust server");
+    alice.leave().await;
+    bob.leave().await;
+    node.line(|l| l.contains("a member of lobby left: 1000 normal closure")).await;
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs redis-server and Node 20 with npm (Debian packages redis-server, nodejs, npm): run by .ci/run, or cargo test -p duplex-tests --test chat -- --ignored"]
+async fn the_node_server_cuts_a_member_that_stops_reading_with_1013_and_the_others_hear_everything() {
+    let redis = RedisServer::start(Persistence::None).await.unwrap();
+    let url = redis.url();
+    let node = duplex_tests::node::Program::start("chat/server.mjs", &["--name", "N", "--redis", &url]).await;
+    let join = chat::protocol::Join { room: "lobby".into(), after: None };
+    let host = node.addr().to_string();
+    let stream = tokio::net::TcpStream::connect(node.addr()).await.unwrap();
+    let mut publisher = client::join(stream, &host, &join, false).await.unwrap();
+    let stream = tokio::net::TcpStream::connect(node.addr()).await.unwrap();
+    let mut reader = client::join(stream, &host, &join, false).await.unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(node.addr()).await.unwrap();
+    let mut deaf = client::join(stream, &host, &join, false).await.unwrap();
+    let reading = tokio::spawn(async move {
+        let mut heard = 0;
+        while reader.hear().await.is_ok_and(|text| text.starts_with(&format!("{heard:05} "))) {
+            heard += 1;
+        }
+        heard
+    });
+    // 600 messages of 32 KiB: far more than ws's buffer limit and the kernel's buffers hold.
+    let big = "x".repeat(32 * 1024);
+    let sent = 600;
+    for n in 0..sent {
+        let text = format!("{n:05} {big}");
+        publisher.say(&text).await.unwrap();
+        assert_eq!(publisher.hear().await.unwrap(), text);
+    }
+    publisher.say("end").await.unwrap();
+    assert_eq!(tokio::time::timeout(Duration::from_secs(30), reading).await.unwrap().unwrap(), sent);
+    let mut heard = 0;
+    let ending = loop {
+        match deaf.next().await {
+            client::Event::Message(_) => heard += 1,
+            client::Event::Ended(ending) => break ending,
+        }
+    };
+    assert!(heard < sent, "the deaf member heard {heard} of {sent}");
+    assert_eq!(ending, client::Ended::Closed(1013, "too slow".into()));
+    eprintln!("node: {sent} messages of 32 KiB; the reader heard all; the deaf member {heard}, then 1013");
+}
