@@ -142,7 +142,7 @@ chat-slow:
 chat-server *ARGS:
     cargo run -q -p chat --bin chat-server -- {{ARGS}}
 
-# Chapter "More than one server": every test of the chapter, with real nginx and Redis (Debian packages nginx, redis-server)
+# Chapter "More than one server": every test of the chapter, with real nginx and Redis (Debian packages nginx, redis-server; two of them need Node 20)
 test-chat:
     cargo test -p duplex-tests --test chat -- --ignored
 
