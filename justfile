@@ -162,6 +162,30 @@ descriptors:
 refusals:
     cargo test -q -p duplex-tests --test misbehaving --test tiny_http_patches
 
+# Chapter "More than one server": two chat servers behind nginx, rooms in memory, then Redis pub/sub between them (needs the Debian packages nginx and redis-server)
+chat:
+    cargo run -q -p chat --bin chat-demo -- chat
+
+# Chapter "More than one server": a server's link to Redis breaks; pub/sub loses that moment's message, a stream does not
+chat-gap:
+    cargo run -q -p chat --bin chat-demo -- chat-gap
+
+# Chapter "More than one server": a deploy; a server leaves with 1012, its client resumes on the other one through nginx
+chat-deploy:
+    cargo run -q -p chat --bin chat-demo -- chat-deploy
+
+# Chapter "More than one server": a client that stops reading is cut with 1013 while the room goes on, in one process and across two
+chat-slow:
+    cargo run -q -p chat --bin chat-demo -- chat-slow
+
+# The chat server alone at ws://127.0.0.1:9006/ws/chat/NAME, e.g. `just chat-server --mode pubsub --redis redis://127.0.0.1:6379/` (--help for flags)
+chat-server *ARGS:
+    cargo run -q -p chat --bin chat-server -- {{ARGS}}
+
+# Chapter "More than one server": every test of the chapter, with real nginx and Redis (Debian packages nginx, redis-server; two of them need Node 20)
+test-chat:
+    cargo test -p duplex-tests --test chat -- --ignored
+
 # Put the Tap in front of any server, e.g. `just tap 127.0.0.1:3001 127.0.0.1:3000` (add `--blackhole-after 5` to kill the path 5 s into each connection, `--svg echo.svg` to draw each connection when it ends)
 tap LISTEN UPSTREAM *ARGS:
     cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}} {{ARGS}}
@@ -231,6 +255,10 @@ node-socketio-client *ARGS: node-install
 # Your own stack: three ways to authenticate a browser's WebSocket (cookie + Origin, ticket, first message) at http://127.0.0.1:3008
 node-auth *ARGS: node-install
     node js/auth/server.mjs {{ARGS}}
+
+# Your own stack: the chat room in koa + ws with Redis pub/sub at ws://127.0.0.1:3010/ws/chat/NAME, e.g. `just node-chat --redis redis://127.0.0.1:6379` (needs redis-server)
+node-chat *ARGS: node-install
+    node js/chat/server.mjs {{ARGS}}
 
 # Your own stack: every Node and browser test of js/ (needs Node 20 and npm, and chromium + chromium-driver)
 test-node:

@@ -19,8 +19,17 @@ use duplex_tests::root;
 const SHARED: &[&str] = &["wire", "tap", "guard", "serve"];
 
 /// The chapter crates: each serves one chapter of the book, side by side with the others.
-const CHAPTERS: &[&str] =
-    &["http-polling", "tcp-socket", "ws-by-hand", "ws-echo", "heartbeat", "one-port", "proxy", "beyond"];
+const CHAPTERS: &[&str] = &[
+    "http-polling",
+    "tcp-socket",
+    "ws-by-hand",
+    "ws-echo",
+    "heartbeat",
+    "one-port",
+    "proxy",
+    "chat",
+    "beyond",
+];
 
 /// Crates that are neither: they may depend on anything (the book server and its façade, the
 /// measurements, the exercises, the end-to-end tests).
@@ -138,7 +147,7 @@ fn demo_recipes() -> Vec<(String, String, String, String)> {
 #[test]
 fn every_demo_has_a_recipe_that_runs_it_from_its_chapters_crate() {
     let recipes = demo_recipes();
-    let chapters: [(&str, &[tap::Demo]); 8] = [
+    let chapters: [(&str, &[tap::Demo]); 9] = [
         ("http-polling", http_polling::demo::DEMOS),
         ("tcp-socket", tcp_socket::demo::DEMOS),
         ("ws-by-hand", ws_by_hand::demo::DEMOS),
@@ -146,6 +155,7 @@ fn every_demo_has_a_recipe_that_runs_it_from_its_chapters_crate() {
         ("one-port", one_port::demo::DEMOS),
         ("heartbeat", heartbeat::demo::DEMOS),
         ("proxy", proxy::demo::DEMOS),
+        ("chat", chat::demo::DEMOS),
         ("beyond", beyond::demo::DEMOS),
     ];
     let mut listed = BTreeSet::new();

@@ -18,6 +18,7 @@ pub fn all() -> Vec<Demo> {
         one_port::demo::DEMOS,
         heartbeat::demo::DEMOS,
         proxy::demo::DEMOS,
+        chat::demo::DEMOS,
         beyond::demo::DEMOS,
     ]
     .concat()

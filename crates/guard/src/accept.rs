@@ -370,8 +370,12 @@ where
 }
 // ANCHOR_END: serve
 
-/// [`serve`] until `stop` completes; then it accepts nothing more and returns once every
-/// connection's task has ended (each is expected to see the same signal and close).
+/// [`serve`] until `stop` completes; then it closes the listener and returns once every
+/// connection's task has ended (each is expected to see the same signal and close). Closing the
+/// listener at once, rather than when the last connection is done, matters behind a proxy: a
+/// listener that is open but no longer accepting lets new connections in (the kernel completes
+/// their handshake into its queue) and leaves them hanging, while a closed one refuses them, and
+/// the proxy tries another server.
 pub async fn serve_until<H, F>(
     listener: TcpListener,
     slots: Slots,
@@ -392,6 +396,7 @@ where
             // Forget connections that are over, so the set does not grow for ever.
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             () = &mut stop => {
+                drop(acceptor);
                 while connections.join_next().await.is_some() {}
                 return Ok(());
             }
@@ -457,6 +462,49 @@ mod tests {
         return io::Error::from_raw_os_error(rustix::io::Errno::MFILE.raw_os_error());
         #[cfg(not(unix))]
         return io::Error::from_raw_os_error(10024);
+    }
+
+    #[tokio::test]
+    async fn once_stopped_the_loop_refuses_new_connections_while_old_ones_finish() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (finish, finished) = tokio::sync::watch::channel(false);
+        let (started, mut serving_one) = tokio::sync::mpsc::unbounded_channel();
+        let serving = tokio::spawn(serve_until(
+            listener,
+            Slots::new(4),
+            WhenFull::Close,
+            async {
+                let _ = stopped.await;
+            },
+            move |_stream, _peer| {
+                let mut finished = finished.clone();
+                let _ = started.send(());
+                async move {
+                    let _ = finished.wait_for(|f| *f).await;
+                }
+            },
+        ));
+        let _open = TcpStream::connect(addr).await.unwrap();
+        serving_one.recv().await.unwrap();
+        let _ = stop.send(());
+        // The loop is draining its one connection; a newcomer must be refused, not queued.
+        let mut refused = false;
+        for _ in 0..200 {
+            let attempt = tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await;
+            if let Ok(Err(e)) = attempt
+                && e.kind() == io::ErrorKind::ConnectionRefused
+            {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(refused, "a stopped loop must close its listener at once, not after the last connection");
+        assert!(!serving.is_finished(), "the old connection is still being served");
+        finish.send_replace(true);
+        serving.await.unwrap().unwrap();
     }
 
     #[test]

@@ -19,14 +19,14 @@
 //! - [`watchdog`]: the client's side: notice a server that has gone silent.
 //! - [`endings`]: every way a connection ends, each run through the Tap and recorded with what
 //!   each application saw.
-//! - [`backoff`]: exponential backoff with full jitter, capped, on an injected random generator.
+//! - [`backoff`]: exponential backoff with full jitter, capped, on an injected random generator
+//!   (in the shared `serve` crate, since the chat chapter's clients reconnect the same way).
 //! - [`replay`]: sequence numbers and the bounded replay buffer, sans-I/O.
 //! - [`resume`]: the feed server that replays on reconnect, and the client that reconnects and
 //!   resumes without loss or duplicate; the recorded runs the chapter shows.
 //! - [`demo`]: what `just heartbeat` shows live: a healthy connection pinging, or (with
 //!   `--blackhole`) a dead peer found and dropped.
 
-pub mod backoff;
 pub mod config;
 pub mod demo;
 pub mod endings;
@@ -37,6 +37,8 @@ pub mod server;
 pub mod watchdog;
 
 pub use config::{Heartbeat, Settings};
+/// The reconnect backoff, shared with the chat chapter (it lives in `serve`).
+pub use serve::backoff;
 
 /// The path the pinging echo answers on.
 pub const PATH: &str = "/ws/heartbeat";

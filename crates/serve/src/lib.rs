@@ -18,6 +18,8 @@
 //!   (tokio-tungstenite's own `accept_async` just closes the socket).
 //! - [`close`]: how a server ends a connection: the close handshake, the lingering close after an
 //!   error, and giving up on a client that stopped reading.
+//! - [`backoff`]: how long a client waits before reconnecting: exponential backoff with full
+//!   jitter, capped (the heartbeat chapter explains it; the chat chapter's clients use it too).
 //! - [`blocking`]: the echo on blocking tungstenite, for a thread per connection and for the
 //!   streams tiny_http hands over after an upgrade.
 //! - [`client`]: connecting with a chosen `Sec-WebSocket-Key`, and the echo chapter's scripted
@@ -26,6 +28,7 @@
 //!   request, refusals in the same bytes as every other server, and the upgrade hand-off.
 
 pub mod accept;
+pub mod backoff;
 pub mod blocking;
 pub mod client;
 pub mod close;
