@@ -155,8 +155,10 @@ impl Shared {
             Some(response) => respond(request, response),
             None => {
                 tracing::info!(%path, "404");
-                // mdbook renders a 404 page with the book's navigation; use it when it is there.
-                match open(&self.config.site.join("404.html")) {
+                // mdbook renders a 404 page with the book's navigation, one per edition; use the
+                // one of the edition the path is in, when it is there.
+                let edition = crate::edition::Edition::of_url(path);
+                match open(&edition.root(&self.config.site).join("404.html")) {
                     Some(page) => respond(request, page.with_status_code(404)),
                     None => respond(
                         request,
