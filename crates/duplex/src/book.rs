@@ -121,6 +121,10 @@ fn render_edition(book_dir: &Path, out_dir: &Path, edition: &Edition) -> Result<
     book.with_preprocessor(Gettext);
     book.with_preprocessor(i18n::markdown::AfterTranslation);
     book.build().map_err(mdbook_error)?;
+    i18n::markdown::translate_admonition_titles(out_dir).map_err(|e| BookError::Mdbook {
+        dir: book_dir.to_path_buf(),
+        message: format!("translating the admonitions' titles in {}: {e}", out_dir.display()),
+    })?;
     i18n::search::rebuild_index(out_dir).map_err(|e| BookError::Mdbook {
         dir: book_dir.to_path_buf(),
         message: format!("rebuilding the search index of {}: {e}", out_dir.display()),

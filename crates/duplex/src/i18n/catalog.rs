@@ -126,10 +126,35 @@ pub(crate) fn owned(message: &dyn MessageView) -> Message {
         .done()
 }
 
-/// Reads a catalog.
+/// The header fields polib needs: it panics on a catalog without one of them, so [`read`] checks
+/// first. gettext's tools write them all; a hand-made or editor-trimmed header may not.
+pub const HEADER_FIELDS: [&str; 9] = [
+    "Project-Id-Version",
+    "POT-Creation-Date",
+    "PO-Revision-Date",
+    "Language-Team",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Language",
+    "Plural-Forms",
+];
+
+/// Reads a catalog, after checking that its header has every field polib needs.
 pub fn read(path: &Path) -> Result<Catalog, I18nError> {
-    polib::po_file::parse(path)
-        .map_err(|e| I18nError::Read { path: path.to_path_buf(), message: e.to_string() })
+    let error = |message: String| I18nError::Read { path: path.to_path_buf(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
+    // The header is the first entry: `msgid ""`, then `msgstr ""` and its quoted lines.
+    let header = text.split("\n\n").next().unwrap_or_default();
+    let missing: Vec<&str> =
+        HEADER_FIELDS.iter().copied().filter(|field| !header.contains(&format!("\"{field}:"))).collect();
+    if !missing.is_empty() {
+        return Err(error(format!(
+            "its header lacks {} (gettext's msginit writes a complete one; copy it from messages.pot)",
+            missing.join(", ")
+        )));
+    }
+    polib::po_file::parse(path).map_err(|e| error(e.to_string()))
 }
 
 /// The translation as the Chinese edition reads it.

@@ -18,6 +18,7 @@
 
 use std::collections::HashSet;
 use std::ops::Range;
+use std::path::Path;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -196,6 +197,42 @@ impl mdbook_preprocessor::Preprocessor for AfterTranslation {
         book.for_each_chapter_mut(|chapter| chapter.content = restore_admonitions(&chapter.content));
         Ok(book)
     }
+}
+
+/// mdbook's admonition titles and what the Chinese edition says instead: mdbook writes the
+/// English word into the page (`<p class="blockquote-tag-title"><svg…>…</svg>Note</p>`).
+pub const ADMONITION_TITLES: [(&str, &str); 5] =
+    [("Note", "注意"), ("Tip", "提示"), ("Important", "重要"), ("Warning", "警告"), ("Caution", "小心")];
+
+/// Replaces the English admonition titles in every HTML page under `root` (the rendered Chinese
+/// edition) with [`ADMONITION_TITLES`]' Chinese ones.
+pub fn translate_admonition_titles(root: &Path) -> std::io::Result<()> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "html") {
+                continue;
+            }
+            let html = std::fs::read_to_string(&path)?;
+            if !html.contains("blockquote-tag-title") {
+                continue;
+            }
+            let mut translated = html.clone();
+            for (english, chinese) in ADMONITION_TITLES {
+                translated =
+                    translated.replace(&format!("</svg>{english}</p>"), &format!("</svg>{chinese}</p>"));
+            }
+            if translated != html {
+                std::fs::write(&path, translated)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// mdbook's id for a heading with this text (`id_from_content` in mdbook-html 0.5): lower case,
