@@ -167,6 +167,65 @@ pub enum SearchError {
 const PREFIX: &str = "window.search = Object.assign(window.search, JSON.parse('";
 const SUFFIX: &str = "'));";
 
+/// The search index file of the rendered edition at `root` (`searchindex-HASH.js`), if search
+/// is on.
+pub fn index_file(root: &Path) -> Result<Option<PathBuf>, SearchError> {
+    let entries = std::fs::read_dir(root).map_err(|source| SearchError::Io { path: root.to_path_buf(), source })?;
+    Ok(entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        name.starts_with("searchindex") && name.ends_with(".js")
+    }))
+}
+
+/// The search data in an index file: what mdbook's search reads (`doc_urls`, `index`, …).
+pub fn read_index(path: &Path) -> Result<Value, SearchError> {
+    let format = |what: &str| SearchError::Format { path: path.to_path_buf(), what: what.to_owned() };
+    let text = std::fs::read_to_string(path).map_err(|source| SearchError::Io { path: path.to_path_buf(), source })?;
+    let text = text.strip_prefix(TOKENIZER_JS).unwrap_or(&text);
+    let json = text
+        .trim_end()
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.strip_suffix(SUFFIX))
+        .ok_or_else(|| format("window.search = Object.assign(window.search, JSON.parse('…'));"))?;
+    serde_json::from_str(&unescape_single_quoted(json)).map_err(|e| format(&e.to_string()))
+}
+
+/// What mdbook's search box finds for `query` in a rebuilt index ([`read_index`]), as the
+/// browser does it with [`TOKENIZER_JS`]: the sections (`page.html#heading`) whose title or
+/// body holds every token of the query, in the index's order. For tests, and to see what a
+/// reader will find without a browser.
+pub fn find(search: &Value, query: &str) -> Vec<String> {
+    let tokens = query_tokens(query);
+    let urls: Vec<&str> =
+        search["doc_urls"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let fields = search["index"]["index"].as_object().cloned().unwrap_or_default();
+    let mut found: Vec<usize> = Vec::new();
+    for (_field, trie) in fields {
+        let mut docs: Option<Vec<String>> = None;
+        for token in &tokens {
+            let mut node = &trie["root"];
+            for c in token.chars() {
+                node = &node[c.to_string().as_str()];
+            }
+            let here: Vec<String> =
+                node["docs"].as_object().map(|d| d.keys().cloned().collect()).unwrap_or_default();
+            docs = Some(match docs {
+                None => here,
+                Some(before) => before.into_iter().filter(|d| here.contains(d)).collect(),
+            });
+        }
+        for doc in docs.unwrap_or_default() {
+            if let Ok(n) = doc.parse::<usize>()
+                && !found.contains(&n)
+            {
+                found.push(n);
+            }
+        }
+    }
+    found.sort_unstable();
+    found.into_iter().filter_map(|n| urls.get(n).map(|u| (*u).to_owned())).collect()
+}
+
 /// Rebuilds the search index mdbook wrote into the rendered edition at `root`
 /// (`searchindex-HASH.js`), with [`index_tokens`] for every field and the browser's tokenizer
 /// ([`TOKENIZER_JS`]) in front. Returns the file, or `None` if search is off.
@@ -175,12 +234,7 @@ pub fn rebuild_index(root: &Path) -> Result<Option<PathBuf>, SearchError> {
         let path = path.to_path_buf();
         move |source| SearchError::Io { path, source }
     };
-    let Some(path) =
-        std::fs::read_dir(root).map_err(io(root))?.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            name.starts_with("searchindex") && name.ends_with(".js")
-        })
-    else {
+    let Some(path) = index_file(root)? else {
         return Ok(None);
     };
     let format = |what: &str| SearchError::Format { path: path.clone(), what: what.to_owned() };
