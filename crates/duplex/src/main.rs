@@ -148,6 +148,8 @@ fn run(command: Command, args: &ServeArgs, limits: &guard::LimitArgs) -> anyhow:
 
 fn i18n(command: I18nCommand, book_dir: &std::path::Path) -> anyhow::Result<()> {
     use duplex::i18n::{self, catalog, tools};
+    // Paths in messages without the `crates/duplex/../..` of the default.
+    let book_dir = &std::fs::canonicalize(book_dir).unwrap_or_else(|_| book_dir.to_path_buf());
     match command {
         I18nCommand::Update => {
             let updated = tools::update(book_dir)?;

@@ -119,9 +119,15 @@ fn the_chinese_edition_translates_prose_and_leaves_code_ids_and_fuzzy_messages_a
     assert!(zh.contains("<html lang=\"zh-CN\""), "{zh:.300}");
     assert!(zh.contains("先是握手。"), "a translated paragraph");
     // The heading is translated, its id stays the English one, so `#second-part` links work.
-    assert!(zh.contains("<h2 id=\"second-part\"><a class=\"header\" href=\"#second-part\">第二部分</a></h2>"), "{zh}");
+    assert!(
+        zh.contains("<h2 id=\"second-part\"><a class=\"header\" href=\"#second-part\">第二部分</a></h2>"),
+        "{zh}"
+    );
     // The admonition is still one, with its title in Chinese, and its text translated.
-    assert!(zh.contains("blockquote-tag-note") && zh.contains("</svg>注意</p>") && zh.contains("一条注。"), "{zh}");
+    assert!(
+        zh.contains("blockquote-tag-note") && zh.contains("</svg>注意</p>") && zh.contains("一条注。"),
+        "{zh}"
+    );
     // The aside's summary is translated, inside the <summary>.
     assert!(zh.contains("<summary>") && zh.contains("深入一点：里面"), "{zh}");
     // Code is shown as it is.
@@ -129,7 +135,9 @@ fn the_chinese_edition_translates_prose_and_leaves_code_ids_and_fuzzy_messages_a
     // A fuzzy translation is not used: the English stays until a translator checks it.
     assert!(zh.contains("Close codes end it") && !zh.contains("关闭码结束了它"), "{zh}");
     let en = read(&out.path().join("intro.html"));
-    assert!(en.contains("The handshake comes first.") && en.contains("<summary>Going deeper: inside</summary>"));
+    assert!(
+        en.contains("The handshake comes first.") && en.contains("<summary>Going deeper: inside</summary>")
+    );
 }
 
 #[test]
@@ -145,7 +153,10 @@ fn every_page_links_to_the_same_page_in_the_other_edition() {
         ("zh/print.html", "../print.html"),
     ] {
         let html = read(&out.path().join(page));
-        assert!(html.contains(&format!("class=\"duplex-language\" href=\"{href}\"")), "{page} should link {href}");
+        assert!(
+            html.contains(&format!("class=\"duplex-language\" href=\"{href}\"")),
+            "{page} should link {href}"
+        );
         let target = out.path().join(page).parent().unwrap().join(href);
         assert!(target.is_file(), "{page}'s switch leads to {}", target.display());
     }
@@ -156,11 +167,16 @@ fn the_template_holds_the_prose_and_none_of_the_code() {
     let book = tiny_book();
     let template = catalog::extract(book.path()).unwrap();
     let msgids: Vec<String> = template.messages().map(|m| m.msgid().to_owned()).collect();
-    for prose in ["Tiny", "Intro", "The handshake comes first.", "A note.", "Going deeper: inside", "Deep text."] {
+    for prose in
+        ["Tiny", "Intro", "The handshake comes first.", "A note.", "Going deeper: inside", "Deep text."]
+    {
         assert!(msgids.iter().any(|m| m == prose), "the template should hold {prose:?}: {msgids:?}");
     }
     for code in ["comment in code", "string in code", "[!NOTE]", "Summary"] {
-        assert!(!msgids.iter().any(|m| m.contains(code)), "the template should not hold {code:?}: {msgids:?}");
+        assert!(
+            !msgids.iter().any(|m| m.contains(code)),
+            "the template should not hold {code:?}: {msgids:?}"
+        );
     }
     let pages: Vec<String> = template.messages().map(|m| m.source().to_owned()).collect();
     assert!(pages.iter().all(|p| !p.contains(':')), "pages without line numbers: {pages:?}");
@@ -172,11 +188,21 @@ fn the_coverage_report_names_the_missing_messages_their_pages_and_the_fix() {
     let coverage = catalog::coverage(book.path()).unwrap();
     assert!(!coverage.is_complete());
     let state = |msgid: &str| coverage.missing.iter().find(|m| m.msgid == msgid).map(|m| m.fuzzy);
-    assert_eq!(state("Close codes end it: [ends](ends.md#the-codes)."), Some(true), "fuzzy counts as missing");
+    assert_eq!(
+        state("Close codes end it: [ends](ends.md#the-codes)."),
+        Some(true),
+        "fuzzy counts as missing"
+    );
     assert_eq!(state("Text about codes."), Some(false));
     assert_eq!(state("The handshake comes first."), None, "translated");
     let report = coverage.report();
-    for needle in ["book/src/ends.md: 2, 0", "book/src/intro.md: 2, 1", "book/book.toml: 1, 0", "just i18n-update", "TRANSLATING.md"] {
+    for needle in [
+        "book/src/ends.md: 2, 0",
+        "book/src/intro.md: 2, 1",
+        "book/book.toml: 1, 0",
+        "just i18n-update",
+        "TRANSLATING.md",
+    ] {
         assert!(report.contains(needle), "the report should say {needle:?}:\n{report}");
     }
 }
@@ -192,7 +218,11 @@ fn chinese_search_finds_a_word_by_its_pairs_of_characters() {
     assert!(found("握手").iter().any(|u| u.starts_with("intro.html")), "{:?}", found("握手"));
     assert!(found("关闭码").iter().any(|u| u.starts_with("ends.html#the-codes")), "{:?}", found("关闭码"));
     assert!(found("握").iter().any(|u| u.starts_with("intro.html")), "a lone character");
-    assert!(found("handshake").is_empty(), "the Chinese page no longer says handshake: {:?}", found("handshake"));
+    assert!(
+        found("handshake").is_empty(),
+        "the Chinese page no longer says handshake: {:?}",
+        found("handshake")
+    );
     assert!(found("codes").iter().any(|u| u.starts_with("ends.html")), "English words are still found");
     assert!(std::fs::read_to_string(&file).unwrap().starts_with(search::TOKENIZER_JS));
 }
@@ -205,7 +235,8 @@ fn a_catalog_whose_header_lacks_a_field_is_refused_with_its_name() {
     let err = catalog::read(&po).err().expect("refused").to_string();
     assert!(err.contains("Plural-Forms"), "{err}");
     let out = tempfile::tempdir().unwrap();
-    let err = duplex::book::render(book.path(), out.path()).err().expect("the book is not rendered").to_string();
+    let err =
+        duplex::book::render(book.path(), out.path()).err().expect("the book is not rendered").to_string();
     assert!(err.contains("Plural-Forms"), "{err}");
 }
 
@@ -239,8 +270,9 @@ fn update_marks_a_changed_paragraph_fuzzy_and_split_and_join_keep_every_translat
     tools::update(book.path()).unwrap();
     let po = read(&i18n::translation_path(book.path()));
     assert!(
-        po.contains("#, fuzzy\n#| msgid \"The handshake comes first.\"\nmsgid \"The handshake always comes first.\"")
-            || po.contains("#| msgid \"The handshake comes first.\""),
+        po.contains(
+            "#, fuzzy\n#| msgid \"The handshake comes first.\"\nmsgid \"The handshake always comes first.\""
+        ) || po.contains("#| msgid \"The handshake comes first.\""),
         "{po}"
     );
     let coverage = catalog::coverage(book.path()).unwrap();

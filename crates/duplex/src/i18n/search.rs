@@ -56,13 +56,19 @@ fn runs(text: &str) -> Vec<(bool, String)> {
     runs
 }
 
-/// The words an indexed text is made of: each other-script run; each CJK character and each
-/// pair of neighbouring CJK characters.
+/// The longest word indexed, in characters, as mdbook's index has it: longer runs (a base64
+/// blob in a listing) are nothing anyone types, and would nest the index too deep.
+pub const MAX_WORD: usize = 80;
+
+/// The words an indexed text is made of: each other-script run (up to [`MAX_WORD`] characters);
+/// each CJK character and each pair of neighbouring CJK characters.
 pub fn index_tokens(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     for (cjk, run) in runs(text) {
         if !cjk {
-            tokens.push(run);
+            if run.chars().count() <= MAX_WORD {
+                tokens.push(run);
+            }
             continue;
         }
         let chars: Vec<char> = run.chars().collect();
@@ -170,7 +176,8 @@ const SUFFIX: &str = "'));";
 /// The search index file of the rendered edition at `root` (`searchindex-HASH.js`), if search
 /// is on.
 pub fn index_file(root: &Path) -> Result<Option<PathBuf>, SearchError> {
-    let entries = std::fs::read_dir(root).map_err(|source| SearchError::Io { path: root.to_path_buf(), source })?;
+    let entries =
+        std::fs::read_dir(root).map_err(|source| SearchError::Io { path: root.to_path_buf(), source })?;
     Ok(entries.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         name.starts_with("searchindex") && name.ends_with(".js")
@@ -180,7 +187,8 @@ pub fn index_file(root: &Path) -> Result<Option<PathBuf>, SearchError> {
 /// The search data in an index file: what mdbook's search reads (`doc_urls`, `index`, …).
 pub fn read_index(path: &Path) -> Result<Value, SearchError> {
     let format = |what: &str| SearchError::Format { path: path.to_path_buf(), what: what.to_owned() };
-    let text = std::fs::read_to_string(path).map_err(|source| SearchError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| SearchError::Io { path: path.to_path_buf(), source })?;
     let text = text.strip_prefix(TOKENIZER_JS).unwrap_or(&text);
     let json = text
         .trim_end()
@@ -196,8 +204,10 @@ pub fn read_index(path: &Path) -> Result<Value, SearchError> {
 /// reader will find without a browser.
 pub fn find(search: &Value, query: &str) -> Vec<String> {
     let tokens = query_tokens(query);
-    let urls: Vec<&str> =
-        search["doc_urls"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let urls: Vec<&str> = search["doc_urls"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let fields = search["index"]["index"].as_object().cloned().unwrap_or_default();
     let mut found: Vec<usize> = Vec::new();
     for (_field, trie) in fields {
