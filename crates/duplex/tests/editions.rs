@@ -236,7 +236,7 @@ fn a_catalog_whose_header_lacks_a_field_is_refused_with_its_name() {
     assert!(err.contains("Plural-Forms"), "{err}");
     let out = tempfile::tempdir().unwrap();
     let err =
-        duplex::book::render(book.path(), out.path()).err().expect("the book is not rendered").to_string();
+        duplex::book::render(book.path(), out.path()).expect_err("the book is not rendered").to_string();
     assert!(err.contains("Plural-Forms"), "{err}");
 }
 

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 /// The Markdown extensions mdbook-i18n-helpers parses with (its `new_cmark_parser`), so that a
 /// page splits into the same blocks here as there.
@@ -181,7 +181,8 @@ pub fn restore_admonitions(page: &str) -> String {
     lines.concat()
 }
 
-/// The step after the `Gettext` preprocessor in the Chinese edition: [`restore_admonitions`].
+/// The step after the `Gettext` preprocessor in the Chinese edition: [`restore_admonitions`] and
+/// [`unveil_code_languages`].
 pub struct AfterTranslation;
 
 impl mdbook_preprocessor::Preprocessor for AfterTranslation {
@@ -194,7 +195,9 @@ impl mdbook_preprocessor::Preprocessor for AfterTranslation {
         _ctx: &mdbook_preprocessor::PreprocessorContext,
         mut book: mdbook_preprocessor::book::Book,
     ) -> anyhow::Result<mdbook_preprocessor::book::Book> {
-        book.for_each_chapter_mut(|chapter| chapter.content = restore_admonitions(&chapter.content));
+        book.for_each_chapter_mut(|chapter| {
+            chapter.content = unveil_code_languages(&restore_admonitions(&chapter.content));
+        });
         Ok(book)
     }
 }
@@ -312,9 +315,47 @@ pub fn for_template(page: &str) -> String {
 }
 
 /// A page as the Chinese edition translates it: summaries and admonitions opened, headings' ids
-/// pinned.
+/// pinned, code blocks' languages veiled.
 pub fn for_translation(page: &str, smart_punctuation: bool) -> String {
-    pin_heading_ids(&open_admonitions(&open_summaries(page)), smart_punctuation)
+    veil_code_languages(&pin_heading_ids(&open_admonitions(&open_summaries(page)), smart_punctuation))
+}
+
+/// What [`veil_code_languages`] puts before a code block's language.
+pub const VEIL: &str = "duplex-veiled-";
+
+/// `page` with [`VEIL`] before the language of every fenced code block (```` ```rust ```` becomes
+/// ```` ```duplex-veiled-rust ````); [`unveil_code_languages`] takes it off after translation.
+///
+/// mdbook-i18n-helpers translates the strings and comments of a code block in a language it
+/// knows, which it finds by parsing every line with syntect: most of the Chinese edition's build
+/// time, for nothing, since no code is in the catalog. Under a language it does not know, a block
+/// is one unit that is looked up once, not found, and left as it is.
+pub fn veil_code_languages(page: &str) -> String {
+    let mut inserts: Vec<usize> = Vec::new();
+    for (event, range) in Parser::new_ext(page, options()).into_offset_iter() {
+        if let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) = event
+            && !info.trim().is_empty()
+        {
+            let fence = &page[range.start..];
+            let marks = fence.len() - fence.trim_start_matches(['`', '~']).len();
+            let spaces = fence[marks..].len() - fence[marks..].trim_start_matches(' ').len();
+            inserts.push(range.start + marks + spaces);
+        }
+    }
+    let mut out = String::with_capacity(page.len() + VEIL.len() * inserts.len());
+    let mut at = 0;
+    for position in inserts {
+        out.push_str(&page[at..position]);
+        out.push_str(VEIL);
+        at = position;
+    }
+    out.push_str(&page[at..]);
+    out
+}
+
+/// `page` without the veils [`veil_code_languages`] put on its code blocks' languages.
+pub fn unveil_code_languages(page: &str) -> String {
+    page.replace(VEIL, "")
 }
 
 /// Whether a message has words to translate: something alphabetic once inline code, link
@@ -389,6 +430,17 @@ mod tests {
     fn an_admonitions_marker_is_restored_after_translation() {
         let written = " > \n > \\[!NOTE\\]\n > \n > 注意。\n\nText.\n\n > \n > quoted\n";
         assert_eq!(restore_admonitions(written), " > [!NOTE]\n > \n > 注意。\n\nText.\n\n > \n > quoted\n");
+    }
+
+    #[test]
+    fn code_languages_are_veiled_for_translation_and_unveiled_after() {
+        let page = "Text.\n\n```rust,ignore\nfn main() {}\n```\n\n````  md\n```\n````\n\n```\nplain\n```\n";
+        let veiled = veil_code_languages(page);
+        assert_eq!(
+            veiled,
+            "Text.\n\n```duplex-veiled-rust,ignore\nfn main() {}\n```\n\n````  duplex-veiled-md\n```\n````\n\n```\nplain\n```\n"
+        );
+        assert_eq!(unveil_code_languages(&veiled), page);
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! characters, with each document's term frequency), so mdbook's own search box, results and
 //! highlighting work unchanged.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -256,8 +256,12 @@ pub fn rebuild_index(root: &Path) -> Result<Option<PathBuf>, SearchError> {
         .ok_or_else(|| format("window.search = Object.assign(window.search, JSON.parse('…'));"))?;
     let mut search: Value =
         serde_json::from_str(&unescape_single_quoted(json)).map_err(|e| format(&e.to_string()))?;
-    reindex(&mut search).map_err(|what| format(&what))?;
-    let json = serde_json::to_string(&search).map_err(|e| format(&e.to_string()))?;
+    let inverted = reindex(&mut search).map_err(|what| format(&what))?;
+    let json = serde_json::to_string(&search).map_err(|e| format(&e.to_string()))?.replacen(
+        &json!(INDEX_PLACEHOLDER).to_string(),
+        &inverted,
+        1,
+    );
     let out = format!("{TOKENIZER_JS}{PREFIX}{}{SUFFIX}\n", json.replace('\\', "\\\\").replace('\'', "\\'"));
     std::fs::write(&path, out).map_err(io(&path))?;
     Ok(Some(path))
@@ -279,10 +283,15 @@ fn unescape_single_quoted(text: &str) -> String {
     out
 }
 
-/// Replaces the inverted index of every field of mdbook's search data with one made of
-/// [`index_tokens`], the field lengths with the new counts, and the token pipeline (English
-/// trimming, stop words, stemming) with none; shortens the teasers for Chinese.
-fn reindex(search: &mut Value) -> Result<(), String> {
+/// What stands in mdbook's search data for the rebuilt inverted index while the rest is
+/// serialized; the index, written as JSON text directly, replaces it.
+const INDEX_PLACEHOLDER: &str = "duplex: the rebuilt inverted index goes here";
+
+/// Rebuilds the inverted index of every field of mdbook's search data with [`index_tokens`],
+/// and returns it as JSON text (`{"title":{"root":…},…}`; `search` holds a placeholder for
+/// it). The field lengths become the new counts, the token pipeline (English trimming, stop
+/// words, stemming) none, and the teasers shorter, for Chinese.
+fn reindex(search: &mut Value) -> Result<String, String> {
     let index = search.get_mut("index").ok_or("no `index`")?;
     let fields: Vec<String> = index
         .get("fields")
@@ -293,21 +302,22 @@ fn reindex(search: &mut Value) -> Result<(), String> {
         .collect();
     let store = index.get_mut("documentStore").ok_or("no `index.documentStore`")?;
     let docs = store.get_mut("docs").and_then(Value::as_object_mut).ok_or("no stored documents")?;
-    let mut tries: BTreeMap<String, Node> = BTreeMap::new();
+    // For each field, each token's postings: the documents it is in, with its term frequency
+    // (elasticlunr's: the square root of the count). Sorted, so a prefix's tokens are together.
+    let mut postings: Vec<BTreeMap<String, Vec<(String, f64)>>> = vec![BTreeMap::new(); fields.len()];
     let mut lengths = Map::new();
     for (doc_ref, doc) in docs.iter_mut() {
         let mut doc_lengths = Map::new();
-        for field in &fields {
+        for (field, postings) in fields.iter().zip(postings.iter_mut()) {
             let text = doc.get(field).and_then(Value::as_str).unwrap_or_default();
             let tokens = index_tokens(text);
             doc_lengths.insert(field.clone(), json!(tokens.len()));
-            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            let mut counts: HashMap<String, u32> = HashMap::new();
             for token in tokens {
                 *counts.entry(token).or_default() += 1;
             }
-            let trie = tries.entry(field.clone()).or_default();
             for (token, count) in counts {
-                trie.add(&token, doc_ref, f64::from(count).sqrt());
+                postings.entry(token).or_default().push((doc_ref.clone(), f64::from(count).sqrt()));
             }
         }
         lengths.insert(doc_ref.clone(), Value::Object(doc_lengths));
@@ -317,17 +327,57 @@ fn reindex(search: &mut Value) -> Result<(), String> {
         }
     }
     store["docInfo"] = Value::Object(lengths);
-    index["index"] = Value::Object(
-        fields
-            .iter()
-            .map(|f| (f.clone(), json!({ "root": tries.remove(f).unwrap_or_default().to_json() })))
-            .collect(),
-    );
+    index["index"] = json!(INDEX_PLACEHOLDER);
     index["pipeline"] = json!([]);
     if let Some(options) = search.get_mut("results_options").and_then(Value::as_object_mut) {
         options.insert("teaser_word_count".to_owned(), json!(TEASER_WORDS));
     }
-    Ok(())
+    let mut out = String::from("{");
+    for (n, (field, postings)) in fields.iter().zip(&postings).enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&json!(field).to_string());
+        out.push_str(":{\"root\":");
+        let entries: Vec<Entry<'_>> =
+            postings.iter().map(|(token, docs)| (token.chars().collect(), docs.as_slice())).collect();
+        write_node(&mut out, &entries, 0);
+        out.push('}');
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// A token, as characters, and its postings: (document, term frequency).
+type Entry<'a> = (Vec<char>, &'a [(String, f64)]);
+
+/// Writes the trie node for the tokens in `entries`, which share their first `depth` characters,
+/// as elasticlunr.js loads it: `{"docs":{ref:{"tf":…}},"df":n,"c":{…},…}`, where `docs` are the
+/// documents of the token that ends here and each next character leads to a node of its own.
+fn write_node(out: &mut String, entries: &[Entry<'_>], depth: usize) {
+    // Sorted: the token that ends here, if any, comes first.
+    let ends_here = entries.first().is_some_and(|(token, _)| token.len() == depth);
+    let (here, below) = entries.split_at(usize::from(ends_here));
+    out.push_str("{\"docs\":{");
+    let docs = here.first().map_or(&[][..], |(_, docs)| *docs);
+    for (n, (doc_ref, tf)) in docs.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("{}:{{\"tf\":{tf}}}", json!(doc_ref)));
+    }
+    out.push_str(&format!("}},\"df\":{}", docs.len()));
+    let mut start = 0;
+    while start < below.len() {
+        let c = below[start].0[depth];
+        let end = start + below[start..].iter().take_while(|(token, _)| token[depth] == c).count();
+        out.push(',');
+        out.push_str(&json!(c.to_string()).to_string());
+        out.push(':');
+        write_node(out, &below[start..end], depth + 1);
+        start = end;
+    }
+    out.push('}');
 }
 
 /// `text` with a space after each Chinese sentence's end (。！？；) that has none.
@@ -341,37 +391,6 @@ fn spaced_sentences(text: &str) -> String {
         }
     }
     out
-}
-
-/// A node of elasticlunr's inverted index: the documents whose token ends here, with the
-/// token's frequency in each, and the nodes for the next character.
-#[derive(Default)]
-struct Node {
-    docs: BTreeMap<String, f64>,
-    next: BTreeMap<char, Node>,
-}
-
-impl Node {
-    fn add(&mut self, token: &str, doc_ref: &str, term_frequency: f64) {
-        let mut node = self;
-        for c in token.chars() {
-            node = node.next.entry(c).or_default();
-        }
-        node.docs.insert(doc_ref.to_owned(), term_frequency);
-    }
-
-    /// `{"docs": {ref: {"tf": …}}, "df": n, "c": {…}, …}`, as elasticlunr.js loads it.
-    fn to_json(&self) -> Value {
-        let mut object = Map::new();
-        let docs: Map<String, Value> =
-            self.docs.iter().map(|(r, tf)| (r.clone(), json!({ "tf": tf }))).collect();
-        object.insert("docs".to_owned(), Value::Object(docs));
-        object.insert("df".to_owned(), json!(self.docs.len()));
-        for (c, node) in &self.next {
-            object.insert(c.to_string(), node.to_json());
-        }
-        Value::Object(object)
-    }
 }
 
 #[cfg(test)]
