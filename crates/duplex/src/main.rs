@@ -9,7 +9,8 @@ use wire::Render;
 ///
 /// With no command, renders the book (from book/, into target/book) and serves it at
 /// http://127.0.0.1:3000 together with its live demos: the WebSocket echo answers at
-/// ws://127.0.0.1:3000/ws/echo on the same port, because one server can speak both.
+/// ws://127.0.0.1:3000/ws/echo on the same port, because one server can speak both. The
+/// Simplified Chinese edition is at http://127.0.0.1:3000/zh/ (book/po/TRANSLATING.md).
 #[derive(Parser)]
 #[command(version, propagate_version = true)]
 struct Cli {

@@ -12,6 +12,9 @@
 //!             └─ GET /ws/echo + Upgrade: websocket ─▶ 101, then tungstenite echoes frames
 //! ```
 //!
+//! The site holds both editions of the book ([`crate::edition`]): English at `/`, Chinese at
+//! `/zh/`. A Chinese page's live demos use the same endpoints as an English page's.
+//!
 //! The request–response chapter's feed is mounted under [`http_polling::BOOK_PREFIX`]
 //! (`/feed/messages`, `/feed/events`, `/feed/ws`, …): its handlers answer those requests.
 //!
