@@ -136,6 +136,7 @@ fn run(command: Command, args: &ServeArgs, limits: &guard::LimitArgs) -> anyhow:
         Command::Build => {
             let out = book::render(&args.book_dir(), &args.out_dir())?;
             println!("rendered the book into {}", out.display());
+            println!("  and its Chinese edition into {}", duplex::edition::CHINESE.root(&out).display());
             Ok(())
         }
         Command::I18n { command } => i18n(command, &args.book_dir()),
