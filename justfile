@@ -263,3 +263,23 @@ node-chat *ARGS: node-install
 # Your own stack: every Node and browser test of js/ (needs Node 20 and npm, and chromium + chromium-driver)
 test-node:
     cargo test -p duplex-tests --test node --test node_browser -- --ignored
+
+# The Chinese edition: extract book/po/messages.pot from the English and merge it into zh-CN.po (needs gettext's msgmerge)
+i18n-update:
+    cargo run -q -p duplex -- i18n update
+
+# The Chinese edition: how much of the English the translation gives, page by page
+i18n-status:
+    cargo run -q -p duplex -- i18n status
+
+# The Chinese edition: cut zh-CN.po into one file per chapter (book/po/zh-CN/*.po), one per translator
+i18n-split:
+    cargo run -q -p duplex -- i18n split
+
+# The Chinese edition: put the parts in book/po/zh-CN/ back into zh-CN.po
+i18n-join:
+    cargo run -q -p duplex -- i18n join
+
+# The Chinese edition in a real browser: search in Chinese, the live demo in Chinese, the switch (needs chromium and chromium-driver)
+test-i18n-browser:
+    cargo test -p duplex-tests --test i18n_browser -- --ignored

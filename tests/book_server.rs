@@ -299,3 +299,107 @@ fn an_echo_message_over_the_limit_gets_1009_and_the_log_says_how_it_ended() {
     assert!(line.contains("WeClosed(CloseCode(1009)"), "{line}");
     server.stop();
 }
+
+/// The value of the first `attribute="…"` in `html` after `after`.
+fn attribute<'a>(html: &'a str, after: &str, attribute: &str) -> &'a str {
+    let rest = html.split(after).nth(1).unwrap_or_else(|| panic!("no {after} in the page"));
+    rest.split(&format!("{attribute}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default()
+}
+
+/// `href` resolved against the URL path of the page it is on, as a browser does.
+fn resolve(page: &str, href: &str) -> String {
+    if href.starts_with('/') {
+        return href.to_owned();
+    }
+    let mut parts: Vec<&str> = page.split('/').collect();
+    parts.pop();
+    for part in href.split('/') {
+        match part {
+            ".." => {
+                parts.pop();
+            }
+            "." => {}
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
+}
+
+#[test]
+fn the_chinese_edition_is_served_at_zh_beside_the_english() {
+    let server = start();
+    let page = get(server.addr(), "/zh/");
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page:.200}");
+    assert!(page.contains("<html lang=\"zh-CN\""), "the Chinese edition's pages say their language");
+    assert!(page.contains("<title>引言"), "/zh/ is the Chinese introduction: {page:.600}");
+    let english = get(server.addr(), "/");
+    assert!(english.contains("<html lang=\"en\"") && english.contains("<title>Introduction"));
+    // `/zh` is the folder `/zh/`, so that the page's relative links resolve.
+    let answer = get(server.addr(), "/zh");
+    assert!(
+        answer.starts_with("HTTP/1.1 308 Permanent Redirect\r\n")
+            && answer.contains("\r\nLocation: /zh/\r\n")
+    );
+    // A missing Chinese page gets the Chinese edition's 404 page.
+    let missing = get(server.addr(), "/zh/no-such-page.html");
+    assert!(
+        missing.starts_with("HTTP/1.1 404 Not Found\r\n") && missing.contains("<html lang=\"zh-CN\""),
+        "{missing:.300}"
+    );
+    server.stop();
+}
+
+#[test]
+fn a_pages_switch_leads_to_the_same_page_in_the_other_edition_and_back() {
+    let server = start();
+    for page in ["/echo/live.html", "/heartbeat/endings.html", "/index.html", "/glossary.html"] {
+        let html = get(server.addr(), page);
+        let chinese = resolve(page, attribute(&html, "class=\"duplex-language\"", "href"));
+        assert_eq!(chinese, format!("/zh{page}"), "{page}'s switch");
+        let twin = get(server.addr(), &chinese);
+        assert!(
+            twin.starts_with("HTTP/1.1 200 OK\r\n") && twin.contains("<html lang=\"zh-CN\""),
+            "{chinese}"
+        );
+        let back = resolve(&chinese, attribute(&twin, "class=\"duplex-language\"", "href"));
+        assert_eq!(back, page, "{chinese}'s switch leads back");
+    }
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_demos_answer_from_the_chinese_pages() {
+    let server = start();
+    let addr = server.addr();
+    // The echo page: its script and its WebSocket, each resolved from the Chinese page's URL.
+    let page = "/zh/echo/live.html";
+    let html = tokio::task::spawn_blocking(move || get(addr, page)).await.unwrap();
+    assert!(html.contains("class=\"duplex-echo\""), "{html:.300}");
+    let script = html
+        .split("src=\"")
+        .filter_map(|r| r.split('"').next())
+        .find(|s| s.contains("live/live") && s.ends_with(".js"))
+        .expect("live.js is loaded")
+        .to_owned();
+    let script = resolve(page, &script);
+    assert!(script.starts_with("/zh/live/"), "{script}");
+    let js = tokio::task::spawn_blocking(move || get(addr, &script)).await.unwrap();
+    assert!(
+        js.starts_with("HTTP/1.1 200 OK\r\n") && js.contains("连接"),
+        "the script with its Chinese labels"
+    );
+    let path = resolve(page, attribute(&html, "class=\"duplex-echo\"", "data-path"));
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.expect("the echo upgrades");
+    ws.send(Message::text("你好")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("你好"));
+    ws.close(None).await.unwrap();
+    // The feed's page: its prefix answers a short poll.
+    let page = "/zh/request-response/live.html";
+    let html = tokio::task::spawn_blocking(move || get(addr, page)).await.unwrap();
+    let prefix = resolve(page, attribute(&html, "class=\"duplex-feed\"", "data-prefix"));
+    let poll =
+        tokio::task::spawn_blocking(move || get(addr, &format!("{prefix}/messages?since=0"))).await.unwrap();
+    assert!(poll.starts_with("HTTP/1.1 200 OK\r\n"), "{poll:.300}");
+    server.stop();
+}

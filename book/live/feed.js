@@ -25,17 +25,75 @@
 
   function bytes(text) { return new TextEncoder().encode(text).length; }
 
-  function column(root, title, what) {
-    var box = el("div", { class: "duplex-feed-mode", "data-mode": title });
+  // The widget speaks the page's language: the Chinese edition's pages are <html lang="zh-CN">.
+  var TEXT = {
+    en: {
+      needsServer: "This live demo needs the book served by `cargo run` (open http://127.0.0.1:3000/).",
+      start: "Start receiving",
+      stop: "Stop",
+      hello: "Hello, feed!",
+      message: "message",
+      publish: "Publish (POST)",
+      short: "Short polling",
+      sse: "Server-Sent Events",
+      ws: "WebSocket",
+      shortWhat: function (prefix) { return "GET " + prefix + "/messages?since=N every second"; },
+      sseWhat: function (prefix) { return "one EventSource(\"" + prefix + "/events\")"; },
+      wsWhat: function (prefix) { return "one new WebSocket(\"…" + prefix + "/ws\")"; },
+      counters: function (s) {
+        return "requests: " + s.requests + " · messages: " + s.messages + " · bytes of message text: " + s.textBytes +
+          (s.empty === null ? "" : " · answers with nothing new: " + s.empty) + " · " + s.status;
+      },
+      restarted: function (instance) { return "the feed restarted (instance " + instance + "): ids count from 1 again"; },
+      stopped: "stopped",
+      polling: "polling",
+      error: function (e) { return "error: " + e; },
+      connecting: "connecting",
+      open: "open",
+      reconnecting: "reconnecting",
+      closed: "closed",
+      closedWith: function (code) { return "closed (" + code + ")"; },
+    },
+    zh: {
+      needsServer: "这个在线演示需要用 `cargo run` 打开本书（http://127.0.0.1:3000/）。",
+      start: "开始接收",
+      stop: "停止",
+      hello: "你好，消息流！",
+      message: "消息",
+      publish: "发布（POST）",
+      short: "短轮询",
+      sse: "服务器发送事件",
+      ws: "WebSocket",
+      shortWhat: function (prefix) { return "每秒一次 GET " + prefix + "/messages?since=N"; },
+      sseWhat: function (prefix) { return "一个 EventSource(\"" + prefix + "/events\")"; },
+      wsWhat: function (prefix) { return "一个 new WebSocket(\"…" + prefix + "/ws\")"; },
+      counters: function (s) {
+        return "请求：" + s.requests + " · 消息：" + s.messages + " · 消息文本字节数：" + s.textBytes +
+          (s.empty === null ? "" : " · 没有新消息的回答：" + s.empty) + " · " + s.status;
+      },
+      restarted: function (instance) { return "消息流重启了（实例 " + instance + "）：id 重新从 1 开始计数"; },
+      stopped: "已停止",
+      polling: "轮询中",
+      error: function (e) { return "出错：" + e; },
+      connecting: "连接中",
+      open: "已打开",
+      reconnecting: "重新连接中",
+      closed: "已关闭",
+      closedWith: function (code) { return "已关闭（" + code + "）"; },
+    },
+  };
+  var T = TEXT[/^zh\b/i.test(document.documentElement.lang || "") ? "zh" : "en"];
+
+  // `mode` names the column for scripts and tests (data-mode), `title` is what the reader sees.
+  function column(root, mode, title, what) {
+    var box = el("div", { class: "duplex-feed-mode", "data-mode": mode });
     var counters = el("div", { class: "duplex-info" });
     var log = el("ol", { class: "duplex-log" });
     box.append(el("h4", {}, title), el("p", { class: "duplex-note" }, what), counters, log);
     root.appendChild(box);
-    var state = { requests: 0, messages: 0, textBytes: 0, empty: null, last: 0, instance: null, status: "stopped" };
+    var state = { requests: 0, messages: 0, textBytes: 0, empty: null, last: 0, instance: null, status: T.stopped };
     function show() {
-      counters.textContent = "requests: " + state.requests + " · messages: " + state.messages +
-        " · bytes of message text: " + state.textBytes +
-        (state.empty === null ? "" : " · answers with nothing new: " + state.empty) + " · " + state.status;
+      counters.textContent = T.counters(state);
     }
     function line(cls, text) {
       log.appendChild(el("li", { class: cls }, text));
@@ -58,7 +116,7 @@
       state.instance = instance;
       if (before === null) return false;
       state.last = 0;
-      line("duplex-note", "the feed restarted (instance " + instance + "): ids count from 1 again");
+      line("duplex-note", T.restarted(instance));
       return true;
     }
     show();
@@ -68,22 +126,21 @@
   function feedWidget(root) {
     var prefix = root.getAttribute("data-prefix") || "/feed";
     if (location.protocol !== "http:" && location.protocol !== "https:") {
-      root.appendChild(el("p", { class: "duplex-note" },
-        "This live demo needs the book served by `cargo run` (open http://127.0.0.1:3000/)."));
+      root.appendChild(el("p", { class: "duplex-note" }, T.needsServer));
       return;
     }
     var bar = el("div", { class: "duplex-bar" });
-    var start = el("button", { type: "button", "data-action": "start" }, "Start receiving");
-    var stop = el("button", { type: "button", "data-action": "stop", disabled: "" }, "Stop");
-    var input = el("input", { type: "text", value: "Hello, feed!", "aria-label": "message", "data-role": "message" });
-    var publish = el("button", { type: "button", "data-action": "publish" }, "Publish (POST)");
+    var start = el("button", { type: "button", "data-action": "start" }, T.start);
+    var stop = el("button", { type: "button", "data-action": "stop", disabled: "" }, T.stop);
+    var input = el("input", { type: "text", value: T.hello, "aria-label": T.message, "data-role": "message" });
+    var publish = el("button", { type: "button", "data-action": "publish" }, T.publish);
     bar.append(start, stop, input, publish);
     var grid = el("div", { class: "duplex-feed-grid" });
     root.append(bar, grid);
 
-    var poll = column(grid, "Short polling", "GET " + prefix + "/messages?since=N every second");
-    var sse = column(grid, "Server-Sent Events", "one EventSource(\"" + prefix + "/events\")");
-    var ws = column(grid, "WebSocket", "one new WebSocket(\"…" + prefix + "/ws\")");
+    var poll = column(grid, "Short polling", T.short, T.shortWhat(prefix));
+    var sse = column(grid, "Server-Sent Events", T.sse, T.sseWhat(prefix));
+    var ws = column(grid, "WebSocket", T.ws, T.wsWhat(prefix));
 
     var timer = null, source = null, socket = null;
 
@@ -98,7 +155,7 @@
           return r.json().then(function (messages) { return { instance: instance, messages: messages }; });
         })
         .then(function (answer) {
-          poll.state.status = "polling";
+          poll.state.status = T.polling;
           if (poll.restarted(answer.instance)) {
             // This answer is what is newer than an id of the old instance: ask again from 0.
             poll.show();
@@ -109,7 +166,7 @@
           answer.messages.forEach(poll.got);
           poll.show();
         })
-        .catch(function (e) { poll.state.status = "error: " + e; poll.show(); });
+        .catch(function (e) { poll.state.status = T.error(e); poll.show(); });
     }
 
     function openSse() {
@@ -118,8 +175,8 @@
       var es = new EventSource(prefix + "/events?since=0");
       source = es;
       sse.state.requests += 1;
-      sse.state.status = "connecting";
-      es.onopen = function () { sse.state.status = "open"; sse.show(); };
+      sse.state.status = T.connecting;
+      es.onopen = function () { sse.state.status = T.open; sse.show(); };
       // The stream's first event names the feed's instance (EventSource cannot read headers).
       es.addEventListener("instance", function (event) {
         if (sse.restarted(event.data)) {
@@ -135,7 +192,7 @@
       };
       es.onerror = function () {
         // EventSource reconnects by itself after `retry` ms; count each attempt.
-        sse.state.status = es.readyState === EventSource.CONNECTING ? "reconnecting" : "closed";
+        sse.state.status = es.readyState === EventSource.CONNECTING ? T.reconnecting : T.closed;
         if (es.readyState === EventSource.CONNECTING) sse.state.requests += 1;
         sse.show();
       };
@@ -146,13 +203,13 @@
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
       socket = new WebSocket(scheme + location.host + prefix + "/ws?since=0");
       ws.state.requests += 1;
-      ws.state.status = "connecting";
-      socket.onopen = function () { ws.state.status = "open"; ws.show(); };
+      ws.state.status = T.connecting;
+      socket.onopen = function () { ws.state.status = T.open; ws.show(); };
       socket.onmessage = function (event) {
         ws.got(JSON.parse(event.data));
         ws.show();
       };
-      socket.onclose = function (event) { ws.state.status = "closed (" + event.code + ")"; ws.show(); };
+      socket.onclose = function (event) { ws.state.status = T.closedWith(event.code); ws.show(); };
       ws.show();
     }
 
@@ -171,7 +228,7 @@
       clearInterval(timer);
       if (source) source.close();
       if (socket) socket.close(1000, "stopped");
-      [poll, sse, ws].forEach(function (c) { c.state.status = "stopped"; c.show(); });
+      [poll, sse, ws].forEach(function (c) { c.state.status = T.stopped; c.show(); });
     });
 
     publish.addEventListener("click", function () {

@@ -3,7 +3,8 @@
 //!
 //! The book's source is `book/` at the workspace root; the rendered HTML goes to `target/book`
 //! (or `$CARGO_TARGET_DIR/book`), next to everything else cargo builds, so a fresh clone stays
-//! clean. The same function renders the book for the book checks in `tests/book.rs`.
+//! clean: the English edition there, the Chinese one in `target/book/zh` ([`crate::edition`]).
+//! The same function renders the book for the book checks in `tests/book.rs`.
 //!
 //! A page includes a transcript as a whole snapshot file, `{{#include …/name.snap}}`, never by
 //! line numbers. insta writes a small header above each snapshot (`---`, `source: …`, `---`),
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 
 use mdbook_driver::MDBook;
 use mdbook_driver::config::Config;
+use mdbook_i18n_helpers::preprocessors::Gettext;
+
+use crate::edition::{self, EDITIONS, Edition};
+use crate::i18n;
 
 /// Why the book could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +54,90 @@ pub fn default_out_dir() -> PathBuf {
     target.join("book")
 }
 
-/// Renders the book in `book_dir` to HTML in `out_dir` and returns `out_dir`.
+/// Renders both editions of the book in `book_dir` to HTML in `out_dir`, and returns `out_dir`:
+/// the English at its root, the Chinese in `zh/` ([`crate::edition`]), each page with a link to
+/// the same page in the other.
 ///
-/// mdbook reads `book.toml` (and `MDBOOK_*` environment variables); only the output folder is
-/// changed here.
+/// mdbook reads `book.toml` (and `MDBOOK_*` environment variables); only the output folder, and
+/// for the Chinese edition the language, are changed here.
 pub fn render(book_dir: &Path, out_dir: &Path) -> Result<PathBuf, BookError> {
+    // The English first: mdbook empties its output folder, which holds the Chinese one.
+    for edition in &EDITIONS {
+        render_edition(book_dir, &edition.root(out_dir), edition)?;
+    }
+    edition::add_switches(out_dir).map_err(|e| BookError::Mdbook {
+        dir: book_dir.to_path_buf(),
+        message: format!("adding the language switch to {}: {e}", out_dir.display()),
+    })?;
+    Ok(out_dir.to_path_buf())
+}
+
+/// Renders one edition into `out_dir`. A translation goes through its catalog
+/// (`book/po/zh-CN.po`, or the parts of a split one): the Markdown prepared by
+/// [`i18n::markdown::for_translation`], then mdbook-i18n-helpers' `Gettext` preprocessor after
+/// mdbook's own `{{#include}}`, then the HTML; its search index is then rebuilt for Chinese
+/// ([`i18n::search`]). Without a catalog it is the English text under the other language.
+fn render_edition(book_dir: &Path, out_dir: &Path, edition: &Edition) -> Result<(), BookError> {
+    let mdbook_error =
+        |e: anyhow::Error| BookError::Mdbook { dir: book_dir.to_path_buf(), message: format!("{e:#}") };
+    if !edition.is_translation() {
+        let book = load(book_dir, |config| {
+            config.build.build_dir = out_dir.to_path_buf();
+            Ok(())
+        })?;
+        return book.build().map_err(mdbook_error);
+    }
+    let translation = i18n::catalog::translation(book_dir).map_err(|e| BookError::Mdbook {
+        dir: book_dir.to_path_buf(),
+        message: format!("reading the {} translation: {e}", edition.language),
+    })?;
+    let translated = |text: &Option<String>| {
+        let text = text.as_deref()?;
+        let message = translation.as_ref()?.catalog.find_message(None, text, None)?;
+        let msgstr = message.msgstr().ok().filter(|s| !s.is_empty() && !message.is_fuzzy())?;
+        Some(msgstr.to_owned())
+    };
+    let mut book = load(book_dir, |config| {
+        config.book.language = Some(edition.language.to_owned());
+        config.build.build_dir = out_dir.to_path_buf();
+        // The 404 page resolves its links against the site's URL: this edition's root.
+        config.set("output.html.site-url", edition.url_root())?;
+        if let Some(po_dir) = translation.as_ref().and_then(|t| t.po_dir()) {
+            config.set("preprocessor.gettext.po-dir", po_dir.to_string_lossy())?;
+        }
+        // The title and description are in the catalog too, from book.toml.
+        if let Some(title) = translated(&config.book.title) {
+            config.book.title = Some(title);
+        }
+        if let Some(description) = translated(&config.book.description) {
+            config.book.description = Some(description);
+        }
+        Ok(())
+    })?;
+    let smart_punctuation = book.config.html_config().unwrap_or_default().smart_punctuation;
+    book.book.for_each_chapter_mut(|chapter| {
+        chapter.content = i18n::markdown::for_translation(&chapter.content, smart_punctuation);
+    });
+    book.with_preprocessor(Gettext);
+    book.with_preprocessor(i18n::markdown::AfterTranslation);
+    book.build().map_err(mdbook_error)?;
+    i18n::markdown::translate_admonition_titles(out_dir).map_err(|e| BookError::Mdbook {
+        dir: book_dir.to_path_buf(),
+        message: format!("translating the admonitions' titles in {}: {e}", out_dir.display()),
+    })?;
+    i18n::search::rebuild_index(out_dir).map_err(|e| BookError::Mdbook {
+        dir: book_dir.to_path_buf(),
+        message: format!("rebuilding the search index of {}: {e}", out_dir.display()),
+    })?;
+    Ok(())
+}
+
+/// The book in `book_dir`, loaded by mdbook with its configuration changed by `configure`, and
+/// its snapshot includes expanded ([`include_snapshots`]): ready for a renderer.
+pub(crate) fn load(
+    book_dir: &Path,
+    configure: impl FnOnce(&mut Config) -> anyhow::Result<()>,
+) -> Result<MDBook, BookError> {
     let toml = book_dir.join("book.toml");
     if !toml.is_file() {
         return Err(BookError::NotFound(book_dir.to_path_buf()));
@@ -62,7 +146,7 @@ pub fn render(book_dir: &Path, out_dir: &Path) -> Result<PathBuf, BookError> {
         |e: anyhow::Error| BookError::Mdbook { dir: book_dir.to_path_buf(), message: format!("{e:#}") };
     let mut config = Config::from_disk(&toml).map_err(mdbook_error)?;
     config.update_from_env().map_err(mdbook_error)?;
-    config.build.build_dir = out_dir.to_path_buf();
+    configure(&mut config).map_err(mdbook_error)?;
     let mut book = MDBook::load_with_config(book_dir, config).map_err(mdbook_error)?;
     let src = book.root.join(&book.config.book.src);
     book.book.for_each_chapter_mut(|chapter| {
@@ -71,8 +155,7 @@ pub fn render(book_dir: &Path, out_dir: &Path) -> Result<PathBuf, BookError> {
             chapter.content = include_snapshots(&chapter.content, &dir);
         }
     });
-    book.build().map_err(mdbook_error)?;
-    Ok(out_dir.to_path_buf())
+    Ok(book)
 }
 
 /// The text of a snapshot file without insta's header: what a page shows of it.

@@ -11,14 +11,22 @@
 //! crate also runs its own, from its own binary), and `duplex tap LISTEN UPSTREAM` puts the Tap
 //! in front of anything.
 //!
+//! The book has two editions, English at `/` and Simplified Chinese at `/zh/`, rendered from the
+//! same source through a gettext catalog, each page with a switch to the other.
+//!
 //! # Layout
-//! - [`book`]: renders the book with `mdbook-driver`, into `target/book` by default.
+//! - [`book`]: renders the book with `mdbook-driver`, both editions, into `target/book` by default.
+//! - [`edition`]: the two editions, where each is served, and the switch between them.
+//! - [`i18n`]: the translation's workflow: the template, the catalog, their coverage, the
+//!   `duplex i18n` commands, and search for Chinese.
 //! - [`site`]: maps a URL path to a file of the rendered book, safely, with its content type.
 //! - [`server`]: the one-port server: static book pages and the WebSocket echo, on tiny_http.
 //! - [`demos`]: every chapter's table of demos, in the order of the book, for `duplex demo`.
 
 pub mod book;
 pub mod demos;
+pub mod edition;
+pub mod i18n;
 pub mod server;
 pub mod site;
 

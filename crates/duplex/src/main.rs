@@ -9,7 +9,8 @@ use wire::Render;
 ///
 /// With no command, renders the book (from book/, into target/book) and serves it at
 /// http://127.0.0.1:3000 together with its live demos: the WebSocket echo answers at
-/// ws://127.0.0.1:3000/ws/echo on the same port, because one server can speak both.
+/// ws://127.0.0.1:3000/ws/echo on the same port, because one server can speak both. The
+/// Simplified Chinese edition is at http://127.0.0.1:3000/zh/ (book/po/TRANSLATING.md).
 #[derive(Parser)]
 #[command(version, propagate_version = true)]
 struct Cli {
@@ -53,8 +54,15 @@ impl ServeArgs {
 enum Command {
     /// Render the book and serve it with the live demos (what `cargo run` does).
     Serve,
-    /// Render the book to --out and exit.
+    /// Render the book, both editions (English, and Chinese in zh/), to --out and exit.
     Build,
+    /// The Chinese edition's catalogs (book/po/): keep them in step with the English, see what is
+    /// left to translate, cut them into parts for several translators and put them back.
+    /// book/po/TRANSLATING.md explains the workflow.
+    I18n {
+        #[command(subcommand)]
+        command: I18nCommand,
+    },
     /// Run a chapter's exchange in the terminal and print every byte through the Tap (the
     /// chapter recipes, such as `just ws-echo`, run the same demos from each chapter's crate).
     Demo {
@@ -87,6 +95,21 @@ enum Command {
         #[arg(long)]
         clock: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum I18nCommand {
+    /// Extract book/po/messages.pot from the English text and merge it into book/po/zh-CN.po
+    /// (gettext's msgmerge): new paragraphs arrive untranslated, changed ones fuzzy, with the
+    /// previous English beside them.
+    Update,
+    /// How much of the current English text the translation gives, page by page.
+    Status,
+    /// Cut book/po/zh-CN.po into one file per chapter, book/po/zh-CN/<chapter>.po, so that
+    /// several translators can work at once, each in their own file.
+    Split,
+    /// Put the parts in book/po/zh-CN/ back together into book/po/zh-CN.po.
+    Join,
 }
 
 /// `2.5` → 2.5 s, for `--blackhole-after`.
@@ -124,8 +147,10 @@ fn run(command: Command, args: &ServeArgs, limits: &guard::LimitArgs) -> anyhow:
         Command::Build => {
             let out = book::render(&args.book_dir(), &args.out_dir())?;
             println!("rendered the book into {}", out.display());
+            println!("  and its Chinese edition into {}", duplex::edition::CHINESE.root(&out).display());
             Ok(())
         }
+        Command::I18n { command } => i18n(command, &args.book_dir()),
         // Run by `main` before the log is set up: a demo's output is its transcript alone.
         Command::Demo { .. } => Ok(()),
         Command::Tap { listen, upstream, blackhole_after, svg, clock } => {
@@ -133,6 +158,41 @@ fn run(command: Command, args: &ServeArgs, limits: &guard::LimitArgs) -> anyhow:
             tokio::runtime::Runtime::new()?.block_on(tap(&listen, &upstream, options))
         }
     }
+}
+
+fn i18n(command: I18nCommand, book_dir: &std::path::Path) -> anyhow::Result<()> {
+    use duplex::i18n::{self, catalog, tools};
+    // Paths in messages without the `crates/duplex/../..` of the default.
+    let book_dir = &std::fs::canonicalize(book_dir).unwrap_or_else(|_| book_dir.to_path_buf());
+    match command {
+        I18nCommand::Update => {
+            let updated = tools::update(book_dir)?;
+            let template = i18n::template_path(book_dir);
+            println!(
+                "{} {} messages from the English text",
+                if updated.template_changed { "wrote" } else { "unchanged:" },
+                updated.messages
+            );
+            println!("  {}", template.display());
+            let translation =
+                if updated.split { i18n::parts_dir(book_dir) } else { i18n::translation_path(book_dir) };
+            let verb = if updated.created { "created" } else { "merged into" };
+            println!("{verb} {}", translation.display());
+            print!("{}", catalog::coverage(book_dir)?.report());
+        }
+        I18nCommand::Status => print!("{}", catalog::coverage(book_dir)?.report()),
+        I18nCommand::Split => {
+            for (part, messages) in tools::split(book_dir)? {
+                println!("{:>5} messages  {}", messages, part.display());
+            }
+            println!("Each translator takes one file; `just i18n-join` puts them back into zh-CN.po.");
+        }
+        I18nCommand::Join => {
+            let po = tools::join(book_dir)?;
+            println!("joined the parts into {}", po.display());
+        }
+    }
+    Ok(())
 }
 
 fn serve(args: &ServeArgs, limits: guard::Limits) -> anyhow::Result<()> {
@@ -145,6 +205,7 @@ fn serve(args: &ServeArgs, limits: guard::Limits) -> anyhow::Result<()> {
     let shown =
         if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() };
     println!("The book is at http://{shown}/  (the WebSocket echo: ws://{shown}{})", serve::ECHO_PATH);
+    println!("中文版: http://{shown}{}", duplex::edition::CHINESE.url_root());
     if addr.ip().is_unspecified() {
         match lan_address() {
             Some(ip) => {

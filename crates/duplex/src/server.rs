@@ -12,6 +12,9 @@
 //!             └─ GET /ws/echo + Upgrade: websocket ─▶ 101, then tungstenite echoes frames
 //! ```
 //!
+//! The site holds both editions of the book ([`crate::edition`]): English at `/`, Chinese at
+//! `/zh/`. A Chinese page's live demos use the same endpoints as an English page's.
+//!
 //! The request–response chapter's feed is mounted under [`http_polling::BOOK_PREFIX`]
 //! (`/feed/messages`, `/feed/events`, `/feed/ws`, …): its handlers answer those requests.
 //!
@@ -155,8 +158,10 @@ impl Shared {
             Some(response) => respond(request, response),
             None => {
                 tracing::info!(%path, "404");
-                // mdbook renders a 404 page with the book's navigation; use it when it is there.
-                match open(&self.config.site.join("404.html")) {
+                // mdbook renders a 404 page with the book's navigation, one per edition; use the
+                // one of the edition the path is in, when it is there.
+                let edition = crate::edition::Edition::of_url(path);
+                match open(&edition.root(&self.config.site).join("404.html")) {
                     Some(page) => respond(request, page.with_status_code(404)),
                     None => respond(
                         request,
