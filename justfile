@@ -61,9 +61,13 @@ tcp-echo-server *ARGS:
 tcp-echo-client *ARGS:
     cargo run -q -p tcp-socket --bin tcp-echo-client -- {{ARGS}}
 
-# The by-hand WebSocket server alone at ws://127.0.0.1:9002/ws/echo
+# The by-hand WebSocket server alone at ws://127.0.0.1:9002/ws/echo (add --deflate to accept compression)
 ws-by-hand-server *ARGS:
     cargo run -q -p ws-by-hand --bin ws-by-hand-server -- {{ARGS}}
+
+# Chapter "Compression": permessage-deflate by hand: the browser's offer, the 101 that accepts it, compressed frames (add --no-context-takeover)
+ws-deflate *ARGS:
+    cargo run -q -p ws-by-hand --bin ws-by-hand-demo -- ws-deflate {{ARGS}}
 
 # Fuzz the frame decoder and the by-hand server's session for SECONDS each (not in CI; see fuzz/README.md)
 fuzz SECONDS="60":
