@@ -130,6 +130,11 @@ refusals:
 tap LISTEN UPSTREAM *ARGS:
     cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}} {{ARGS}}
 
+# Chapter "Compression": the Autobahn TestSuite's 517 cases (kosoku, installed into .venv-autobahn) against every WebSocket server; writes the book's table (~5 min; --check compares instead)
+autobahn *ARGS:
+    cargo build -q -p ws-echo -p ws-by-hand -p heartbeat -p duplex -p autobahn
+    cargo run -q -p autobahn -- {{ARGS}}
+
 # Everything CI runs: formatting, lints and every test
 ci:
     bash .ci/run
