@@ -100,7 +100,7 @@ wss:
 
 # Chapter "One port": a real browser (headless Chromium via chromedriver) drives the pages; needs the Debian packages chromium and chromium-driver
 test-browser:
-    cargo test -p duplex-tests --test browser -- --ignored
+    cargo test -p duplex-tests --test browser --test compression_browser -- --ignored
 
 # Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
 heartbeat *ARGS:
