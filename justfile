@@ -161,6 +161,11 @@ bench-quick *ARGS:
     cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}
 
+# Measurements, compression only: bytes and CPU per feed message with permessage-deflate, the by-hand server's memory per connection (~2 min; --quick for a class); rewrites the compression chapter's tables
+bench-compression *ARGS:
+    cargo build -q --release -p ws-by-hand -p bench
+    cargo run -q --release -p bench --bin bench -- compression {{ARGS}}
+
 # Your own stack: install the Node programs' pinned packages (koa, ws, socket.io) into js/node_modules
 node-install:
     npm ci --prefix js --no-audit --no-fund
