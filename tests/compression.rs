@@ -151,3 +151,49 @@ fn a_compressed_frame_byte_by_byte() {
     assert_eq!(hex(&second), "c1 05 f2 00 11 00 00", "RFC 7692 §7.2.3.2");
     snapshot("compressed_frame_bytes", out);
 }
+
+// ANCHOR: crime
+/// RFC 7692 §8 in numbers: a secret and text an attacker chooses, compressed on one connection.
+/// With context takeover the attacker's guess that repeats the secret compresses a byte smaller,
+/// so the sizes alone (which TLS does not hide) give the key away, one character per round.
+/// Without context takeover every guess costs the same.
+#[test]
+fn with_context_takeover_the_sizes_give_a_secret_away() {
+    const SECRET: &str = r#"{"id":7,"avatar":"/img/7.png?key=q7Rz4w&size=64"}"#;
+    const ALPHABET: &str = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    // What the attacker's chat message compresses to, the secret sent before it.
+    let size = |guess: &str, no_context_takeover: bool| {
+        let mut compressor = Compressor::new(15, no_context_takeover);
+        compressor.compress(SECRET.as_bytes());
+        compressor.compress(format!(r#"{{"chat":"?key={guess} please"}}"#).as_bytes()).len()
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "the server sent the victim, earlier on the connection:\n  {SECRET}");
+    let _ = writeln!(out, "the attacker has a chat message sent on the same connection, 62 guesses a round:");
+    let _ = writeln!(out, "  {{\"chat\":\"?key=GUESS please\"}}");
+    let _ =
+        writeln!(out, "and sees only each compressed message's size (TLS hides the bytes, not the sizes)\n");
+    let _ =
+        writeln!(out, "known so far  smallest guess  sizes, context takeover  sizes, no context takeover");
+    let mut known = String::new();
+    for _round in 0..6 {
+        let sizes: Vec<(char, usize, usize)> = ALPHABET
+            .chars()
+            .map(|c| (c, size(&format!("{known}{c}"), false), size(&format!("{known}{c}"), true)))
+            .collect();
+        let least = sizes.iter().map(|s| s.1).min().unwrap();
+        let most = sizes.iter().map(|s| s.1).max().unwrap();
+        let winners: Vec<char> = sizes.iter().filter(|s| s.1 == least).map(|s| s.0).collect();
+        let flat: Vec<usize> = sizes.iter().map(|s| s.2).collect();
+        assert_eq!(winners.len(), 1, "one guess stands out: {winners:?}");
+        assert!(flat.iter().all(|&s| s == flat[0]), "without context takeover every guess costs the same");
+        let shown = if known.is_empty() { "(nothing)".to_owned() } else { known.clone() };
+        let sizes = format!("{least} or {most} bytes");
+        let _ = writeln!(out, "{shown:<13} {:<15} {sizes:<24} {} bytes, every guess", winners[0], flat[0]);
+        known.push(winners[0]);
+    }
+    assert_eq!(known, "q7Rz4w", "the key, from sizes alone");
+    let _ = writeln!(out, "\nafter 6 rounds: key={known}, the secret, read from sizes alone");
+    snapshot("crime_guesses", out);
+}
+// ANCHOR_END: crime
