@@ -47,7 +47,7 @@ async fn the_by_hand_server_accepts_the_browsers_offer_and_compresses_every_echo
         transcript.frames().filter(|(_, f)| f.header.opcode == OpCode::Text).all(|(_, f)| f.header.rsv1),
         "RFC 7692 §6: every compressed message has RSV1 on its (first and only) frame"
     );
-    // RFC 7692 §7.2.3.2: with context takeover the second "Hello" is a 5-byte back-reference, and
+    // RFC 7692 §7.2.3.2: with context takeover the second "Hello" is 5 bytes ("H" and a reference back), and
     // the second feed message costs a third of the first.
     assert_eq!(server_payload_sizes(transcript), [7, 5, 29, 10]);
     snapshot("deflate_session", transcript.render(&Render::snapshot()));
@@ -143,7 +143,7 @@ fn a_compressed_frame_byte_by_byte() {
     let _ = writeln!(out, "\nthe same message again, with context takeover (RFC 7692 §7.2.3.2):");
     let _ = writeln!(
         out,
-        "{}   ({} bytes): \"repeat the 5 bytes that came 5 bytes ago\"",
+        "{}   ({} bytes): \"H\", then \"copy 4 bytes from 5 back\" (ello)",
         hex(&second),
         second.len()
     );

@@ -579,7 +579,7 @@ mod tests {
 
     #[test]
     fn with_context_takeover_the_second_hello_refers_back_to_the_first() {
-        // RFC 7692 §7.2.3.2: the second message is a back-reference into the first.
+        // RFC 7692 §7.2.3.2: the second message is "H" and a reference back into the first.
         let mut session = deflate_session(1024);
         let actions = session.receive(&masked("c1 07 f2 48 cd c9 c9 07 00 c1 05 f2 00 11 00 00"));
         let hello = Action::Deliver(Message::Text("Hello".into()));

@@ -134,7 +134,7 @@ async fn the_rfcs_example_frames_are_echoed_compressed() {
 // ANCHOR_END: rfc_examples
 
 #[tokio::test]
-async fn with_context_takeover_the_second_echo_is_a_back_reference() {
+async fn with_context_takeover_the_second_echo_refers_back_to_the_first() {
     // RFC 7692 §7.2.3.2: the same message twice; the second costs five bytes.
     let addr = start(Some(DeflateConfig::default()), 1024).await;
     let mut client = connect(addr, Some(CHROMIUM_OFFER)).await;
