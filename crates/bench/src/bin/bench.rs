@@ -52,9 +52,10 @@ enum Command {
         no_pin: bool,
     },
     /// Re-make the tables and figures from the kept data (nothing is measured): the echo run's
-    /// from run.json, and the request–response chapter's comparison (table and plot) from
-    /// compare-transports.json. The run's transport rows are taken from that comparison, in case
-    /// `just compare-transports` ran on its own since.
+    /// from run.json, the request–response chapter's comparison (table and plot) from
+    /// compare-transports.json, and the compression chapter's tables from compression.json. The
+    /// run's transport rows are taken from that comparison, in case `just compare-transports` ran
+    /// on its own since.
     Render {
         /// The folder with run.json.
         #[arg(long, default_value_os_t = book_results())]
@@ -144,6 +145,14 @@ fn main() -> anyhow::Result<()> {
             }
             bench::render(&run, &dir)?;
             println!("re-made the tables and figures in {}", dir.display());
+            let compression = compression_dir();
+            match bench::compression::Report::read_from(&compression) {
+                Ok(report) => {
+                    report.write_to(&compression)?;
+                    println!("re-made the compression tables in {}", compression.display());
+                }
+                Err(e) => println!("no compression tables re-made: {e}"),
+            }
             Ok(())
         }
         Command::Run(args) => run(args),
