@@ -61,9 +61,13 @@ tcp-echo-server *ARGS:
 tcp-echo-client *ARGS:
     cargo run -q -p tcp-socket --bin tcp-echo-client -- {{ARGS}}
 
-# The by-hand WebSocket server alone at ws://127.0.0.1:9002/ws/echo
+# The by-hand WebSocket server alone at ws://127.0.0.1:9002/ws/echo (add --deflate to accept compression)
 ws-by-hand-server *ARGS:
     cargo run -q -p ws-by-hand --bin ws-by-hand-server -- {{ARGS}}
+
+# Chapter "Compression": permessage-deflate by hand: the browser's offer, the 101 that accepts it, compressed frames (add --no-context-takeover)
+ws-deflate *ARGS:
+    cargo run -q -p ws-by-hand --bin ws-by-hand-demo -- ws-deflate {{ARGS}}
 
 # Fuzz the frame decoder and the by-hand server's session for SECONDS each (not in CI; see fuzz/README.md)
 fuzz SECONDS="60":
@@ -96,7 +100,7 @@ wss:
 
 # Chapter "One port": a real browser (headless Chromium via chromedriver) drives the pages; needs the Debian packages chromium and chromium-driver
 test-browser:
-    cargo test -p duplex-tests --test browser --test beyond_browser -- --ignored
+    cargo test -p duplex-tests --test browser --test beyond_browser --test compression_browser -- --ignored
 
 # Chapter "Heartbeat": a ping every second, answered; `just heartbeat --blackhole` kills the path and shows who notices
 heartbeat *ARGS:
@@ -190,6 +194,11 @@ test-chat:
 tap LISTEN UPSTREAM *ARGS:
     cargo run -q -p duplex -- tap {{LISTEN}} {{UPSTREAM}} {{ARGS}}
 
+# Chapter "Compression": the Autobahn TestSuite's 517 cases (kosoku, installed into .venv-autobahn) against every WebSocket server; writes the book's table (~5 min; --check compares instead)
+autobahn *ARGS:
+    cargo build -q -p ws-echo -p ws-by-hand -p heartbeat -p duplex -p autobahn
+    cargo run -q -p autobahn -- {{ARGS}}
+
 # Everything CI runs: formatting, lints and every test
 ci:
     bash .ci/run
@@ -215,6 +224,11 @@ bench *ARGS:
 bench-quick *ARGS:
     cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}
+
+# Measurements, compression only: bytes and CPU per feed message with permessage-deflate, the by-hand server's memory per connection (~2 min; --quick for a class); rewrites the compression chapter's tables
+bench-compression *ARGS:
+    cargo build -q --release -p ws-by-hand -p bench
+    cargo run -q --release -p bench --bin bench -- compression {{ARGS}}
 
 # Your own stack: install the Node programs' pinned packages (koa, ws, socket.io) into js/node_modules
 node-install:

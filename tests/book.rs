@@ -458,7 +458,7 @@ fn measured_quotes() -> Vec<(&'static str, String)> {
         "memory.md says that four descriptors per idle WebSocket took all of the run's open-file limit"
     );
 
-    vec![
+    let mut quotes = vec![
         ("request-response/measurements.md", format!("messages arrive {rate} times a second")),
         (
             "request-response/measurements.md",
@@ -523,6 +523,124 @@ fn measured_quotes() -> Vec<(&'static str, String)> {
                 echo(async_echo, "100", rtt99)
             ),
         ),
+    ];
+    quotes.extend(compression_quotes(&src, &echo32));
+    quotes
+}
+
+/// The compression chapter's numbers, from its results (`just bench-compression`, `just autobahn`).
+fn compression_quotes(src: &Path, echo32: &Table) -> Vec<(&'static str, String)> {
+    let results = src.join("compression/results");
+    let bytes = Table::read(&results.join("compression-bytes.md.txt"));
+    let cpu = Table::read(&results.join("compression-cpu.md.txt"));
+    let memory = Table::read(&results.join("compression-memory.md.txt"));
+    let autobahn = Table::read(&results.join("autobahn.md.txt"));
+    let (plain, takeover, forget, small) = (
+        "uncompressed",
+        "deflate, context takeover (the default)",
+        "deflate, no context takeover",
+        "deflate, context takeover, window 2^9 = 512 bytes",
+    );
+    let frame = |row: &str| bytes.cell(&[row], "frame per message (bytes)");
+    let first = |row: &str| bytes.cell(&[row], "first message (bytes)");
+    let (compress, inflate) = ("compress (µs per message)", "inflate (µs per message)");
+    let echo_cpu = echo32.number(&["by-hand echo (the wire codec)", "100"], "server CPU per message (µs)");
+    let added = (cpu.number(&[takeover], compress) + cpu.number(&[takeover], inflate)) / echo_cpu * 100.0;
+    let (open, used) = ("KiB per connection, open", "KiB per connection, after one message");
+    let (none, deflate) = ("(none)", "`--deflate`");
+    let times = memory.number(&[deflate], used) / memory.number(&[none], open);
+    let gib = memory.number(&[deflate], used) * 10_000.0 / 1024.0 / 1024.0;
+    let by_hand_deflate = "by-hand echo, `--deflate` (permessage-deflate)";
+    let async_echo = "async echo (tokio-tungstenite)";
+    let count = |row: &str, column: &str| autobahn.cell(&[row], column);
+    for row in &autobahn.rows {
+        assert_eq!(row[1], count(async_echo, "cases"), "every server runs every case");
+    }
+    assert_eq!(
+        autobahn.number(&[by_hand_deflate], "OK"),
+        autobahn.number(&[async_echo], "OK") + autobahn.number(&[async_echo], "UNIMPLEMENTED"),
+        "conformance.md says the deflate server's other cases give what every server's give"
+    );
+    vec![
+        (
+            "compression/cost.md",
+            format!("{} bytes of JSON become {} compressed", first(plain), first(takeover)),
+        ),
+        (
+            "compression/cost.md",
+            format!("a frame carries {} bytes on average instead of {}", frame(takeover), frame(plain)),
+        ),
+        ("compression/cost.md", format!("larger than they went in ({} bytes a frame)", frame(forget))),
+        ("compression/cost.md", format!("most of the gain ({} bytes a frame)", frame(small))),
+        (
+            "compression/cost.md",
+            format!("takes {} µs with context takeover", cpu.cell(&[takeover], compress)),
+        ),
+        ("compression/cost.md", format!("remembering: {} µs", cpu.cell(&[forget], compress))),
+        ("compression/cost.md", format!("spends {echo_cpu:.1} µs of CPU per 32-byte message")),
+        ("compression/cost.md", format!("adds about {added:.0}% to what an")),
+        ("compression/cost.md", format!("({} µs a message)", cpu.cell(&[takeover], inflate))),
+        (
+            "compression/cost.md",
+            format!("a connection costs the by-hand server {} KiB", memory.cell(&[none], open)),
+        ),
+        (
+            "compression/cost.md",
+            format!(
+                "With it, {} KiB as soon as the handshake is done, and {} KiB once a message has gone \
+                 through: about {times:.0} times as much",
+                memory.cell(&[deflate], open),
+                memory.cell(&[deflate], used)
+            ),
+        ),
+        ("compression/cost.md", format!("needs about {gib:.1} GiB for them")),
+        (
+            "compression/cost.md",
+            format!(
+                "Without context takeover it is worse, {} KiB",
+                memory.cell(&["`--deflate --deflate-no-context-takeover`"], used)
+            ),
+        ),
+        (
+            "compression/cost.md",
+            format!(
+                "`--deflate-window-bits 9` costs exactly what the default costs{}",
+                if memory.cell(&["`--deflate --deflate-window-bits 9`"], used)
+                    == memory.cell(&[deflate], used)
+                {
+                    ""
+                } else {
+                    " (the committed run says otherwise: rewrite the sentence)"
+                }
+            ),
+        ),
+        ("compression/frames.md", format!("the first costs {} bytes compressed", first(takeover))),
+        ("compression/frames.md", format!("against {} plain", first(plain))),
+        ("compression/index.md", format!("all {} cases", count(async_echo, "cases"))),
+        ("compression/conformance.md", format!("Its {} cases cover", count(async_echo, "cases"))),
+        ("compression/conformance.md", format!("{} of them", count(async_echo, "UNIMPLEMENTED"))),
+        ("compression/conformance.md", format!("runs all {} cases against it", count(async_echo, "cases"))),
+        (
+            "compression/conformance.md",
+            format!("passes all {} compression cases", count(async_echo, "UNIMPLEMENTED")),
+        ),
+        (
+            "compression/conformance.md",
+            format!(
+                "its other {} cases give the same {} OK, {} NON-STRICT and {} INFORMATIONAL as the other servers",
+                autobahn.number(&[async_echo], "cases") - autobahn.number(&[async_echo], "UNIMPLEMENTED"),
+                count(async_echo, "OK"),
+                count(by_hand_deflate, "NON-STRICT"),
+                count(by_hand_deflate, "INFORMATIONAL")
+            ),
+        ),
+        (
+            "compression/conformance.md",
+            format!(
+                "- **FAILED**: {}.",
+                if autobahn.rows.iter().all(|r| r[6] == "0") { "none" } else { "see the table" }
+            ),
+        ),
     ]
 }
 
@@ -578,7 +696,8 @@ fn every_measured_number_in_the_prose_is_the_committed_run() {
         ["request-response/measurements.md", "measurements/index.md", "measurements/duplex.md"]
             .into_iter()
             .map(str::to_owned)
-            .chain(["echo.md", "memory.md", "tuning.md"].into_iter().map(|p| format!("measurements/{p}")));
+            .chain(["echo.md", "memory.md", "tuning.md"].into_iter().map(|p| format!("measurements/{p}")))
+            .chain(["cost.md", "frames.md"].into_iter().map(|p| format!("compression/{p}")));
     for page in measured_pages {
         let text = std::fs::read_to_string(book_dir().join("src").join(&page)).unwrap();
         for number in decimals_in_prose(&text) {

@@ -32,8 +32,8 @@ const CHAPTERS: &[&str] = &[
 ];
 
 /// Crates that are neither: they may depend on anything (the book server and its façade, the
-/// measurements, the exercises, the end-to-end tests).
-const ABOVE: &[&str] = &["duplex", "bench", "exercises", "duplex-tests"];
+/// measurements, the exercises, the end-to-end tests, the Autobahn runner).
+const ABOVE: &[&str] = &["duplex", "bench", "exercises", "duplex-tests", "autobahn"];
 
 /// Crates that do I/O or bring an async runtime: none of them may be a normal dependency of the
 /// codec.

@@ -25,11 +25,15 @@
 //!   latency and bytes per message of each (`just compare-transports`), kept as
 //!   `compare-transports.json` beside its table and figure.
 //! - [`transports`]: runs that comparison inside `just bench` and keeps its rows for the targets.
+//! - [`compression`]: the chapter "Compression": bytes and CPU per feed message with
+//!   permessage-deflate, and the by-hand server's memory per connection with it
+//!   (`just bench-compression`, and inside `just bench`).
 //!
 //! Nothing here asserts a time: speed is read off the run, never tested.
 
 pub mod client;
 pub mod compare;
+pub mod compression;
 pub mod driver;
 pub mod node;
 pub mod plot;

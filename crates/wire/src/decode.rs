@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 
+use crate::deflate::Decompressor;
 use crate::frame::{FrameDecoder, FrameError, OpCode};
 use crate::http::{BodyKind, Head};
 use crate::tls::{Header as TlsHeader, TlsReader};
@@ -47,8 +48,8 @@ enum Phase {
     Chunked(ChunkState),
     /// Reading a response body that ends when the connection does.
     UntilClose,
-    /// WebSocket frames.
-    Frames { decoder: FrameDecoder, open_message: Option<OpCode> },
+    /// WebSocket frames; `inflate` if the handshake agreed on permessage-deflate.
+    Frames { decoder: FrameDecoder, open_message: Option<OpCode>, inflate: Option<Inflate> },
     /// TLS records.
     Tls,
     /// HTTP/2 frames (the connection's [`crate::http2::Decoder`] holds the state).
@@ -63,6 +64,33 @@ enum ChunkState {
     Data { remaining: u64, kept: Vec<u8>, size: u64, wire: usize },
     DataEnd { kept: Vec<u8>, size: u64, wire: usize },
     Trailers,
+}
+
+/// permessage-deflate as the Tap follows it, for one direction: the inflater the receiver keeps
+/// (with or without context takeover, as agreed), and the compressed message in progress.
+#[derive(Debug)]
+struct Inflate {
+    decompressor: Decompressor,
+    /// The current message inflated so far, if its first frame had RSV1 set.
+    message: Option<Vec<u8>>,
+    /// An inflate failed: the rest of this direction cannot be inflated.
+    failed: bool,
+}
+
+impl Inflate {
+    fn new(no_context_takeover: bool) -> Inflate {
+        Inflate { decompressor: Decompressor::new(no_context_takeover), message: None, failed: false }
+    }
+}
+
+/// The `*_no_context_takeover` of a `101` that accepted permessage-deflate, as (client's, server's),
+/// or `None` if the response accepted no such extension.
+fn deflate_agreed(head: &Head) -> Option<(bool, bool)> {
+    let value = head.header("Sec-WebSocket-Extensions")?;
+    let extensions = crate::deflate::header::parse(value).ok()?;
+    let deflate = extensions.iter().find(|e| e.name.eq_ignore_ascii_case("permessage-deflate"))?;
+    let has = |name: &str| deflate.params.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    Some((has("client_no_context_takeover"), has("server_no_context_takeover")))
 }
 
 #[derive(Debug)]
@@ -98,6 +126,8 @@ pub struct ConnectionDecoder {
     tls: TlsReader,
     /// For a connection that speaks HTTP/2: both directions' frames, HPACK tables and streams.
     http2: Option<Box<crate::http2::Decoder>>,
+    /// The `101` accepted permessage-deflate: the (client's, server's) `no_context_takeover`.
+    deflate: Option<(bool, bool)>,
 }
 
 impl ConnectionDecoder {
@@ -111,6 +141,7 @@ impl ConnectionDecoder {
             seen_http: false,
             tls: TlsReader::new(),
             http2: None,
+            deflate: None,
         }
     }
 
@@ -200,6 +231,7 @@ impl ConnectionDecoder {
     fn step(&mut self, dir: Direction, events: &mut Vec<Event>) {
         let upgraded = self.upgraded;
         let seen_http = self.seen_http;
+        let deflate = self.deflate;
         if self.side(dir).buf.is_empty() {
             return;
         }
@@ -271,7 +303,7 @@ impl ConnectionDecoder {
         match &mut side.phase {
             Phase::Start | Phase::Tls | Phase::Http2 => {}
             Phase::Head if upgraded && dir == Direction::ClientToServer => {
-                side.phase = new_frames();
+                side.phase = frames_after_101(dir, deflate);
             }
             Phase::Head => {
                 let parsed = match dir {
@@ -339,12 +371,16 @@ impl ConnectionDecoder {
                 let len = data.len();
                 events.push(body_event(dir, data, len, len as u64, false));
             }
-            Phase::Frames { decoder, open_message } => {
+            Phase::Frames { decoder, open_message, inflate } => {
                 decoder.push(&side.buf);
                 side.buf.clear();
                 loop {
                     match decoder.next_frame() {
                         Ok(Some((frame, raw))) => {
+                            let (compressed, inflated) = match inflate {
+                                Some(inflate) => follow_deflate(dir, inflate, &frame, events),
+                                None => (false, None),
+                            };
                             let continues = match frame.opcode {
                                 OpCode::Continuation => *open_message,
                                 _ => None,
@@ -369,7 +405,13 @@ impl ConnectionDecoder {
                             events.push(
                                 Event::new(
                                     Some(dir),
-                                    EventKind::Frame(FrameEvent { header, payload, continues }),
+                                    EventKind::Frame(FrameEvent {
+                                        header,
+                                        payload,
+                                        continues,
+                                        compressed,
+                                        inflated,
+                                    }),
                                 )
                                 .with_wire_len(raw.len()),
                             );
@@ -414,6 +456,7 @@ impl ConnectionDecoder {
         if let Some(method) = method {
             self.methods.push_back(method);
         }
+        let deflate = deflate_agreed(&head);
         events.push(Event::new(Some(dir), EventKind::Head(head)).with_wire_len(len));
         let phase = match body {
             BodyKind::None | BodyKind::Length(0) => Phase::Head,
@@ -425,11 +468,18 @@ impl ConnectionDecoder {
                 events.push(Event::note(
                     "101 Switching Protocols: from here on, both sides speak WebSocket frames (RFC 6455 §4.2.2)",
                 ));
+                self.deflate = deflate;
+                if self.deflate.is_some() {
+                    events.push(Event::note(
+                        "permessage-deflate agreed: a frame with RSV1 set starts a compressed message \
+                         (RFC 7692 §6); the Tap inflates it as the receiver does",
+                    ));
+                }
                 // A client that did not wait for the 101 may have frames queued already.
                 if matches!(self.client.phase, Phase::Head) {
-                    self.client.phase = new_frames();
+                    self.client.phase = frames_after_101(Direction::ClientToServer, self.deflate);
                 }
-                new_frames()
+                frames_after_101(dir, self.deflate)
             }
         };
         self.side(dir).phase = phase;
@@ -468,7 +518,52 @@ fn step_tls(dir: Direction, side: &mut Side, tls: &mut TlsReader, events: &mut V
 }
 
 fn new_frames() -> Phase {
-    Phase::Frames { decoder: FrameDecoder::new(MAX_FRAME), open_message: None }
+    Phase::Frames { decoder: FrameDecoder::new(MAX_FRAME), open_message: None, inflate: None }
+}
+
+/// Frames for `dir` after a `101`, with an inflater if permessage-deflate was agreed.
+fn frames_after_101(dir: Direction, deflate: Option<(bool, bool)>) -> Phase {
+    let inflate = deflate.map(|(client, server)| {
+        Inflate::new(match dir {
+            Direction::ClientToServer => client,
+            Direction::ServerToClient => server,
+        })
+    });
+    Phase::Frames { decoder: FrameDecoder::new(MAX_FRAME), open_message: None, inflate }
+}
+
+/// Follows permessage-deflate through one frame: whether the frame is part of a compressed
+/// message, and on its last frame the message inflated. Control frames are never compressed.
+fn follow_deflate(
+    dir: Direction,
+    inflate: &mut Inflate,
+    frame: &crate::frame::Frame,
+    events: &mut Vec<Event>,
+) -> (bool, Option<Vec<u8>>) {
+    if frame.opcode.is_control() || inflate.failed {
+        return (false, None);
+    }
+    if matches!(frame.opcode, OpCode::Text | OpCode::Binary) {
+        inflate.message = frame.rsv1.then(Vec::new);
+    }
+    let Some(message) = inflate.message.as_mut() else { return (false, None) };
+    match inflate.decompressor.decompress_fragment(&frame.payload, frame.fin, message, MAX_FRAME as usize) {
+        Ok(()) if frame.fin => {
+            let mut whole = inflate.message.take().unwrap_or_default();
+            whole.truncate(PAYLOAD_KEPT);
+            (true, Some(whole))
+        }
+        Ok(()) => (true, None),
+        Err(e) => {
+            inflate.failed = true;
+            inflate.message = None;
+            events.push(Event::new(
+                Some(dir),
+                EventKind::Note(format!("the Tap cannot inflate this message: {e}")),
+            ));
+            (true, None)
+        }
+    }
 }
 
 fn frame_header(
@@ -587,6 +682,45 @@ mod tests {
 
     fn render(t: &Transcript) -> String {
         t.render(&Render::snapshot().without_hex())
+    }
+
+    #[test]
+    fn after_a_101_that_agreed_on_deflate_compressed_messages_are_shown_inflated() {
+        let hello = Frame::new(OpCode::Text, vec![0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]).compressed();
+        // RFC 7692 §7.2.3.2: the second "Hello" refers back to the first.
+        let again = Frame::new(OpCode::Text, vec![0xf2, 0x00, 0x11, 0x00, 0x00]).compressed();
+        let t = run(
+            Mode::Auto,
+            &[
+                (C, b"GET / HTTP/1.1\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"),
+                (S, b"HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"),
+                (C, &hello.clone().masked([1, 2, 3, 4]).encode()),
+                (S, &hello.encode()),
+                (S, &again.encode()),
+                (S, &Frame::text("plain").encode()),
+            ],
+        );
+        let text = render(&t);
+        assert!(text.contains("permessage-deflate agreed"), "{text}");
+        assert!(
+            text.contains("S→C frame FIN RSV1 text          len=7  compressed: f2 48 cd c9 c9 07 00"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("inflated, with the tail 00 00 ff ff put back: \"Hello\" (5 bytes)").count(),
+            3,
+            "{text}"
+        );
+        assert!(text.contains("len=5  \"plain\""), "an uncompressed message on the same connection: {text}");
+    }
+
+    #[test]
+    fn without_deflate_agreed_an_rsv1_frame_is_shown_as_it_is() {
+        let hello = Frame::text("Hello").compressed();
+        let t = run(Mode::WebSocket, &[(S, &hello.encode())]);
+        let text = render(&t);
+        assert!(text.contains("RSV1 text          len=5  \"Hello\""), "{text}");
+        assert!(!text.contains("inflated"), "{text}");
     }
 
     #[test]

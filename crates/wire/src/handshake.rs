@@ -65,15 +65,28 @@ pub struct Accepted {
 impl Accepted {
     /// The `101 Switching Protocols` response head (RFC 6455 §4.2.2), ready for the wire.
     pub fn response(&self) -> String {
+        self.response_with_extensions(None)
+    }
+
+    /// The `101` response head with the extensions the server accepted, if any: a
+    /// `Sec-WebSocket-Extensions` header naming them (RFC 6455 §9.1; for permessage-deflate,
+    /// `wire::deflate::Negotiation::response_header`). Without it, no extension is in use. The
+    /// agreed subprotocol, if any, is named too (`Sec-WebSocket-Protocol`, RFC 6455 §4.2.2).
+    pub fn response_with_extensions(&self, extensions: Option<&str>) -> String {
         let protocol = match &self.protocol {
             Some(protocol) => format!("Sec-WebSocket-Protocol: {protocol}\r\n"),
+            None => String::new(),
+        };
+        let extensions = match extensions {
+            Some(value) => format!("Sec-WebSocket-Extensions: {value}\r\n"),
             None => String::new(),
         };
         format!(
             "HTTP/1.1 101 Switching Protocols\r\n\
              Upgrade: websocket\r\n\
              Connection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {}\r\n{protocol}\r\n",
+             Sec-WebSocket-Accept: {}\r\n\
+             {protocol}{extensions}\r\n",
             self.accept
         )
     }

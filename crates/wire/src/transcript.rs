@@ -71,6 +71,20 @@ pub struct FrameEvent {
     pub payload: Vec<u8>,
     /// For a continuation frame, the opcode of the message it continues (text or binary).
     pub continues: Option<OpCode>,
+    /// The payload is part of a message compressed with permessage-deflate (RSV1 on its first
+    /// frame, RFC 7692 §6), as the handshake the Tap saw agreed.
+    pub compressed: bool,
+    /// On the last frame of a compressed message: the whole message, inflated as its receiver
+    /// inflates it (the `00 00 ff ff` tail put back, RFC 7692 §7.2.2). At most
+    /// [`PAYLOAD_KEPT`] bytes are kept.
+    pub inflated: Option<Vec<u8>>,
+}
+
+impl FrameEvent {
+    /// The event for a frame as it is, not part of a compressed message.
+    pub fn new(header: FrameHeader, payload: Vec<u8>, continues: Option<OpCode>) -> FrameEvent {
+        FrameEvent { header, payload, continues, compressed: false, inflated: None }
+    }
 }
 
 /// How many payload or body bytes an event keeps for display.
@@ -468,6 +482,19 @@ pub(crate) fn render_frame_indented(
     if style.hex {
         let _ = writeln!(out, "{indent}{}", frame_hex(frame, wire_len, style));
     }
+    if let Some(inflated) = &frame.inflated {
+        let text = matches!(frame.continues.unwrap_or(frame.header.opcode), OpCode::Text);
+        let shown = if text {
+            preview(inflated, inflated.len() as u64, style)
+        } else {
+            hex_preview(inflated, HEX_SHOWN)
+        };
+        let _ = writeln!(
+            out,
+            "{INDENT}inflated, with the tail 00 00 ff ff put back: {shown} ({})",
+            plural(inflated.len() as u64, "byte")
+        );
+    }
 }
 
 fn frame_summary(frame: &FrameEvent, style: &Render) -> String {
@@ -483,6 +510,10 @@ fn frame_summary(frame: &FrameEvent, style: &Render) -> String {
             Ok(Some(close)) => format!("{} {:?}", close.code, close.reason),
             Err(e) => format!("⚠ {e}"),
         },
+        // Compressed bytes are not text: shown in hex, inflated on the line below the last frame.
+        OpCode::Text | OpCode::Binary if frame.compressed => {
+            format!("compressed: {}", hex_preview_len(&frame.payload, len, 8))
+        }
         OpCode::Text | OpCode::Ping | OpCode::Pong if len == 0 => String::new(),
         OpCode::Text | OpCode::Ping | OpCode::Pong => preview(&frame.payload, len, style),
         _ if len == 0 => String::new(),
@@ -605,11 +636,7 @@ mod tests {
         let bytes = frame.encode();
         Event {
             dir: Some(Direction::ClientToServer),
-            kind: EventKind::Frame(FrameEvent {
-                header: frame.header(),
-                payload: frame.payload.clone(),
-                continues: None,
-            }),
+            kind: EventKind::Frame(FrameEvent::new(frame.header(), frame.payload.clone(), None)),
             wire_len: bytes.len(),
         }
     }

@@ -44,6 +44,8 @@ pub fn fresh_mask() -> [u8; 4] {
 pub struct Client<S> {
     stream: S,
     decoder: FrameDecoder,
+    /// The `Sec-WebSocket-Extensions` of the server's `101`, if it had one.
+    extensions: Option<String>,
 }
 
 impl<S> Client<S>
@@ -53,13 +55,28 @@ where
     // ANCHOR: connect
     /// Sends the upgrade request with `key` and checks the answer: `101` and
     /// `Sec-WebSocket-Accept` = base64(SHA-1(key + GUID)) (RFC 6455 §4.1, §4.2.2).
-    pub async fn handshake(
+    pub async fn handshake(stream: S, host: &str, path: &str, key: &str) -> Result<Client<S>, ClientError> {
+        Client::handshake_offering(stream, host, path, key, None).await
+    }
+    // ANCHOR_END: connect
+
+    /// [`Client::handshake`], offering `extensions` in `Sec-WebSocket-Extensions` (RFC 6455
+    /// §9.1), e.g. a browser's `permessage-deflate; client_max_window_bits`. What the server
+    /// accepted is [`Client::extensions`].
+    pub async fn handshake_offering(
         mut stream: S,
         host: &str,
         path: &str,
         key: &str,
+        extensions: Option<&str>,
     ) -> Result<Client<S>, ClientError> {
-        stream.write_all(client_request(host, path, key).as_bytes()).await?;
+        let mut request = client_request(host, path, key);
+        if let Some(offer) = extensions {
+            // Before the empty line that ends the head.
+            request.truncate(request.len() - 2);
+            request.push_str(&format!("Sec-WebSocket-Extensions: {offer}\r\n\r\n"));
+        }
+        stream.write_all(request.as_bytes()).await?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 1024];
         let head = loop {
@@ -82,9 +99,14 @@ where
         }
         let mut decoder = FrameDecoder::new(MAX_FRAME);
         decoder.push(&buf[head.len..]);
-        Ok(Client { stream, decoder })
+        let extensions = head.header("Sec-WebSocket-Extensions").map(str::to_owned);
+        Ok(Client { stream, decoder, extensions })
     }
-    // ANCHOR_END: connect
+
+    /// The extensions the server accepted: its `101`'s `Sec-WebSocket-Extensions`, if any.
+    pub fn extensions(&self) -> Option<&str> {
+        self.extensions.as_deref()
+    }
 
     /// Sends `frame` exactly as given: masked or not, any flags, any opcode.
     pub async fn send(&mut self, frame: &Frame) -> Result<(), ClientError> {

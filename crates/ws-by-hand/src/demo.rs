@@ -3,14 +3,16 @@
 //! `just ws-by-hand` prints them live; `tests/ws_by_hand.rs` snapshots them; the book includes
 //! the snapshots.
 
-use tap::demo::{Demo, DemoFuture, Flags, LEGEND, heading, live};
+use tap::demo::{Demo, DemoFuture, Flag, Flags, LEGEND, heading, live};
 use tap::{Observer, Tap, TapConnection, outln};
 use tokio::net::{TcpListener, TcpStream};
 use wire::close::ClosePayload;
+use wire::deflate::{ClientWindowOffer, DeflateAgreement, DeflateConfig, DeflateOffer, PerMessageDeflate};
 use wire::frame::{Frame, OpCode};
 use wire::{CloseCode, Transcript};
 
 use crate::client::{Client, ClientError, fresh_mask};
+use crate::server::Config;
 use crate::{Limits, PATH, RFC_KEY, THREE_MESSAGES};
 
 /// What a demo recorded.
@@ -22,13 +24,23 @@ pub struct Recording {
     pub received: Vec<Frame>,
 }
 
+/// The connection a demo runs on: the client, the Tap's recording of it, and the server's task.
+type Setup = (Client<TcpStream>, TapConnection, tokio::task::JoinHandle<std::io::Result<()>>);
+
 /// A by-hand server on a free port with a Tap in front, and a client connected through it.
-async fn setup(
+async fn setup(observer: Option<Observer>) -> Result<Setup, ClientError> {
+    setup_with(observer, Config::from(Limits::default()), None).await
+}
+
+/// [`setup`] with a server [`Config`], the client offering `extensions`.
+async fn setup_with(
     observer: Option<Observer>,
-) -> Result<(Client<TcpStream>, TapConnection, tokio::task::JoinHandle<std::io::Result<()>>), ClientError> {
+    config: Config,
+    extensions: Option<&str>,
+) -> Result<Setup, ClientError> {
     let server = TcpListener::bind("127.0.0.1:0").await?;
     let server_addr = server.local_addr()?;
-    let server_task = tokio::spawn(crate::server::serve(server, Limits::default()));
+    let server_task = tokio::spawn(crate::server::serve(server, config));
     let mut tap = Tap::bind("127.0.0.1:0", server_addr).await?;
     if let Some(observer) = observer {
         tap = tap.observe(move |id, event| observer(id, event));
@@ -37,7 +49,7 @@ async fn setup(
     stream.set_nodelay(true)?;
     let connection = tap.accept().await?;
     let host = tap.local_addr().to_string();
-    let client = Client::handshake(stream, &host, PATH, RFC_KEY).await?;
+    let client = Client::handshake_offering(stream, &host, PATH, RFC_KEY, extensions).await?;
     Ok((client, connection, server_task))
 }
 
@@ -83,6 +95,64 @@ pub async fn echo_session(observer: Option<Observer>) -> Result<Recording, Clien
     Ok(Recording { transcript, received })
 }
 
+/// What Chromium offers in every handshake (RFC 7692 §7.1.2.2: "I can limit my window if you
+/// ask"); the compression demo's client offers the same.
+pub const BROWSER_OFFER: &str = "permessage-deflate; client_max_window_bits";
+
+/// The messages the compression demo sends: the RFC's "Hello" twice (RFC 7692 §7.2.3.2), then
+/// two messages of the request–response chapter's feed, as its WebSocket sends them.
+pub const DEFLATE_MESSAGES: [&str; 4] =
+    ["Hello", "Hello", r#"{"id":1,"text":"message 1"}"#, r#"{"id":2,"text":"message 2"}"#];
+
+// ANCHOR: deflate_session
+/// permessage-deflate, frame by frame: the client offers what a browser offers, the by-hand
+/// server (`--deflate`, and `--deflate-no-context-takeover` if `no_context_takeover`) accepts,
+/// and both compress every message: RSV1 on the frame, the `00 00 ff ff` tail cut off.
+pub async fn deflate_session(
+    observer: Option<Observer>,
+    no_context_takeover: bool,
+) -> Result<Recording, ClientError> {
+    let deflate =
+        DeflateConfig { server_no_context_takeover: no_context_takeover, ..DeflateConfig::default() };
+    let config = Config { limits: Limits::default(), deflate: Some(deflate) };
+    let (mut client, connection, server) = setup_with(observer, config, Some(BROWSER_OFFER)).await?;
+    // The client's half of what the 101 agreed: its own compressor, and an inflater for the echoes.
+    let mut deflate = PerMessageDeflate::client(&agreement(client.extensions())?);
+    let mut received = Vec::new();
+    for message in DEFLATE_MESSAGES {
+        let frame = deflate.compressor.compress_frame(OpCode::Text, message.as_bytes());
+        client.send(&frame.masked(fresh_mask())).await?;
+        if let Some(echo) = client.next_frame().await? {
+            // What the application gets: the echo inflated.
+            let text = deflate.decompressor.decompress(&echo.payload, 1 << 20).unwrap_or_default();
+            received.push(Frame::new(echo.opcode, text));
+        }
+    }
+    let done = ClosePayload { code: CloseCode::NORMAL, reason: "done".into() };
+    client.send(&Frame::close(Some(&done)).masked(fresh_mask())).await?;
+    received.extend(client.read_to_end().await?);
+    client.shutdown().await?;
+    let transcript = connection.transcript().await;
+    server.abort();
+    Ok(Recording { transcript, received })
+}
+// ANCHOR_END: deflate_session
+
+/// What the server's `Sec-WebSocket-Extensions` agreed to, checked against the browser's offer
+/// (RFC 7692 §7.1).
+fn agreement(response: Option<&str>) -> Result<DeflateAgreement, ClientError> {
+    let refused = |why: String| ClientError::Refused(format!("no permessage-deflate: {why}"));
+    let response = response.ok_or_else(|| refused("the 101 accepted no extension".into()))?;
+    let extension = wire::deflate::header::parse(response)
+        .map_err(|e| refused(e.to_string()))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| refused("an empty Sec-WebSocket-Extensions".into()))?;
+    let offer =
+        DeflateOffer { client_max_window_bits: ClientWindowOffer::Supported, ..DeflateOffer::default() };
+    DeflateAgreement::from_response(&extension, &offer).map_err(|e| refused(e.to_string()))
+}
+
 /// A frame in words, for the demo's summary.
 pub fn describe(frame: &Frame) -> String {
     match frame.opcode {
@@ -126,13 +196,46 @@ pub async fn unmasked_frame(observer: Option<Observer>) -> Result<Recording, Cli
 }
 
 /// The chapter's demos, for `ws-by-hand-demo` and `duplex demo`.
-pub const DEMOS: &[Demo] = &[Demo {
-    name: "ws-by-hand",
-    chapter: "Socket versus WebSocket",
-    about: "a WebSocket server built from a TCP stream and the codec; a client that forgets to mask",
-    flags: &[],
-    run: by_hand_demo,
-}];
+pub const DEMOS: &[Demo] = &[
+    Demo {
+        name: "ws-by-hand",
+        chapter: "Socket versus WebSocket",
+        about: "a WebSocket server built from a TCP stream and the codec; a client that forgets to mask",
+        flags: &[],
+        run: by_hand_demo,
+    },
+    Demo {
+        name: "ws-deflate",
+        chapter: "Compression",
+        about: "permessage-deflate by hand: the offer, the 101 that accepts it, compressed frames (RSV1, no tail)",
+        flags: &[Flag {
+            name: "no-context-takeover",
+            help: "For `ws-deflate`: the server forgets each message before the next (server_no_context_takeover)",
+        }],
+        run: deflate_demo,
+    },
+];
+
+fn deflate_demo(flags: Flags) -> DemoFuture {
+    Box::pin(async move {
+        let forget = flags.has("no-context-takeover");
+        outln!("{LEGEND}");
+        if forget {
+            heading("permessage-deflate, the server forgetting each message (server_no_context_takeover)");
+        } else {
+            heading(
+                "permessage-deflate: the browser's offer, the by-hand server accepting, compressed frames",
+            );
+        }
+        let recording = deflate_session(Some(live()), forget).await?;
+        outln!();
+        outln!("What the client's application got back, inflated:");
+        for frame in &recording.received {
+            outln!("  {}", describe(frame));
+        }
+        Ok(())
+    })
+}
 
 fn by_hand_demo(_flags: Flags) -> DemoFuture {
     Box::pin(async {

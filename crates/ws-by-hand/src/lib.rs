@@ -6,19 +6,24 @@
 //! frames, reassembles fragments, answers pings, echoes, and runs the close handshake, and it
 //! fails the connection with the right close code for every rule of RFC 6455 §5 and §7 a client
 //! can break. A test runs the tungstenite echo's client session against it and against the
-//! tungstenite echo and finds the two transcripts identical.
+//! tungstenite echo and finds the two transcripts identical. With `--deflate` it also speaks
+//! permessage-deflate (RFC 7692), the compression every browser offers: the book's chapter
+//! "Compression" shows it.
 //!
 //! # Layout
 //! - [`limits`]: the named limits (message size, head size, handshake and close timeouts).
-//! - [`handshake`]: reading the upgrade request and answering `101` or an HTTP error.
+//! - [`handshake`]: reading the upgrade request and answering `101` or an HTTP error, with the
+//!   extension negotiated if compression is on.
 //! - [`session`]: the protocol after the handshake as a state machine without I/O: the rules,
-//!   fragments, pings and the close handshake.
+//!   fragments, pings, the close handshake, and compressed messages.
+//! - [`compression`]: `--deflate` and its parameters as command-line flags.
 //! - [`server`]: `serve(listener, limits)`, a task per connection, each a loop of reads and writes
 //!   around a [`session::Session`].
 //! - [`client`]: a client by hand that sends exactly the frames it is given, good or bad.
 //! - [`demo`]: the chapter's exchanges through the Tap.
 
 pub mod client;
+pub mod compression;
 pub mod demo;
 pub mod handshake;
 pub mod limits;

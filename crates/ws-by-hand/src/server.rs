@@ -16,6 +16,9 @@
 //! most `limits.close_timeout` for the answer: a peer that never answers must not hold the
 //! connection forever. A client that stops reading (a write waits `limits.send_timeout`) is closed
 //! with 1013.
+//!
+//! With a [`DeflateConfig`] in its [`Config`] (`ws-by-hand-server --deflate`), the server accepts
+//! permessage-deflate (RFC 7692) from clients that offer it, and echoes compressed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,10 +28,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use wire::close::ClosePayload;
+use wire::deflate::{DeflateAgreement, DeflateConfig};
 use wire::frame::Frame;
 
-use crate::handshake::{HandshakeError, handshake};
-use crate::session::{Action, Ending, Message, Session};
+use crate::handshake::{HandshakeError, Upgraded, handshake};
+use crate::session::{Action, Ending, Session};
 use crate::{Limits, PATH};
 
 /// The port the standalone by-hand server listens on by default (the tungstenite echo's is 9001).
@@ -61,60 +65,101 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
+/// How the server runs: its limits, and the compression it accepts.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The named limits every Duplex server shares.
+    pub limits: Limits,
+    /// permessage-deflate (RFC 7692): what the server is willing to agree to, or `None` to
+    /// decline every extension (the default, and the by-hand chapter's server).
+    pub deflate: Option<DeflateConfig>,
+}
+
+impl From<Limits> for Config {
+    /// The limits, and no compression.
+    fn from(limits: Limits) -> Config {
+        Config { limits, deflate: None }
+    }
+}
+
 /// Serves the echo on `listener` at [`PATH`] until the listener fails. At most
-/// `limits.max_connections` at once; the next client is told `503` before any upgrade.
-pub async fn serve(listener: TcpListener, limits: Limits) -> std::io::Result<()> {
-    let slots = guard::Slots::new(limits.max_connections);
-    serve_with(listener, limits, slots).await
+/// `limits.max_connections` at once; the next client is told `503` before any upgrade. Pass
+/// [`Limits`] alone for a server without compression, or a [`Config`].
+pub async fn serve(listener: TcpListener, config: impl Into<Config>) -> std::io::Result<()> {
+    let config = config.into();
+    let slots = guard::Slots::new(config.limits.max_connections);
+    serve_with(listener, config, slots).await
 }
 
 /// [`serve`], counting connections in `slots` (whose maximum applies).
-pub async fn serve_with(listener: TcpListener, limits: Limits, slots: guard::Slots) -> std::io::Result<()> {
-    let limits = Arc::new(limits);
+pub async fn serve_with(
+    listener: TcpListener,
+    config: impl Into<Config>,
+    slots: guard::Slots,
+) -> std::io::Result<()> {
+    let config = Arc::new(config.into());
     // The accept loop every server shares (`guard::accept`): a task and a slot per connection,
     // 503 past the limit, a pause instead of a busy loop when file descriptors run out.
     guard::accept::serve(listener, slots, guard::WhenFull::Http503, |stream, peer| {
-        let limits = limits.clone();
-        async move { handle(stream, peer, &limits).await }
+        let config = config.clone();
+        async move { handle(stream, peer, &config).await }
     })
     .await
 }
 
 /// Handles one TCP connection and logs how it ended.
-pub async fn handle(stream: TcpStream, peer: SocketAddr, limits: &Limits) {
+pub async fn handle(stream: TcpStream, peer: SocketAddr, config: &Config) {
     let _ = stream.set_nodelay(true);
-    match run(stream, limits).await {
+    match run_with(stream, config).await {
         Ok(outcome) => tracing::info!(%peer, ?outcome, "WebSocket closed"),
         Err(e) => tracing::info!(%peer, "connection ended: {e}"),
     }
 }
 
-/// The handshake, then the echo, on any byte stream (a `TcpStream`, or an in-memory pipe in tests).
-pub async fn run<S>(mut stream: S, limits: &Limits) -> Result<Outcome, Error>
+/// The handshake, then the echo, on any byte stream (a `TcpStream`, or an in-memory pipe in
+/// tests), without compression.
+pub async fn run<S>(stream: S, limits: &Limits) -> Result<Outcome, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (_accepted, leftover) = handshake(&mut stream, PATH, limits).await?;
-    echo(stream, leftover, limits).await
+    run_with(stream, &Config::from(limits.clone())).await
+}
+
+/// [`run`] with a [`Config`]: permessage-deflate too, if it has a [`DeflateConfig`].
+pub async fn run_with<S>(mut stream: S, config: &Config) -> Result<Outcome, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let Upgraded { deflate, leftover, .. } =
+        handshake(&mut stream, PATH, &config.limits, config.deflate.as_ref()).await?;
+    echo(stream, leftover, &config.limits, deflate.as_ref()).await
 }
 
 // ANCHOR: echo
 /// Echoes every message until the close handshake is done. `first` holds bytes that arrived with
-/// the handshake.
-pub async fn echo<S>(mut stream: S, first: Vec<u8>, limits: &Limits) -> Result<Outcome, Error>
+/// the handshake; `deflate`, the compression the handshake agreed on, if any.
+pub async fn echo<S>(
+    mut stream: S,
+    first: Vec<u8>,
+    limits: &Limits,
+    deflate: Option<&DeflateAgreement>,
+) -> Result<Outcome, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut session = Session::new(limits.max_message);
+    let mut session = match deflate {
+        Some(agreement) => Session::with_deflate(limits.max_message, agreement),
+        None => Session::new(limits.max_message),
+    };
     let mut buf = vec![0u8; limits.read_buffer];
     let mut actions = session.receive(&first);
     let mut close_deadline = None;
     loop {
         for action in actions {
             let frame = match action {
-                // The echo itself: the message goes back as one frame of the same kind, unmasked.
-                Action::Deliver(Message::Text(text)) => Frame::text(&text),
-                Action::Deliver(Message::Binary(data)) => Frame::binary(data),
+                // The echo itself: the message goes back as one frame of the same kind, unmasked
+                // (and compressed, if the handshake agreed on permessage-deflate).
+                Action::Deliver(message) => session.frame_for(&message),
                 Action::Send(frame) => frame,
                 Action::CloseTcp(ending) => {
                     // RFC 6455 §7.1.1: the server closes the TCP connection first.

@@ -7,10 +7,16 @@
 //!
 //! The rules a frame's header alone can break are one function, [`Session::check`], each with the
 //! section it comes from; it runs as soon as a header has arrived, before any of the payload.
+//!
+//! With permessage-deflate agreed in the handshake ([`Session::with_deflate`], RFC 7692), a
+//! message whose first frame has RSV1 set is inflated fragment by fragment as it arrives, the
+//! limit applying to the *inflated* size, and [`Session::frame_for`] compresses what the server
+//! sends. Control frames are never compressed.
 
 use wire::CloseCode;
 use wire::close::ClosePayload;
-use wire::frame::{Frame, FrameDecoder, FrameError, FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
+use wire::deflate::{DeflateAgreement, InflateError, PerMessageDeflate};
+use wire::frame::{Extensions, Frame, FrameDecoder, FrameError, FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 
 /// A whole message, reassembled from its fragments and unmasked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +90,9 @@ enum State {
 #[derive(Debug)]
 struct Partial {
     text: bool,
+    /// RSV1 was set on its first frame: every fragment's payload is DEFLATE data (RFC 7692 §6).
+    compressed: bool,
+    /// The message so far, inflated if it is compressed.
     data: Vec<u8>,
     /// For text: how many bytes at the start are known to be valid UTF-8.
     checked: usize,
@@ -96,18 +105,62 @@ pub struct Session {
     max_message: usize,
     message: Option<Partial>,
     state: State,
+    /// permessage-deflate, if the handshake agreed on it.
+    deflate: Option<PerMessageDeflate>,
 }
 
 impl Session {
-    /// A session that accepts messages of up to `max_message` bytes.
+    /// A session that accepts messages of up to `max_message` bytes, with no extension.
     pub fn new(max_message: usize) -> Session {
         Session {
             decoder: FrameDecoder::new(max_message as u64),
             max_message,
             message: None,
             state: State::Open,
+            deflate: None,
         }
     }
+
+    /// A session with permessage-deflate as the handshake agreed it (RFC 7692): it inflates
+    /// compressed messages (at most `max_message` bytes once inflated) and compresses with
+    /// [`Session::frame_for`].
+    pub fn with_deflate(max_message: usize, agreement: &DeflateAgreement) -> Session {
+        Session {
+            // A compressed frame's payload may be a little larger than the message it holds:
+            // DEFLATE adds 5 bytes per stored block of incompressible data (RFC 1951 §3.2.4).
+            decoder: FrameDecoder::new(max_message as u64 + max_message as u64 / 1024 + 64),
+            deflate: Some(PerMessageDeflate::server(agreement)),
+            ..Session::new(max_message)
+        }
+    }
+
+    /// Which RSV bits a frame may carry on this connection.
+    pub fn extensions(&self) -> Extensions {
+        if self.deflate.is_some() { Extensions::DEFLATE } else { Extensions::NONE }
+    }
+
+    /// The compressor and inflater, if permessage-deflate is in use (their byte counts are
+    /// what the tests and the measurements read).
+    pub fn deflate(&self) -> Option<&PerMessageDeflate> {
+        self.deflate.as_ref()
+    }
+
+    // ANCHOR: frame_for
+    /// The frame that sends `message` to the peer: compressed with RSV1 set if permessage-deflate
+    /// is in use (RFC 7692 §6, the `00 00 ff ff` tail cut off, §7.2.1), as it is otherwise.
+    /// One frame per message, so RSV1 is always on the first frame; control frames never come
+    /// here, and are never compressed.
+    pub fn frame_for(&mut self, message: &Message) -> Frame {
+        let (opcode, data) = match message {
+            Message::Text(text) => (OpCode::Text, text.as_bytes()),
+            Message::Binary(data) => (OpCode::Binary, data.as_slice()),
+        };
+        match &mut self.deflate {
+            Some(deflate) => deflate.compressor.compress_frame(opcode, data),
+            None => Frame::new(opcode, data),
+        }
+    }
+    // ANCHOR_END: frame_for
 
     /// Whether we have sent a close frame and are waiting for the peer's answer: the server reads
     /// only for a limited time in this state.
@@ -177,7 +230,7 @@ impl Session {
     /// 3,000 bytes is answered with 1002 as soon as its 8-byte header is in.
     fn next_frame(&mut self) -> Result<Option<Frame>, Violation> {
         match FrameHeader::parse(self.decoder.buffered()) {
-            Ok(Some((header, _len))) => Session::check(&header)?,
+            Ok(Some((header, _len))) => Session::check(&header, self.extensions())?,
             Ok(None) => return Ok(None),
             Err(e) => return Err(decoding_violation(&e)),
         }
@@ -225,7 +278,9 @@ impl Session {
                     ));
                 }
                 let text = frame.opcode == OpCode::Text;
-                self.message = Some(Partial { text, data: Vec::new(), checked: 0 });
+                // `check` let RSV1 through only if deflate was agreed: it marks a compressed message.
+                let compressed = frame.rsv1;
+                self.message = Some(Partial { text, compressed, data: Vec::new(), checked: 0 });
                 self.append(frame.payload, frame.fin, actions)?;
             }
             OpCode::Continuation => {
@@ -265,15 +320,17 @@ impl Session {
     // ANCHOR: rules
     /// The rules every frame from a client must follow, whatever its place in the conversation.
     /// All of them are about the header, so they are checked before the payload arrives.
-    pub fn check(header: &FrameHeader) -> Result<(), Violation> {
+    /// `extensions`: what the handshake agreed, which decides the RSV bits a frame may carry.
+    pub fn check(header: &FrameHeader, extensions: Extensions) -> Result<(), Violation> {
         // RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not
         // masked" (status 1002, §7.4.1).
         if header.mask.is_none() {
             return Err(protocol("a client frame must be masked (RFC 6455 §5.1)"));
         }
-        // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated"; this server negotiates none.
-        if header.rsv1 || header.rsv2 || header.rsv3 {
-            return Err(protocol("RSV bits set, but no extension was negotiated (RFC 6455 §5.2)"));
+        // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated". With permessage-deflate,
+        // RSV1 marks a compressed message, on its first frame only (RFC 7692 §6).
+        if let Err(e) = extensions.check_rsv(header) {
+            return Err(protocol(e.to_string()));
         }
         // §5.2: opcodes 0x3-0x7 and 0xB-0xF are reserved for future use.
         if let OpCode::Reserved(bits) = header.opcode {
@@ -296,18 +353,31 @@ impl Session {
     }
     // ANCHOR_END: rules
 
+    // ANCHOR: append
     /// Adds a fragment to the open message; delivers it if `fin`.
     fn append(&mut self, payload: Vec<u8>, fin: bool, actions: &mut Vec<Action>) -> Result<(), Violation> {
         let max = self.max_message;
         let Some(message) = self.message.as_mut() else { return Ok(()) };
-        // RFC 6455 §10.4: an endpoint limits what it will buffer; 1009 says "too big" (§7.4.1).
-        if message.data.len() + payload.len() > max {
-            return Err(Violation {
-                code: CloseCode::TOO_BIG,
-                reason: format!("a message over the limit of {max} bytes"),
-            });
+        if message.compressed
+            && let Some(deflate) = self.deflate.as_mut()
+        {
+            // RFC 7692 §7.2.2: inflate as the fragments arrive (the last one gets the `00 00 ff ff`
+            // tail back). The limit is on the inflated message: inflating stops the moment it
+            // would pass `max`, so a small frame that would inflate to gigabytes costs no more.
+            deflate
+                .decompressor
+                .decompress_fragment(&payload, fin, &mut message.data, max)
+                .map_err(|e| inflate_violation(&e))?;
+        } else {
+            // RFC 6455 §10.4: an endpoint limits what it will buffer; 1009 says "too big" (§7.4.1).
+            if message.data.len() + payload.len() > max {
+                return Err(Violation {
+                    code: CloseCode::TOO_BIG,
+                    reason: format!("a message over the limit of {max} bytes"),
+                });
+            }
+            message.data.extend_from_slice(&payload);
         }
-        message.data.extend_from_slice(&payload);
         if message.text {
             check_utf8(message, fin)?;
         }
@@ -322,6 +392,19 @@ impl Session {
         }
         Ok(())
     }
+    // ANCHOR_END: append
+}
+
+/// A compressed message that could not be inflated: too big once inflated (1009), or not
+/// DEFLATE data at all (1007).
+fn inflate_violation(error: &InflateError) -> Violation {
+    let reason = match error {
+        InflateError::TooBig { max } => format!("a message that inflates past the limit of {max} bytes"),
+        InflateError::Corrupt(_) => {
+            "a compressed message that is not valid DEFLATE data (RFC 7692 §7.2.2)".into()
+        }
+    };
+    Violation { code: error.close_code(), reason }
 }
 
 // ANCHOR: utf8
@@ -449,6 +532,133 @@ mod tests {
             let actions = session.receive(&frame[..8]);
             assert_eq!(close_code(&actions), Some(1002), "a {opcode} header of 3,000 bytes (RFC 6455 §5.5)");
         }
+    }
+
+    /// The agreement a browser's offer gets from the default configuration: context takeover
+    /// both ways, 32 KiB windows.
+    fn deflate_session(max: usize) -> Session {
+        let agreement = wire::deflate::negotiate(
+            &wire::deflate::DeflateConfig::default(),
+            ["permessage-deflate; client_max_window_bits"],
+        )
+        .accepted
+        .unwrap();
+        Session::with_deflate(max, &agreement)
+    }
+
+    fn unhex(text: &str) -> Vec<u8> {
+        text.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+    }
+
+    /// An RFC 7692 §7.2.3 example (a server's unmasked frames) as a client sends it: masked.
+    fn masked(frames: &str) -> Vec<u8> {
+        let mut decoder = FrameDecoder::new(1024);
+        decoder.push(&unhex(frames));
+        let mut bytes = Vec::new();
+        while let Some((frame, _)) = decoder.next_frame().unwrap() {
+            bytes.extend(frame.masked(MASK).encode());
+        }
+        bytes
+    }
+
+    #[test]
+    fn rfc_7692_examples_arrive_as_hello() {
+        let examples = [
+            ("§7.2.3.1", "c1 07 f2 48 cd c9 c9 07 00"),
+            ("§7.2.3.1 fragmented", "41 03 f2 48 cd 80 04 c9 c9 07 00"),
+            ("§7.2.3.3 stored block", "c1 0b 00 05 00 fa ff 48 65 6c 6c 6f 00"),
+            ("§7.2.3.4 BFINAL", "c1 08 f3 48 cd c9 c9 07 00 00"),
+            ("§7.2.3.5 two blocks", "c1 0d f2 48 05 00 00 00 ff ff ca c9 c9 07 00"),
+        ];
+        for (section, frames) in examples {
+            let mut session = deflate_session(1024);
+            let actions = session.receive(&masked(frames));
+            assert_eq!(actions, [Action::Deliver(Message::Text("Hello".into()))], "RFC 7692 {section}");
+        }
+    }
+
+    #[test]
+    fn with_context_takeover_the_second_hello_refers_back_to_the_first() {
+        // RFC 7692 §7.2.3.2: the second message is "H" and a reference back into the first.
+        let mut session = deflate_session(1024);
+        let actions = session.receive(&masked("c1 07 f2 48 cd c9 c9 07 00 c1 05 f2 00 11 00 00"));
+        let hello = Action::Deliver(Message::Text("Hello".into()));
+        assert_eq!(actions, [hello.clone(), hello]);
+        // The server's own echoes, compressed the same way.
+        let message = Message::Text("Hello".into());
+        assert_eq!(session.frame_for(&message).encode(), unhex("c1 07 f2 48 cd c9 c9 07 00"));
+        assert_eq!(session.frame_for(&message).encode(), unhex("c1 05 f2 00 11 00 00"));
+    }
+
+    #[test]
+    fn an_empty_compressed_message_is_one_byte() {
+        // RFC 7692 §7.2.3.6.
+        let mut session = deflate_session(1024);
+        assert_eq!(session.receive(&masked("c1 01 00")), [Action::Deliver(Message::Text(String::new()))]);
+        assert_eq!(session.frame_for(&Message::Binary(Vec::new())).encode(), unhex("c2 01 00"));
+    }
+
+    #[test]
+    fn an_uncompressed_message_still_arrives_when_deflate_is_agreed() {
+        // RFC 7692 §6: a sender may leave any message uncompressed (RSV1 clear).
+        let mut session = deflate_session(1024);
+        let actions = feed(&mut session, &[Frame::binary(vec![1, 2, 3]).masked(MASK)]);
+        assert_eq!(actions, [Action::Deliver(Message::Binary(vec![1, 2, 3]))]);
+    }
+
+    #[test]
+    fn rsv1_without_deflate_fails_with_1002() {
+        let mut session = Session::new(1024);
+        let actions = session.receive(&masked("c1 07 f2 48 cd c9 c9 07 00"));
+        assert_eq!(close_code(&actions), Some(1002), "RFC 6455 §5.2: no extension was agreed");
+    }
+
+    #[test]
+    fn rsv1_on_a_continuation_or_a_control_frame_fails_with_1002() {
+        // RFC 7692 §6: only a data message's first frame may carry RSV1.
+        for frames in [
+            "41 03 f2 48 cd c0 04 c9 c9 07 00", // RSV1 on the continuation too
+            "c9 01 00",                         // a compressed ping
+        ] {
+            let mut session = deflate_session(1024);
+            let actions = session.receive(&masked(frames));
+            assert_eq!(close_code(&actions), Some(1002), "{frames}: {actions:?}");
+        }
+    }
+
+    #[test]
+    fn a_compressed_message_that_is_not_deflate_data_fails_with_1007() {
+        let mut session = deflate_session(1024);
+        // BTYPE 11 is reserved (RFC 1951 §3.2.3).
+        let actions = feed(&mut session, &[Frame::binary(vec![0xff, 0xff, 0xff]).compressed().masked(MASK)]);
+        assert_eq!(close_code(&actions), Some(1007));
+    }
+
+    // ANCHOR: zip_bomb
+    #[test]
+    fn a_small_frame_that_inflates_past_the_limit_fails_with_1009_without_inflating_it_all() {
+        const LIMIT: usize = 64 * 1024;
+        // 16 MiB of zeros compress to about 16 KB: a frame well inside the limit...
+        let bomb = wire::deflate::Compressor::new(15, false).compress(&vec![0; 16 << 20]);
+        assert!(bomb.len() < LIMIT / 2, "the bomb is {} bytes", bomb.len());
+        let mut session = deflate_session(LIMIT);
+        let actions = feed(&mut session, &[Frame::binary(bomb).compressed().masked(MASK)]);
+        // ...that would inflate to 256 times the limit. The server answers 1009 ("too big")...
+        assert_eq!(close_code(&actions), Some(1009), "{actions:?}");
+        // ...having inflated no more than the limit and one chunk of 8 KiB.
+        let inflated = session.deflate().map(|d| d.decompressor.total_out()).unwrap_or_default();
+        assert!(inflated <= (LIMIT + 8 * 1024) as u64, "inflated {inflated} bytes before stopping");
+    }
+    // ANCHOR_END: zip_bomb
+
+    #[test]
+    fn control_frames_are_never_compressed() {
+        let mut session = deflate_session(1024);
+        let actions = feed(&mut session, &[Frame::ping("?").masked(MASK), Frame::close(None).masked(MASK)]);
+        assert!(
+            actions.iter().all(|a| !matches!(a, Action::Send(frame) if frame.rsv1)),
+            "RFC 7692 §6: a pong or close never has RSV1: {actions:?}"
+        );
     }
 
     #[test]

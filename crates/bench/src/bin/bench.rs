@@ -41,10 +41,21 @@ enum Command {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
+    /// Measure only what permessage-deflate costs and saves (bytes and CPU per feed message,
+    /// the by-hand server's memory per connection) and write the compression chapter's tables.
+    Compression {
+        /// A short run for a class: one run, 200 connections, written to .bench-cache/quick.
+        #[arg(long)]
+        quick: bool,
+        /// Do not pin client and server to separate cores.
+        #[arg(long)]
+        no_pin: bool,
+    },
     /// Re-make the tables and figures from the kept data (nothing is measured): the echo run's
-    /// from run.json, and the request–response chapter's comparison (table and plot) from
-    /// compare-transports.json. The run's transport rows are taken from that comparison, in case
-    /// `just compare-transports` ran on its own since.
+    /// from run.json, the request–response chapter's comparison (table and plot) from
+    /// compare-transports.json, and the compression chapter's tables from compression.json. The
+    /// run's transport rows are taken from that comparison, in case `just compare-transports` ran
+    /// on its own since.
     Render {
         /// The folder with run.json.
         #[arg(long, default_value_os_t = book_results())]
@@ -88,6 +99,9 @@ struct RunArgs {
     /// Skip counting system calls with strace.
     #[arg(long)]
     no_strace: bool,
+    /// Skip the compression measurements (permessage-deflate; about a minute).
+    #[arg(long)]
+    no_compression: bool,
     /// Do not pin client and server to separate cores.
     #[arg(long)]
     no_pin: bool,
@@ -131,9 +145,25 @@ fn main() -> anyhow::Result<()> {
             }
             bench::render(&run, &dir)?;
             println!("re-made the tables and figures in {}", dir.display());
+            let compression = compression_dir();
+            match bench::compression::Report::read_from(&compression) {
+                Ok(report) => {
+                    report.write_to(&compression)?;
+                    println!("re-made the compression tables in {}", compression.display());
+                }
+                Err(e) => println!("no compression tables re-made: {e}"),
+            }
             Ok(())
         }
         Command::Run(args) => run(args),
+        Command::Compression { quick, no_pin } => {
+            let root = driver::workspace_root();
+            let (server_core, pinning) = pin(no_pin);
+            eprintln!("{pinning}");
+            let setup = setup(&root, server_core, false)?;
+            let out = if quick { root.join(".bench-cache/quick") } else { compression_dir() };
+            compression(quick, &setup, &out)
+        }
         Command::Load { url, connections, size, seconds } => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let measure = std::time::Duration::from_secs_f64(seconds);
@@ -192,18 +222,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let (server_core, pinning) = pin(args.no_pin);
     eprintln!("{pinning}");
-    let bin_dir = std::env::current_exe()?
-        .parent()
-        .map(PathBuf::from)
-        .ok_or_else(|| anyhow::anyhow!("the bench's own folder is unknown"))?;
-    let setup = Setup {
-        bin_dir,
-        node_dir: bench::node::node_dir(&root),
-        node_script: servers::node_script(&root),
-        server_core,
-        log_dir: root.join(".bench-cache/logs"),
-        strace: !args.no_strace && bench::syscalls::strace_available(),
-    };
+    let setup = setup(&root, server_core, !args.no_strace && bench::syscalls::strace_available())?;
     if !args.no_strace && !setup.strace {
         eprintln!("strace is not installed: system calls per message will not be counted");
     }
@@ -212,6 +231,43 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     bench::write_results(&run, &out)?;
     println!("{}", bench::report::targets_table(&run));
     println!("results written to {}", out.display());
+    if !args.no_compression {
+        let dir = if quick { out.clone() } else { compression_dir() };
+        compression(quick, &setup, &dir)?;
+    }
+    Ok(())
+}
+
+/// Where the servers are and how they are started.
+fn setup(root: &std::path::Path, server_core: Option<usize>, strace: bool) -> anyhow::Result<Setup> {
+    let bin_dir = std::env::current_exe()?
+        .parent()
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow::anyhow!("the bench's own folder is unknown"))?;
+    Ok(Setup {
+        bin_dir,
+        node_dir: bench::node::node_dir(root),
+        node_script: servers::node_script(root),
+        server_core,
+        log_dir: root.join(".bench-cache/logs"),
+        strace,
+    })
+}
+
+/// Where the compression chapter keeps its measurements.
+fn compression_dir() -> PathBuf {
+    driver::workspace_root().join("book/src/compression/results")
+}
+
+/// The compression chapter's measurements, written into `out`.
+fn compression(quick: bool, setup: &Setup, out: &std::path::Path) -> anyhow::Result<()> {
+    use bench::compression::{Config, measure};
+    let report = measure(if quick { Config::QUICK } else { Config::FULL }, setup)?;
+    report.write_to(out)?;
+    for table in report.tables() {
+        println!("{table}");
+    }
+    println!("compression results written to {}", out.display());
     Ok(())
 }
 

@@ -170,6 +170,8 @@ fn frame_label(frame: &FrameEvent, style: &Render) -> Label {
             Err(e) => format!("(invalid: {e})"),
         },
         _ if len == 0 => String::new(),
+        // A compressed message is labelled by its size on the wire.
+        OpCode::Text | OpCode::Binary if frame.compressed => format!("{} compressed", bytes(len)),
         OpCode::Text | OpCode::Ping | OpCode::Pong => preview(&frame.payload, len, style),
         _ => bytes(len),
     };
@@ -257,11 +259,7 @@ mod tests {
     fn frame(frame: &Frame) -> Event {
         Event::new(
             Some(Direction::ClientToServer),
-            EventKind::Frame(FrameEvent {
-                header: frame.header(),
-                payload: frame.payload.clone(),
-                continues: None,
-            }),
+            EventKind::Frame(FrameEvent::new(frame.header(), frame.payload.clone(), None)),
         )
     }
 

@@ -629,7 +629,7 @@ impl Decoder {
                     let header = frame.header();
                     let mut payload = frame.payload;
                     payload.truncate(PAYLOAD_KEPT);
-                    content.frames.push(FrameEvent { header, payload, continues });
+                    content.frames.push(FrameEvent::new(header, payload, continues));
                 }
                 Ok(None) => break,
                 Err(e) => {

@@ -12,6 +12,10 @@ use ws_by_hand::{PATH, server};
 /// in: this book under `cargo run` with `--allow-origin http://127.0.0.1:3000`. Put the Tap in
 /// front (`just tap 127.0.0.1:9003 127.0.0.1:9002`) to see every byte, and break a rule to see
 /// its close code.
+///
+/// With --deflate it also accepts permessage-deflate, the compression browsers offer
+/// (RFC 7692): a browser's messages then arrive compressed (RSV1 set on their first frame) and
+/// the echoes go back compressed. The Tap shows both.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
@@ -27,6 +31,8 @@ struct Args {
     origins: guard::OriginArgs,
     #[command(flatten)]
     protocols: guard::ProtocolArgs,
+    #[command(flatten)]
+    deflate: ws_by_hand::compression::DeflateArgs,
 }
 
 #[tokio::main]
@@ -38,11 +44,15 @@ async fn main() -> anyhow::Result<()> {
         protocols: args.protocols.protocols(),
         ..args.limits.limits()
     };
+    let config = server::Config { limits, deflate: args.deflate.config() };
     let address = format!("{}:{}", args.host, args.port);
     let listener = TcpListener::bind(&address)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e} (choose another with --port)"))?;
     println!("by-hand WebSocket echo at ws://{}{PATH}", listener.local_addr()?);
-    server::serve(listener, limits).await?;
+    if let Some(deflate) = &config.deflate {
+        println!("permessage-deflate accepted when offered: {deflate:?}");
+    }
+    server::serve(listener, config).await?;
     Ok(())
 }
