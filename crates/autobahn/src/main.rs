@@ -39,6 +39,8 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // Its own progress goes to stderr as plain lines; this is for the libraries it uses.
+    guard::logging::init("warn");
     let root = workspace_root();
     let bin_dir = match args.bin_dir {
         Some(dir) => dir,
