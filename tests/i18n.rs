@@ -97,6 +97,57 @@ fn the_template_holds_the_prose_and_no_bytes() {
     }
 }
 
+/// The text a reader sees in a page's main column: no code blocks, no inline code, no tags.
+fn visible_text(html: &str) -> String {
+    let main = html.split("<main").nth(1).and_then(|m| m.split("</main>").next()).unwrap_or(html);
+    let mut text = String::new();
+    let mut rest = main;
+    // Code blocks and inline code are shown as written: a `**` there is data.
+    while let Some(start) = rest.find("<code") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].split_once("</code>").map_or("", |(_, after)| after);
+    }
+    text.push_str(rest);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Markdown's emphasis needs its `**` to touch a letter on the inside and a space or punctuation
+/// on the outside (CommonMark's "flanking" rules). Chinese has no spaces: `**重点。**然后` does
+/// not close, and the reader sees the asterisks. So a translation puts the full stop outside
+/// (`**重点**。然后`). This checks both editions for asterisks left on the page.
+#[test]
+fn no_page_of_either_edition_shows_markdown_asterisks() {
+    let mut found = Vec::new();
+    for page in html_files(rendered_book()) {
+        let name = page.strip_prefix(rendered_book()).unwrap().to_string_lossy().into_owned();
+        if name.ends_with("print.html") || name.ends_with("404.html") {
+            continue;
+        }
+        let text = visible_text(&std::fs::read_to_string(&page).unwrap());
+        if let Some(at) = text.find("**") {
+            let from = text[..at].char_indices().rev().nth(30).map_or(0, |(i, _)| i);
+            let context: String = text[from..].chars().take(60).collect();
+            found.push(format!("{name}: …{}…", context.replace('\n', " ")));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these pages show `**` as text: an emphasis that did not close (in Chinese, put the \
+         punctuation outside the `**`, as book/po/TRANSLATING.md says):\n{}",
+        found.join("\n")
+    );
+}
+
 /// The pages of one edition that have a transcript, with the snapshot each shows.
 fn pages_with_transcripts() -> Vec<(PathBuf, String)> {
     let src = book_dir().join("src");

@@ -123,9 +123,11 @@ pub fn open_summaries(page: &str) -> String {
 /// blockquote makes it a note.
 const ADMONITIONS: [&str; 5] = ["[!NOTE]", "[!TIP]", "[!IMPORTANT]", "[!WARNING]", "[!CAUTION]"];
 
-/// Whether a message is an admonition's marker alone, which is not translated.
+/// Whether a message is an admonition's marker alone, which is not translated. The extractor
+/// writes brackets escaped (`\[!NOTE\]`), so the backslashes are not part of the comparison.
 pub fn is_admonition_marker(msgid: &str) -> bool {
-    ADMONITIONS.contains(&msgid.trim())
+    let unescaped = msgid.trim().replace('\\', "");
+    ADMONITIONS.contains(&unescaped.as_str())
 }
 
 /// `page` with an empty quoted line after each admonition's marker (`> [!NOTE]`), outside code.
@@ -388,6 +390,14 @@ pub fn has_prose(msgid: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_admonition_marker_is_recognised_escaped_as_the_extractor_writes_it() {
+        assert!(is_admonition_marker("[!NOTE]"));
+        assert!(is_admonition_marker("\\[!WARNING\\]"));
+        assert!(!is_admonition_marker("\\[!NOTE\\] and more words"));
+    }
+
     use super::*;
 
     #[test]
