@@ -174,7 +174,7 @@ fn the_template_holds_the_prose_and_none_of_the_code() {
     }
     for code in ["comment in code", "string in code", "[!NOTE]", "Summary"] {
         assert!(
-            !msgids.iter().any(|m| m.contains(code)),
+            !msgids.iter().any(|m| m.replace('\\', "").contains(code)),
             "the template should not hold {code:?}: {msgids:?}"
         );
     }
@@ -198,7 +198,7 @@ fn the_coverage_report_names_the_missing_messages_their_pages_and_the_fix() {
     let report = coverage.report();
     for needle in [
         "book/src/ends.md: 2, 0",
-        "book/src/intro.md: 2, 1",
+        "book/src/intro.md: 1, 1",
         "book/book.toml: 1, 0",
         "just i18n-update",
         "TRANSLATING.md",

@@ -390,6 +390,7 @@ pub fn has_prose(msgid: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn an_admonition_marker_is_recognised_escaped_as_the_extractor_writes_it() {
@@ -397,8 +398,6 @@ mod tests {
         assert!(is_admonition_marker("\\[!WARNING\\]"));
         assert!(!is_admonition_marker("\\[!NOTE\\] and more words"));
     }
-
-    use super::*;
 
     #[test]
     fn code_blocks_and_data_tables_are_left_out_and_prose_stays() {
