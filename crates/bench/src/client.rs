@@ -7,6 +7,11 @@
 //! usually, one `read` (tokio skips the `read` that would only say "nothing yet" after a short
 //! read). The echo is checked byte for byte, so a server that answered wrongly would fail the run
 //! rather than look fast.
+//!
+//! [`load_ordinary`] is the other client: the way most Rust programs talk WebSocket, a
+//! tokio-tungstenite `WebSocketStream` in a task per connection that sends a `Message` and awaits
+//! the next one. It spends more per round trip, and the echo chapter shows what that changes on
+//! the server's side.
 
 use std::time::{Duration, Instant};
 
@@ -158,6 +163,97 @@ pub async fn load(streams: Vec<TcpStream>, script: Script, window: Window) -> Re
     for stream in streams {
         let script = script.clone();
         tasks.spawn(async move { round_trips(stream, &script, window).await });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let measured =
+            joined.map_err(|e| LoadError::WrongEcho(format!("a connection's task failed: {e}")))??;
+        all.extend(measured.round_trips_ns);
+    }
+    all.sort_unstable();
+    Ok(all)
+}
+
+/// Opens `n` connections with tokio-tungstenite and keeps them as `WebSocketStream`s, the way an
+/// ordinary client does.
+pub async fn connect_many_ordinary(url: &str, n: usize) -> Result<Vec<Ordinary>, LoadError> {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(0..n)
+        .map(|_| connect_ordinary(url))
+        .buffer_unordered(CONNECT_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// One connection of the ordinary client.
+pub type Ordinary = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+async fn connect_ordinary(url: &str) -> Result<Ordinary, LoadError> {
+    let authority = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .ok_or_else(|| LoadError::Url(url.to_owned()))?;
+    let stream = TcpStream::connect(authority).await?;
+    stream.set_nodelay(true)?;
+    let (ws, _response) = tokio_tungstenite::client_async(url, stream)
+        .await
+        .map_err(|source| LoadError::Handshake { url: url.to_owned(), source })?;
+    Ok(ws)
+}
+
+/// The ordinary client's round trips on one connection: `send` a binary message (tungstenite
+/// frames it and masks it with a fresh random key, RFC 6455 §5.3, then flushes), then wait for
+/// the next message and check it is the same bytes.
+pub async fn ordinary_round_trips(
+    mut ws: Ordinary,
+    payload: tungstenite::Bytes,
+    window: Window,
+) -> Result<Measured, LoadError> {
+    use futures_util::{SinkExt, StreamExt};
+    use tungstenite::Message;
+    let mut measured = Measured::default();
+    let failed = |e: tungstenite::Error| LoadError::WrongEcho(format!("the connection failed: {e}"));
+    loop {
+        let sent = Instant::now();
+        if sent >= window.end {
+            break;
+        }
+        ws.send(Message::Binary(payload.clone())).await.map_err(failed)?;
+        let echo = match ws.next().await {
+            Some(Ok(Message::Binary(echo))) => echo,
+            Some(Ok(other)) => {
+                return Err(LoadError::WrongEcho(format!("a message that is not the echo: {other:?}")));
+            }
+            Some(Err(e)) => return Err(failed(e)),
+            None => return Err(LoadError::WrongEcho("the server closed the connection".into())),
+        };
+        let back = Instant::now();
+        if echo != payload {
+            return Err(LoadError::WrongEcho(format!(
+                "{} bytes that differ from the {} sent",
+                echo.len(),
+                payload.len()
+            )));
+        }
+        if sent >= window.start && back <= window.end {
+            let ns = back.duration_since(sent).as_nanos();
+            measured.round_trips_ns.push(u32::try_from(ns).unwrap_or(u32::MAX));
+        }
+    }
+    Ok(measured)
+}
+
+/// Runs [`ordinary_round_trips`] on every connection at once, a task each, with a binary payload
+/// of `size` bytes, and gathers the samples, sorted.
+pub async fn load_ordinary(
+    connections: Vec<Ordinary>,
+    size: usize,
+    window: Window,
+) -> Result<Vec<u32>, LoadError> {
+    let payload: tungstenite::Bytes = (0..size).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into();
+    let mut tasks = tokio::task::JoinSet::new();
+    for ws in connections {
+        tasks.spawn(ordinary_round_trips(ws, payload.clone(), window));
     }
     let mut all = Vec::new();
     while let Some(joined) = tasks.join_next().await {

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::client::{self, Script};
 use crate::procfs::{self, CpuTicks};
-use crate::results::{EchoCase, EchoSample, IdleCase, IdleSample, Plan, Run};
+use crate::results::{Client, EchoCase, EchoSample, IdleCase, IdleSample, ORDINARY_SIZE, Plan, Run};
 use crate::servers::{self, Running, Server, Setup};
 use crate::stamp;
 use crate::stats::percentile;
@@ -32,14 +32,24 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
     let servers: Vec<&Server> = plan
         .servers
         .iter()
-        .map(|key| servers::by_key(key).with_context(|| format!("no server called {key:?}")))
+        .map(|key| {
+            servers::by_key(key).with_context(|| {
+                let known: Vec<&str> = servers::SERVERS.iter().map(|s| s.key).collect();
+                format!("no server called {key:?}; the servers are {}", known.join(", "))
+            })
+        })
         .collect::<anyhow::Result<_>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut stamp = stamp::RunStamp::now(pinning, file_limit);
     let mut echo: Vec<EchoCase> = Vec::new();
     let mut idle: Vec<IdleCase> = Vec::new();
-    let cases: Vec<(usize, usize)> =
-        plan.sizes.iter().flat_map(|&size| plan.connections.iter().map(move |&c| (c, size))).collect();
+    // Every case the bench's own client measures, then the ordinary client's (32 B only).
+    let cases: Vec<(Client, usize, usize)> = plan
+        .sizes
+        .iter()
+        .flat_map(|&size| plan.connections.iter().map(move |&c| (Client::Raw, c, size)))
+        .chain(plan.ordinary.iter().map(|&c| (Client::Ordinary, c, ORDINARY_SIZE)))
+        .collect();
     for run in 0..plan.runs {
         let load = stamp::load_average();
         let busy = stamp::busy_fraction(Duration::from_secs(1));
@@ -51,26 +61,31 @@ pub fn run(plan: &Plan, setup: &Setup, pinning: String, file_limit: u64) -> anyh
             plan.runs,
             busy * 100.0
         );
-        for (index, &(connections, size)) in cases.iter().enumerate() {
+        for (index, &(client, connections, size)) in cases.iter().enumerate() {
             for server in rotated(&servers, run + index) {
-                if server.variant && connections != servers::VARIANT_CONNECTIONS {
+                // The variants are measured at one load, and only with the bench's own client.
+                if server.variant && (connections != servers::VARIANT_CONNECTIONS || client != Client::Raw) {
                     continue;
                 }
-                let sample = runtime.block_on(measure_echo(server, setup, plan, connections, size));
+                let sample = runtime.block_on(measure_echo(server, setup, plan, client, connections, size));
+                let by = if client == Client::Raw { "" } else { "  (tokio-tungstenite client)" };
                 match &sample.error {
                     None => eprintln!(
                         "  {:<9} C={connections:<5} {size:>6} B  {:>9.0} msg/s  p50 {:>7.1} µs  p99 {:>8.1} µs  \
-                         server {:>6.2} µs/msg  client {:>6.2} µs/msg",
+                         server {:>6.2} µs/msg  client {:>6.2} µs/msg  {:>5.1} msg/wake-up{by}",
                         server.key,
                         sample.rate(),
                         sample.p50_us,
                         sample.p99_us,
                         sample.server_us_per_message(),
-                        sample.client_us_per_message()
+                        sample.client_us_per_message(),
+                        sample.messages_per_wakeup()
                     ),
-                    Some(e) => eprintln!("  {:<9} C={connections:<5} {size:>6} B  failed: {e}", server.key),
+                    Some(e) => {
+                        eprintln!("  {:<9} C={connections:<5} {size:>6} B  failed: {e}{by}", server.key)
+                    }
                 }
-                push_echo(&mut echo, server.key, connections, size, sample);
+                push_echo(&mut echo, server.key, client, connections, size, sample);
             }
         }
         for (index, &n) in plan.idle.iter().enumerate() {
@@ -140,10 +155,26 @@ fn rotated<'a>(servers: &[&'a Server], shift: usize) -> Vec<&'a Server> {
     (0..servers.len()).map(|i| servers[(i + shift) % n]).collect()
 }
 
-fn push_echo(cases: &mut Vec<EchoCase>, server: &str, connections: usize, size: usize, sample: EchoSample) {
-    match cases.iter_mut().find(|c| c.server == server && c.connections == connections && c.size == size) {
+fn push_echo(
+    cases: &mut Vec<EchoCase>,
+    server: &str,
+    client: Client,
+    connections: usize,
+    size: usize,
+    sample: EchoSample,
+) {
+    match cases
+        .iter_mut()
+        .find(|c| c.server == server && c.client == client && c.connections == connections && c.size == size)
+    {
         Some(case) => case.samples.push(sample),
-        None => cases.push(EchoCase { server: server.to_owned(), connections, size, samples: vec![sample] }),
+        None => cases.push(EchoCase {
+            server: server.to_owned(),
+            connections,
+            size,
+            client,
+            samples: vec![sample],
+        }),
     }
 }
 
@@ -170,6 +201,7 @@ async fn measure_echo(
     server: &Server,
     setup: &Setup,
     plan: &Plan,
+    client: Client,
     connections: usize,
     size: usize,
 ) -> EchoSample {
@@ -177,7 +209,7 @@ async fn measure_echo(
         Ok(running) => running,
         Err(e) => return EchoSample::failed(e.to_string()),
     };
-    let sample = echo_window(&running, plan, connections, size).await;
+    let sample = echo_window(&running, plan, client, connections, size).await;
     running.stop();
     sample.unwrap_or_else(|e| EchoSample::failed(format!("{e:#}")))
 }
@@ -185,24 +217,35 @@ async fn measure_echo(
 async fn echo_window(
     running: &Running,
     plan: &Plan,
+    by: Client,
     connections: usize,
     size: usize,
 ) -> anyhow::Result<EchoSample> {
-    let streams = client::connect_many(&running.url, connections).await?;
+    // Connect before the window, with the client that will load the server.
+    let (raw, ordinary) = match by {
+        Client::Raw => (client::connect_many(&running.url, connections).await?, Vec::new()),
+        Client::Ordinary => (Vec::new(), client::connect_many_ordinary(&running.url, connections).await?),
+    };
     let measure = Duration::from_secs_f64(plan.measure_s);
     let window = client::window(Duration::from_secs_f64(plan.warmup_s), measure);
     // A thread of its own reads /proc at the window's edges, on time even while the client's
     // runtime is busy.
     let pid = running.pid();
-    let sampler = std::thread::spawn(move || -> Result<(CpuTicks, CpuTicks), procfs::ProcError> {
+    type Readings = (CpuTicks, CpuTicks, u64);
+    let sampler = std::thread::spawn(move || -> Result<Readings, procfs::ProcError> {
         sleep_until(window.start);
         let (server0, client0) = (procfs::cpu_ticks(pid)?, procfs::cpu_ticks(std::process::id())?);
+        let wakeups0 = procfs::wakeups(pid)?;
         sleep_until(window.end);
         let (server1, client1) = (procfs::cpu_ticks(pid)?, procfs::cpu_ticks(std::process::id())?);
-        Ok((server1.since(server0), client1.since(client0)))
+        let wakeups1 = procfs::wakeups(pid)?;
+        Ok((server1.since(server0), client1.since(client0), wakeups1.saturating_sub(wakeups0)))
     });
-    let round_trips = client::load(streams, Script::binary(size), window).await;
-    let (server_cpu, client_cpu) =
+    let round_trips = match by {
+        Client::Raw => client::load(raw, Script::binary(size), window).await,
+        Client::Ordinary => client::load_ordinary(ordinary, size, window).await,
+    };
+    let (server_cpu, client_cpu, wakeups) =
         sampler.join().map_err(|_| anyhow::anyhow!("the /proc sampler panicked"))??;
     let round_trips = round_trips?;
     let ticks = procfs::ticks_per_second();
@@ -214,6 +257,7 @@ async fn echo_window(
         p99_us: us(99.0),
         server_cpu_s: server_cpu.total(ticks).as_secs_f64(),
         client_cpu_s: client_cpu.total(ticks).as_secs_f64(),
+        server_wakeups: Some(wakeups),
         error: None,
     })
 }

@@ -86,6 +86,20 @@ pub fn parse_vm_rss(text: &str) -> Result<u64, ProcError> {
     }
 }
 
+/// `voluntary_ctxt_switches` from the text of `/proc/PID/task/TID/status`: how many times the
+/// thread gave up the CPU because it had to wait (for a socket, a lock, a timer) and was later
+/// woken. An event loop that finds nothing more to do sleeps in `epoll_wait`, so for a server
+/// under load this counts its wake-ups.
+pub fn parse_voluntary_switches(text: &str) -> Result<u64, ProcError> {
+    let bad = |why: String| ProcError::Parse { what: "/proc/PID/task/TID/status", why };
+    let value = text
+        .lines()
+        .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+        .ok_or_else(|| bad("no voluntary_ctxt_switches line".into()))?
+        .trim();
+    value.parse().map_err(|_| bad(format!("voluntary_ctxt_switches is {value:?}, not a number")))
+}
+
 fn read(path: String) -> Result<String, ProcError> {
     std::fs::read_to_string(&path).map_err(|source| ProcError::Read { path, source })
 }
@@ -98,6 +112,24 @@ pub fn cpu_ticks(pid: u32) -> Result<CpuTicks, ProcError> {
 /// The resident memory of process `pid`, in bytes.
 pub fn rss(pid: u32) -> Result<u64, ProcError> {
     parse_vm_rss(&read(format!("/proc/{pid}/status"))?)
+}
+
+/// The wake-ups of process `pid` so far: voluntary context switches summed over its threads that
+/// are alive now (a thread that ended takes its count with it, so read this while the threads
+/// that matter are running). A thread that ends between listing and reading is skipped.
+pub fn wakeups(pid: u32) -> Result<u64, ProcError> {
+    let dir = format!("/proc/{pid}/task");
+    let tasks = std::fs::read_dir(&dir).map_err(|source| ProcError::Read { path: dir.clone(), source })?;
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let path = task.path().join("status");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => total += parse_voluntary_switches(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(ProcError::Read { path: path.display().to_string(), source }),
+        }
+    }
+    Ok(total)
 }
 
 /// The kernel's clock ticks per second, the unit of `utime` and `stime` (100 on most Linux).
@@ -142,9 +174,18 @@ mod tests {
     }
 
     #[test]
+    fn voluntary_switches_are_read_and_their_absence_is_an_error() {
+        let text = "Name:\tws-echo-server\nvoluntary_ctxt_switches:\t4711\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(parse_voluntary_switches(text).unwrap(), 4711);
+        assert!(parse_voluntary_switches("Name:\tx\nnonvoluntary_ctxt_switches:\t3\n").is_err());
+    }
+
+    #[test]
     fn this_process_can_read_its_own_figures() {
         let pid = std::process::id();
         assert!(rss(pid).unwrap() > 0, "a running process has some resident memory");
         cpu_ticks(pid).unwrap();
+        // The test harness's threads have all waited at least once (for the harness to start them).
+        assert!(wakeups(pid).unwrap() > 0);
     }
 }

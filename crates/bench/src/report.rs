@@ -6,7 +6,7 @@
 //! mdbook does not take it for a page; the chapter's pages include them with `{{#include}}`.
 
 use crate::compare;
-use crate::results::{EchoCase, EchoSample, Run};
+use crate::results::{Client, EchoCase, EchoSample, ORDINARY_SIZE, Run};
 use crate::servers::{self, ASYNC, NODE_WS};
 use crate::stats::Spread;
 
@@ -211,11 +211,62 @@ pub fn client_table(run: &Run) -> String {
             let all = run
                 .echo
                 .iter()
-                .filter(|c| c.connections == connections && c.size == size)
+                .filter(|c| c.client == Client::Raw && c.connections == connections && c.size == size)
                 .flat_map(|c| c.samples.iter().filter(|s| s.error.is_none()))
                 .map(EchoSample::client_us_per_message);
             if let Some(s) = Spread::of(all) {
                 table.row(&[&size_label(size), &connections.to_string(), &spread(s, short)]);
+            }
+        }
+    }
+    table.finish()
+}
+
+/// The same servers under the two load clients, 32-byte messages: what the server spends per
+/// message, and how many messages each of its wake-ups found, with the bench's pre-encoded
+/// client and with an ordinary tokio-tungstenite one.
+pub fn clients_table(run: &Run) -> String {
+    use Align::{Left, Right};
+    let mut table = Table::new(&[
+        ("server", Left),
+        ("connections", Right),
+        ("client", Left),
+        ("messages/s", Right),
+        ("server CPU per message (µs)", Right),
+        ("× `ws`", Right),
+        ("messages per server wake-up", Right),
+        ("client CPU per round trip (µs)", Right),
+    ]);
+    for &connections in &run.plan.ordinary {
+        for key in &run.plan.servers {
+            if servers::by_key(key).is_some_and(|s| s.variant) {
+                continue;
+            }
+            for client in [Client::Raw, Client::Ordinary] {
+                let Some(case) = run.echo_case_by(client, key, connections, ORDINARY_SIZE) else { continue };
+                let (server, c) = (label(key), connections.to_string());
+                if let Some(why) = case.failure() {
+                    table.row(&[&server, &c, client.label(), &format!("failed: {why}"), "", "", "", ""]);
+                    continue;
+                }
+                let cell = |f: &dyn Fn(&EchoSample) -> f64, fmt: &dyn Fn(f64) -> String| {
+                    case.spread(f).map_or_else(|| "–".to_owned(), |s| spread(s, fmt))
+                };
+                let vs_node = match run.echo_case_by(client, NODE_WS, connections, ORDINARY_SIZE) {
+                    Some(node) if key != NODE_WS => ratio(case, node, EchoSample::server_us_per_message)
+                        .map_or_else(|| "–".to_owned(), |s| spread(s, times)),
+                    _ => "1×".to_owned(),
+                };
+                table.row(&[
+                    &server,
+                    &c,
+                    client.label(),
+                    &cell(&EchoSample::rate, &thousands),
+                    &cell(&EchoSample::server_us_per_message, &short),
+                    &vs_node,
+                    &cell(&EchoSample::messages_per_wakeup, &short),
+                    &cell(&EchoSample::client_us_per_message, &short),
+                ]);
             }
         }
     }
@@ -469,6 +520,9 @@ pub fn tables(run: &Run) -> Vec<(String, String)> {
         ("client.md.txt".to_owned(), client_table(run)),
         ("syscalls.md.txt".to_owned(), syscalls_table(run)),
     ];
+    if !run.plan.ordinary.is_empty() {
+        files.push((format!("clients-{ORDINARY_SIZE}.md.txt"), clients_table(run)));
+    }
     for &size in &run.plan.sizes {
         files.push((format!("echo-{size}.md.txt"), echo_table(run, size)));
     }

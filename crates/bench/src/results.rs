@@ -59,6 +59,38 @@ pub struct Plan {
     pub idle: Vec<usize>,
     /// The servers, by key.
     pub servers: Vec<String>,
+    /// Connection counts at which every server is measured a second time with the ordinary
+    /// client ([`Client::Ordinary`]), 32-byte messages only.
+    #[serde(default)]
+    pub ordinary: Vec<usize>,
+}
+
+/// The message size the ordinary client sends: the small-message case, where the client's own
+/// cost matters most.
+pub const ORDINARY_SIZE: usize = 32;
+
+/// Which load client measured a case.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Client {
+    /// The bench's own instrument: frames encoded once in advance, one `write` per message,
+    /// echoes read straight off the socket (`crate::client::load`).
+    #[default]
+    Raw,
+    /// What most Rust programs use: a tokio-tungstenite `WebSocketStream` per connection, in a
+    /// task of its own, each message framed and masked as it is sent
+    /// (`crate::client::load_ordinary`).
+    Ordinary,
+}
+
+impl Client {
+    /// How the tables name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Client::Raw => "pre-encoded (the bench's)",
+            Client::Ordinary => "tokio-tungstenite",
+        }
+    }
 }
 
 /// One server at one load, over all runs.
@@ -70,6 +102,9 @@ pub struct EchoCase {
     pub connections: usize,
     /// Payload bytes per message.
     pub size: usize,
+    /// The load client that measured it.
+    #[serde(default)]
+    pub client: Client,
     /// One sample per run.
     pub samples: Vec<EchoSample>,
 }
@@ -89,6 +124,11 @@ pub struct EchoSample {
     pub server_cpu_s: f64,
     /// The client's user + system CPU time in the window, seconds.
     pub client_cpu_s: f64,
+    /// How many times the server's threads went to sleep waiting (in `epoll_wait`, `read` or a
+    /// lock) and were woken again during the window: the sum of `voluntary_ctxt_switches` over
+    /// its threads in `/proc/PID/task/*/status`. Absent in runs made before it was counted.
+    #[serde(default)]
+    pub server_wakeups: Option<u64>,
     /// Why the sample failed, if it did (then the numbers are zero).
     pub error: Option<String>,
 }
@@ -103,6 +143,7 @@ impl EchoSample {
             p99_us: 0.0,
             server_cpu_s: 0.0,
             client_cpu_s: 0.0,
+            server_wakeups: None,
             error: Some(why),
         }
     }
@@ -120,6 +161,12 @@ impl EchoSample {
     /// The client's CPU time per round trip, µs.
     pub fn client_us_per_message(&self) -> f64 {
         self.client_cpu_s * 1e6 / self.messages.max(1) as f64
+    }
+
+    /// Messages the server echoed per wake-up: how much work each wake-up found waiting (0 when
+    /// wake-ups were not counted).
+    pub fn messages_per_wakeup(&self) -> f64 {
+        self.server_wakeups.map_or(0.0, |w| self.messages as f64 / w.max(1) as f64)
     }
 }
 
@@ -169,9 +216,22 @@ pub fn spread_of<T>(samples: &[T], ok: impl Fn(&T) -> bool, f: impl Fn(&T) -> f6
 }
 
 impl Run {
-    /// The echo case for `server` at `connections` × `size`.
+    /// The echo case for `server` at `connections` × `size`, measured by the bench's own client.
     pub fn echo_case(&self, server: &str, connections: usize, size: usize) -> Option<&EchoCase> {
-        self.echo.iter().find(|c| c.server == server && c.connections == connections && c.size == size)
+        self.echo_case_by(Client::Raw, server, connections, size)
+    }
+
+    /// The echo case for `server` at `connections` × `size`, measured by `client`.
+    pub fn echo_case_by(
+        &self,
+        client: Client,
+        server: &str,
+        connections: usize,
+        size: usize,
+    ) -> Option<&EchoCase> {
+        self.echo.iter().find(|c| {
+            c.client == client && c.server == server && c.connections == connections && c.size == size
+        })
     }
 
     /// The idle case for `server` at `connections`.

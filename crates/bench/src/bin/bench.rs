@@ -90,6 +90,11 @@ struct RunArgs {
     /// Idle connection counts, comma-separated (default 5000,10000; quick 1000).
     #[arg(long, value_delimiter = ',')]
     idle: Option<Vec<usize>>,
+    /// Connection counts at which every server is measured again with an ordinary
+    /// tokio-tungstenite client (a `WebSocketStream` per connection), 32-byte messages;
+    /// comma-separated (default 100,1000; quick 100). The echo chapter compares both clients.
+    #[arg(long, value_delimiter = ',')]
+    ordinary: Option<Vec<usize>>,
     /// Servers to measure, comma-separated keys (default: all; see the book for the list).
     #[arg(long, value_delimiter = ',')]
     servers: Option<Vec<String>>,
@@ -197,6 +202,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         sizes: args.sizes.unwrap_or_else(|| vec![32, 65536]),
         idle: args.idle.unwrap_or_else(|| if quick { vec![1000] } else { vec![5000, 10000] }),
         servers: args.servers.unwrap_or_else(|| servers::SERVERS.iter().map(|s| s.key.to_owned()).collect()),
+        ordinary: args.ordinary.unwrap_or_else(|| if quick { vec![100] } else { vec![100, 1000] }),
     };
     let out =
         args.out.unwrap_or_else(|| if quick { root.join(".bench-cache/quick") } else { book_results() });
