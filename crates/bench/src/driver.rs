@@ -239,7 +239,7 @@ async fn echo_window(
         sleep_until(window.end);
         let (server1, client1) = (procfs::cpu_ticks(pid)?, procfs::cpu_ticks(std::process::id())?);
         let wakeups1 = procfs::wakeups(pid)?;
-        Ok((server1.since(server0), client1.since(client0), wakeups1.saturating_sub(wakeups0)))
+        Ok((server1.since(server0), client1.since(client0), wakeups1.since(&wakeups0)))
     });
     let round_trips = match by {
         Client::Raw => client::load(raw, Script::binary(size), window).await,

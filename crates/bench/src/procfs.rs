@@ -114,22 +114,38 @@ pub fn rss(pid: u32) -> Result<u64, ProcError> {
     parse_vm_rss(&read(format!("/proc/{pid}/status"))?)
 }
 
-/// The wake-ups of process `pid` so far: voluntary context switches summed over its threads that
-/// are alive now (a thread that ended takes its count with it, so read this while the threads
-/// that matter are running). A thread that ends between listing and reading is skipped.
-pub fn wakeups(pid: u32) -> Result<u64, ProcError> {
+/// The wake-ups of each thread of process `pid` so far, by thread id: its voluntary context
+/// switches. A thread that ends between listing and reading is skipped.
+pub fn wakeups(pid: u32) -> Result<Wakeups, ProcError> {
     let dir = format!("/proc/{pid}/task");
     let tasks = std::fs::read_dir(&dir).map_err(|source| ProcError::Read { path: dir.clone(), source })?;
-    let mut total = 0;
+    let mut threads = std::collections::BTreeMap::new();
     for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else { continue };
         let path = task.path().join("status");
         match std::fs::read_to_string(&path) {
-            Ok(text) => total += parse_voluntary_switches(&text)?,
+            Ok(text) => {
+                threads.insert(tid, parse_voluntary_switches(&text)?);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => return Err(ProcError::Read { path: path.display().to_string(), source }),
         }
     }
-    Ok(total)
+    Ok(Wakeups(threads))
+}
+
+/// Each thread's wake-ups at one moment (see [`wakeups`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wakeups(pub std::collections::BTreeMap<u32, u64>);
+
+impl Wakeups {
+    /// The wake-ups between `earlier` and `self`, thread by thread: a thread that started since
+    /// counts all of its own; a thread that ended since is left out, because its count went with
+    /// it (summing the totals instead would subtract it, and a server whose pool retires idle
+    /// threads, as tiny_http's does, would seem never to wake).
+    pub fn since(&self, earlier: &Wakeups) -> u64 {
+        self.0.iter().map(|(tid, &now)| now.saturating_sub(earlier.0.get(tid).copied().unwrap_or(0))).sum()
+    }
 }
 
 /// The kernel's clock ticks per second, the unit of `utime` and `stime` (100 on most Linux).
@@ -181,11 +197,19 @@ mod tests {
     }
 
     #[test]
+    fn wake_ups_are_counted_per_thread_so_a_thread_that_ended_takes_nothing_away() {
+        let before = Wakeups([(1, 100), (2, 5_000)].into_iter().collect());
+        // Thread 2 ended; thread 3 started and woke 7 times; thread 1 woke 20 times.
+        let after = Wakeups([(1, 120), (3, 7)].into_iter().collect());
+        assert_eq!(after.since(&before), 27);
+    }
+
+    #[test]
     fn this_process_can_read_its_own_figures() {
         let pid = std::process::id();
         assert!(rss(pid).unwrap() > 0, "a running process has some resident memory");
         cpu_ticks(pid).unwrap();
         // The test harness's threads have all waited at least once (for the harness to start them).
-        assert!(wakeups(pid).unwrap() > 0);
+        assert!(wakeups(pid).unwrap().since(&Wakeups::default()) > 0);
     }
 }

@@ -125,8 +125,9 @@ pub struct EchoSample {
     /// The client's user + system CPU time in the window, seconds.
     pub client_cpu_s: f64,
     /// How many times the server's threads went to sleep waiting (in `epoll_wait`, `read` or a
-    /// lock) and were woken again during the window: the sum of `voluntary_ctxt_switches` over
-    /// its threads in `/proc/PID/task/*/status`. Absent in runs made before it was counted.
+    /// lock) and were woken again during the window: the growth of `voluntary_ctxt_switches` in
+    /// `/proc/PID/task/*/status`, thread by thread (`crate::procfs::Wakeups`). Absent in runs
+    /// made before it was counted.
     #[serde(default)]
     pub server_wakeups: Option<u64>,
     /// Why the sample failed, if it did (then the numbers are zero).
