@@ -63,7 +63,7 @@ fn the_configurations_the_book_shows_are_the_ones_the_demos_run() {
 
 #[test]
 fn a_missing_nginx_says_which_package_to_install() {
-    let message = proxy::Error::NginxMissing.to_string();
+    let message = proxy::Error::from(serve::nginx::NginxError::Missing).to_string();
     assert!(message.contains("sudo apt-get install nginx"), "{message}");
 }
 

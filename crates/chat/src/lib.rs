@@ -17,12 +17,13 @@
 //!   member's task; leaving with 1012 (a deploy) or crashing.
 //! - [`client`]: joining a room, and a client that reconnects and resumes after any break,
 //!   resending what it had not seen stored.
-//! - [`redis_server`], [`nginx`]: a real redis-server and a real nginx for the demos and tests,
+//! - [`redis_server`], [`nginx`]: a real redis-server, and a real nginx (started by the shared
+//!   layer's `serve::nginx`) with the chapter's configuration, for the demos and tests,
 //!   on free loopback ports, in temporary folders.
 //! - [`story`]: several Taps recorded as one story, step by step, each line labelled with its
 //!   connection.
 //! - [`demo`]: `just chat`, `just chat-gap`, `just chat-deploy`, `just chat-slow`.
-//! - [`processes`]: what the two launchers share.
+//! - [`processes`]: the errors and helpers of the programs the chapter starts.
 
 pub mod broker;
 pub mod client;

@@ -4,18 +4,17 @@
 //! Both programs are real processes with their files in a temporary folder. A demo that cannot
 //! find one says which Debian package brings it, and stops.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Longest wait for a program to start or stop: a working nginx or Redis takes well under a
 /// tenth of a second; only a broken run waits this long.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Held while a child is spawned. nginx is handed a listening socket by clearing its
-/// close-on-exec flag (see `nginx`); while the flag is clear, any other program spawned by
-/// another thread of this process would inherit the socket too and keep the port open. Every
-/// spawn here takes this lock, so no other child can slip in between.
-pub(crate) static SPAWN: Mutex<()> = Mutex::new(());
+/// Held while a child is spawned: the shared nginx launcher's lock. nginx is handed a listening
+/// socket by clearing its close-on-exec flag (see [`serve::nginx`]); while the flag is clear, any
+/// other program spawned by another thread of this process would inherit the socket too and keep
+/// the port open. Every spawn here takes this lock, so no other child can slip in between.
+pub(crate) use serve::nginx::SPAWN;
 
 /// What went wrong starting or driving a program.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +37,9 @@ pub enum ProcessError {
         /// What was seen, with the end of its log.
         why: String,
     },
+    /// nginx is missing or did not start (the message says which package to install).
+    #[error(transparent)]
+    Nginx(#[from] serve::nginx::NginxError),
     /// Any other I/O error.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -12,11 +12,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// nginx's pid file, in its folder: written once it listens.
-pub const PID_FILE: &str = "nginx.pid";
-
-/// nginx's error log, in its folder.
-pub const ERROR_LOG: &str = "error.log";
+/// nginx's pid file and error log, in its folder: the names the shared launcher
+/// (`serve::nginx`) reads.
+pub use serve::nginx::{ERROR_LOG, PID_FILE};
 
 /// How long a graceful stop waits for open connections (`worker_shutdown_timeout`). Without it,
 /// nginx waits for every upgraded connection to end, which can be for ever.

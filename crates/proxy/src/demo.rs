@@ -61,7 +61,7 @@ pub const DEMOS: &[Demo] = &[
 /// Checks that nginx is there before anything is printed, so a reader without it gets one clear
 /// line: which package to install.
 fn preflight() -> Result<(), Error> {
-    crate::nginx::locate().map(|_| ())
+    serve::nginx::locate().map(|_| ()).map_err(Error::from)
 }
 
 /// Prints a part's heading, the configuration it runs, then runs it live and prints what each

@@ -12,11 +12,10 @@
 //! ```
 //!
 //! nginx is not a library: the demos and the tests need the program (`sudo apt-get install
-//! nginx`), and say so when it is missing ([`Error::NginxMissing`]).
+//! nginx`), and say so when it is missing ([`serve::nginx::NginxError::Missing`]). The shared
+//! layer starts and stops it ([`serve::nginx`]); the chat chapter's nginx is started the same way.
 //!
 //! # Layout
-//! - [`nginx`]: finding, starting and stopping a throwaway nginx: its own folder, a socket it
-//!   inherits, readiness by its pid file, a process group to stop.
 //! - [`config`]: the configurations, written by code ([`config::Site`]): the one to copy, and
 //!   each variation a demo shows.
 //! - [`stage`]: the path above, running, and what both Taps record ([`stage::Recording`]).
@@ -35,7 +34,6 @@ pub mod config;
 pub mod demo;
 pub mod forwarded;
 pub mod headers;
-pub mod nginx;
 pub mod sse;
 pub mod stage;
 pub mod timeout;
@@ -48,24 +46,9 @@ pub use stage::{Recording, Side, Stage};
 /// What can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// nginx is not installed.
-    #[error(
-        "nginx is not installed (looked on PATH and in /usr/sbin). This chapter runs the real \
-         nginx: install the Debian or Ubuntu package with `{}`, then run this again",
-        nginx::INSTALL
-    )]
-    NginxMissing,
-    /// nginx did not start.
-    #[error("nginx did not start: {why}\n{log}")]
-    NginxFailed {
-        /// What went wrong.
-        why: String,
-        /// What nginx said on its way out.
-        log: String,
-    },
-    /// Running nginx needs a Unix system (a socket inherited across `exec`, process groups).
-    #[error("running nginx from a demo needs Linux or another Unix system")]
-    Unsupported,
+    /// nginx is missing or did not start (the message says which package to install).
+    #[error(transparent)]
+    Nginx(#[from] serve::nginx::NginxError),
     /// A socket failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -29,8 +29,8 @@ use wire::{Direction, Event, EventKind, Render};
 
 use crate::Error;
 use crate::config::Site;
-use crate::nginx::Nginx;
 use crate::upstream::Upstream;
+use serve::nginx::Nginx;
 
 /// The longest an exchange waits for something to happen before it gives up with an error. Far
 /// longer than any step takes; it only turns a bug into a failure instead of a hang.

@@ -6,7 +6,8 @@
 //! echo session that runs on tiny_http's upgraded connections, a client that connects with a
 //! chosen key, and the tiny_http plumbing of the three servers built on it (the book server, the
 //! feed, one-port). The echo chapter ("The WebSocket echo") explains these pieces; the heartbeat,
-//! request–response and one-port chapters use them.
+//! request–response and one-port chapters use them. The proxy and chat chapters start a real nginx
+//! in front of their servers through [`nginx`].
 //!
 //! The limits themselves, the accept loop and the Origin check are in `guard`, which has no
 //! tungstenite (the by-hand server uses it); the bytes are decoded by `wire`.
@@ -24,6 +25,8 @@
 //!   streams tiny_http hands over after an upgrade.
 //! - [`client`]: connecting with a chosen `Sec-WebSocket-Key`, and the echo chapter's scripted
 //!   session, through a Tap.
+//! - [`nginx`]: a real nginx in front of a chapter's servers, for a demo or a test: its own
+//!   folder, a socket we bound and it inherits, stopped with its whole process group.
 //! - [`tiny`]: serving on the vendored, patched tiny_http: the shared limits, a thread per
 //!   request, refusals in the same bytes as every other server, and the upgrade hand-off.
 
@@ -33,6 +36,7 @@ pub mod blocking;
 pub mod client;
 pub mod close;
 pub mod limits;
+pub mod nginx;
 pub mod tiny;
 
 pub use close::Ending;
