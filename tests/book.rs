@@ -525,7 +525,84 @@ fn measured_quotes() -> Vec<(&'static str, String)> {
         ),
     ];
     quotes.extend(compression_quotes(&src, &echo32));
+    quotes.extend(ordinary_client_quotes(&results));
     quotes
+}
+
+/// The echo page's section on the ordinary client: its numbers, and the readings it gives them,
+/// checked against the committed clients table.
+fn ordinary_client_quotes(results: &Path) -> Vec<(&'static str, String)> {
+    let clients = Table::read(&results.join("clients-32.md.txt"));
+    let (raw, ordinary) = ("pre-encoded (the bench's)", "tokio-tungstenite");
+    let (async_echo, node) = ("async echo (tokio-tungstenite)", "Node.js `ws`");
+    let (blocking, one_port) = (
+        "blocking echo (tungstenite, a thread per connection)",
+        "one-port: the book server (tiny_http + upgrade)",
+    );
+    let cell = |server: &str, client: &str, column: &str| clients.cell(&[server, "100", client], column);
+    let number = |server: &str, client: &str, column: &str| clients.number(&[server, "100", client], column);
+    let (cpu, vs, busy, woken, client_cpu) = (
+        "server CPU per message (µs)",
+        "× `ws`",
+        "server core busy",
+        "messages per server wake-up",
+        "client CPU per round trip (µs)",
+    );
+    // The readings the page gives, each of which a run could contradict.
+    assert!(
+        number(async_echo, raw, client_cpu) < number(async_echo, raw, cpu),
+        "echo.md: the bench's client costs less per round trip than the async echo per message"
+    );
+    assert!(
+        number(async_echo, raw, woken) > 1000.0,
+        "echo.md: under the bench's client it almost never sleeps"
+    );
+    assert!(
+        number(async_echo, ordinary, client_cpu) > number(async_echo, ordinary, cpu),
+        "echo.md: the ordinary client is the slower side"
+    );
+    assert!(
+        number(async_echo, ordinary, woken) < number(node, ordinary, woken),
+        "echo.md: `ws` finds more messages per wake-up than the async echo"
+    );
+    assert!(
+        number(node, ordinary, cpu) - number(node, raw, cpu)
+            < number(async_echo, ordinary, cpu) - number(async_echo, raw, cpu),
+        "echo.md: the ordinary client adds less to `ws`'s cost per message than to the async echo's"
+    );
+    assert!(
+        number(async_echo, raw, vs) < number(async_echo, ordinary, vs)
+            && number(async_echo, ordinary, vs) < 1.0,
+        "echo.md: the ratio moves toward 1"
+    );
+    for server in [blocking, one_port] {
+        for client in [raw, ordinary] {
+            let found = number(server, client, woken);
+            assert!(
+                (0.9..=2.0).contains(&found),
+                "echo.md: {server} finds one or two messages per wake-up, not {found}"
+            );
+        }
+        assert!(number(server, ordinary, cpu) > number(server, raw, cpu), "echo.md: {server} costs more");
+    }
+    let page = "measurements/echo.md";
+    vec![
+        (
+            page,
+            format!(
+                "the async echo spends {} of what `ws` spends per message under the bench's client, and {} under \
+                 the ordinary one",
+                cell(async_echo, raw, vs),
+                cell(async_echo, ordinary, vs)
+            ),
+        ),
+        (page, format!("the server's core is busy {} of the time", cell(async_echo, raw, busy))),
+        (page, format!("({} messages per wake-up)", cell(async_echo, raw, woken))),
+        (page, format!("costs more per round trip ({} µs)", cell(async_echo, ordinary, client_cpu))),
+        (page, format!("woken for {} messages at a time on average", cell(async_echo, ordinary, woken))),
+        (page, format!("its core busy {} of the time", cell(async_echo, ordinary, busy))),
+        (page, format!("`ws` wakes for {} messages at a time", cell(node, ordinary, woken))),
+    ]
 }
 
 /// The compression chapter's numbers, from its results (`just bench-compression`, `just autobahn`).
@@ -684,14 +761,21 @@ fn decimals_in_prose(page: &str) -> Vec<String> {
 fn every_measured_number_in_the_prose_is_the_committed_run() {
     let squash = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
     let quotes = measured_quotes();
-    for (page, quote) in &quotes {
-        let text = squash(&std::fs::read_to_string(book_dir().join("src").join(page)).unwrap());
-        assert!(
-            text.contains(quote),
-            "{page} should say {quote:?}, as the committed results files give it: a measured number in \
-             the prose is read from the run, never typed by hand (re-running `just bench` changes them)"
-        );
-    }
+    // Every missing quote at once: after a new run, the pages are updated in one go.
+    let missing: Vec<String> = quotes
+        .iter()
+        .filter(|(page, quote)| {
+            !squash(&std::fs::read_to_string(book_dir().join("src").join(page)).unwrap())
+                .contains(quote.as_str())
+        })
+        .map(|(page, quote)| format!("  {page} should say {quote:?}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "as the committed results files give them (a measured number in the prose is read from the \
+         run, never typed by hand, and re-running `just bench` changes them):\n{}",
+        missing.join("\n")
+    );
     let measured_pages =
         ["request-response/measurements.md", "measurements/index.md", "measurements/duplex.md"]
             .into_iter()

@@ -232,6 +232,7 @@ pub fn clients_table(run: &Run) -> String {
         ("connections", Right),
         ("client", Left),
         ("messages/s", Right),
+        ("server core busy", Right),
         ("server CPU per message (µs)", Right),
         ("× `ws`", Right),
         ("messages per server wake-up", Right),
@@ -246,7 +247,7 @@ pub fn clients_table(run: &Run) -> String {
                 let Some(case) = run.echo_case_by(client, key, connections, ORDINARY_SIZE) else { continue };
                 let (server, c) = (label(key), connections.to_string());
                 if let Some(why) = case.failure() {
-                    table.row(&[&server, &c, client.label(), &format!("failed: {why}"), "", "", "", ""]);
+                    table.row(&[&server, &c, client.label(), &format!("failed: {why}"), "", "", "", "", ""]);
                     continue;
                 }
                 let cell = |f: &dyn Fn(&EchoSample) -> f64, fmt: &dyn Fn(f64) -> String| {
@@ -262,6 +263,7 @@ pub fn clients_table(run: &Run) -> String {
                     &c,
                     client.label(),
                     &cell(&EchoSample::rate, &thousands),
+                    &cell(&EchoSample::server_busy, &|v| format!("{:.0}%", v * 100.0)),
                     &cell(&EchoSample::server_us_per_message, &short),
                     &vs_node,
                     &cell(&EchoSample::messages_per_wakeup, &short),

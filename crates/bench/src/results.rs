@@ -154,6 +154,11 @@ impl EchoSample {
         if self.seconds > 0.0 { self.messages as f64 / self.seconds } else { 0.0 }
     }
 
+    /// The share of the window the server's core was busy: its CPU time over the window's length.
+    pub fn server_busy(&self) -> f64 {
+        if self.seconds > 0.0 { self.server_cpu_s / self.seconds } else { 0.0 }
+    }
+
     /// The server's CPU time per echoed message, µs.
     pub fn server_us_per_message(&self) -> f64 {
         self.server_cpu_s * 1e6 / self.messages.max(1) as f64
