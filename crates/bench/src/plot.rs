@@ -437,26 +437,17 @@ pub fn fanout_svg(report: &crate::fanout::Report) -> Result<String, PlotError> {
                 })
                 .collect();
             let top = series.iter().flat_map(|(_, p)| p.iter().map(|(_, s)| s.max)).fold(0.0, f64::max);
-            let bottom =
-                series.iter().flat_map(|(_, p)| p.iter().map(|(_, s)| s.min)).fold(f64::INFINITY, f64::min);
             let mut chart = panel(area, &format!("{title}, 32 B messages"), 62);
-            if index == 0 {
-                let mut chart =
-                    chart.build_cartesian_2d(categories(subscribers.len()), 0.0..(top * 1.12).max(1.0))?;
-                axes(&mut chart, Some("subscribers"), name)?;
-                lines(&mut chart, &series)?;
-                legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-            } else {
-                // The servers' costs differ by a factor of several: a log scale shows each.
-                let floor = if bottom.is_finite() && bottom > 0.0 { bottom / 1.5 } else { 0.01 };
-                let mut chart = chart.build_cartesian_2d(
-                    categories(subscribers.len()),
-                    (floor..(top * 1.5).max(floor * 2.0)).log_scale(),
-                )?;
-                axes(&mut chart, Some("subscribers"), name)?;
-                lines(&mut chart, &series)?;
-                legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-            }
+            // Both panels are linear: the room's CPU per delivery is a fraction of Node's, and a
+            // linear scale shows that fraction as it is.
+            let mut chart =
+                chart.build_cartesian_2d(categories(subscribers.len()), 0.0..(top * 1.12).max(1.0))?;
+            axes(&mut chart, Some("subscribers"), name)?;
+            lines(&mut chart, &series)?;
+            // Deliveries/s are highest at the left, CPU per delivery at the right (Node's).
+            let corner =
+                if index == 0 { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft };
+            legend(&mut chart, corner)?;
         }
         Ok(())
     })
