@@ -220,7 +220,7 @@ bench *ARGS:
     cargo build -q --release -p ws-echo -p ws-by-hand -p duplex -p chat
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run {{ARGS}}
 
-# Measurements, short, for a class (a minute or two): one run, 1 and 100 connections, 1,000 idle; writes into .bench-cache/quick
+# Measurements, short, for a class (two or three minutes): one run, 1 and 100 connections, 1,000 idle, a short fan-out; writes into .bench-cache/quick
 bench-quick *ARGS:
     cargo build -q --release -p ws-echo -p ws-by-hand -p duplex -p chat
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}
