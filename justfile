@@ -215,20 +215,25 @@ exercises:
 hint N:
     cargo run -q -p exercises -- hint {{N}}
 
-# Measurements: every echo server against Node's `ws` (npm installs it locally), 5 runs, ~20 min; rewrites the book's tables (raises `ulimit -n` for 10,000 idle connections)
+# Measurements: every echo server against Node's `ws` (npm installs it locally), 5 runs, then the fan-out, ~25 min; rewrites the book's tables (raises `ulimit -n` for 10,000 idle connections)
 bench *ARGS:
-    cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
+    cargo build -q --release -p ws-echo -p ws-by-hand -p duplex -p chat
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run {{ARGS}}
 
-# Measurements, short, for a class (a minute or two): one run, 1 and 100 connections, 1,000 idle; writes into .bench-cache/quick
+# Measurements, short, for a class (two or three minutes): one run, 1 and 100 connections, 1,000 idle, a short fan-out; writes into .bench-cache/quick
 bench-quick *ARGS:
-    cargo build -q --release -p ws-echo -p ws-by-hand -p duplex
+    cargo build -q --release -p ws-echo -p ws-by-hand -p duplex -p chat
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run --quick {{ARGS}}
 
 # Measurements, compression only: bytes and CPU per feed message with permessage-deflate, the by-hand server's memory per connection (~2 min; --quick for a class); rewrites the compression chapter's tables
 bench-compression *ARGS:
     cargo build -q --release -p ws-by-hand -p bench
     cargo run -q --release -p bench --bin bench -- compression {{ARGS}}
+
+# Measurements, fan-out only: one publisher, 100 / 1,000 / 10,000 subscribers, the chat room against Node's `ws` and over Redis, a deaf subscriber (needs redis-server; ~4 min; --quick for a class); rewrites book/src/measurements/fanout
+bench-fanout *ARGS:
+    cargo build -q --release -p chat -p bench
+    ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- fanout {{ARGS}}
 
 # Your own stack: install the Node programs' pinned packages (koa, ws, socket.io) into js/node_modules
 node-install:

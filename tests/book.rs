@@ -526,7 +526,113 @@ fn measured_quotes() -> Vec<(&'static str, String)> {
     ];
     quotes.extend(compression_quotes(&src, &echo32));
     quotes.extend(ordinary_client_quotes(&results));
+    quotes.extend(fanout_quotes(&src));
     quotes
+}
+
+/// The fan-out page's numbers, from its results (`just bench-fanout`).
+fn fanout_quotes(src: &Path) -> Vec<(&'static str, String)> {
+    let results = src.join("measurements/fanout");
+    let main = Table::read(&results.join("fanout.md.txt"));
+    let redis = Table::read(&results.join("fanout-redis.md.txt"));
+    let deaf = Table::read(&results.join("fanout-deaf.md.txt"));
+    let (room, node, over_redis) = (
+        "Duplex room, one process",
+        "Node.js `ws`, the README's broadcast loop",
+        "two Duplex servers over Redis pub/sub",
+    );
+    let at = |n: &str, server: &str, column: &str| main.cell(&[n, server], column);
+    let (rate, cpu, p50, p99) =
+        ("deliveries/s", "server CPU per delivery (µs)", "latency p50 (ms)", "latency p99 (ms)");
+    let page = "measurements/fanout.md";
+    let redis_cell = |n: &str, row: &str, column: &str| redis.cell(&[n, row], column);
+    let (cpu_row, p50_row) = ("CPU per delivery (µs)", "latency p50 (ms)");
+    let deaf_cell = |server: &str, column: &str| deaf.cell(&[server], column);
+    let (without, with) = ("others' p99 without (ms)", "with one deaf subscriber (ms)");
+    vec![
+        (
+            page,
+            format!(
+                "At 1,000 subscribers the room made {} deliveries a second and Node {}",
+                at("1,000", room, rate),
+                at("1,000", node, rate)
+            ),
+        ),
+        (
+            page,
+            format!(
+                "{} µs of CPU per delivery against Node's {} µs",
+                at("1,000", room, cpu),
+                at("1,000", node, cpu)
+            ),
+        ),
+        (
+            page,
+            format!(
+                "at 10,000 subscribers, {} µs against {} µs",
+                at("10,000", room, cpu),
+                at("10,000", node, cpu)
+            ),
+        ),
+        (
+            page,
+            format!(
+                "half the deliveries took at most {} ms in the room and {} ms in Node, the slowest in a hundred {} ms and {} ms",
+                at("1,000", room, p50),
+                at("1,000", node, p50),
+                at("1,000", room, p99),
+                at("1,000", node, p99)
+            ),
+        ),
+        (
+            page,
+            format!(
+                "at 100 subscribers a delivery cost {} µs of CPU through Redis against {} µs in one process",
+                redis_cell("100", cpu_row, "over Redis"),
+                redis_cell("100", cpu_row, "one process")
+            ),
+        ),
+        (
+            page,
+            format!(
+                "at 10,000, {} µs against {} µs",
+                redis_cell("10,000", cpu_row, "over Redis"),
+                redis_cell("10,000", cpu_row, "one process")
+            ),
+        ),
+        (
+            page,
+            format!(
+                "The p50 at 100 subscribers went from {} ms to {} ms",
+                redis_cell("100", p50_row, "one process"),
+                redis_cell("100", p50_row, "over Redis")
+            ),
+        ),
+        (
+            page,
+            format!(
+                "{} deliveries a second at 10,000 subscribers, against {} in one process",
+                at("10,000", over_redis, rate),
+                at("10,000", room, rate)
+            ),
+        ),
+        (
+            page,
+            format!(
+                "the others' p99 went from {} ms to {} ms",
+                deaf_cell(room, without),
+                deaf_cell(room, with)
+            ),
+        ),
+        (
+            page,
+            format!(
+                "Node's others went from {} ms to {} ms",
+                deaf_cell(node, without),
+                deaf_cell(node, with)
+            ),
+        ),
+    ]
 }
 
 /// The echo page's section on the ordinary client: its numbers, and the readings it gives them,
@@ -780,7 +886,11 @@ fn every_measured_number_in_the_prose_is_the_committed_run() {
         ["request-response/measurements.md", "measurements/index.md", "measurements/duplex.md"]
             .into_iter()
             .map(str::to_owned)
-            .chain(["echo.md", "memory.md", "tuning.md"].into_iter().map(|p| format!("measurements/{p}")))
+            .chain(
+                ["echo.md", "memory.md", "tuning.md", "fanout.md"]
+                    .into_iter()
+                    .map(|p| format!("measurements/{p}")),
+            )
             .chain(["cost.md", "frames.md"].into_iter().map(|p| format!("compression/{p}")));
     for page in measured_pages {
         let text = std::fs::read_to_string(book_dir().join("src").join(&page)).unwrap();

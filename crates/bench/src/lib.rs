@@ -28,6 +28,11 @@
 //! - [`compression`]: the chapter "Compression": bytes and CPU per feed message with
 //!   permessage-deflate, and the by-hand server's memory per connection with it
 //!   (`just bench-compression`, and inside `just bench`).
+//! - [`fanout`]: one publisher, N subscribers in one room: the chat chapter's room against
+//!   Node's `ws` with its README's broadcast loop, and two rooms over Redis pub/sub; deliveries/s,
+//!   CPU per delivery, latency, a deaf subscriber (`just bench-fanout`, and inside `just bench`),
+//!   kept as `fanout.json` with its tables and figure; [`fanout_client`]: its load client, a
+//!   publisher keeping a window of messages in flight and N raw subscribers.
 //!
 //! Nothing here asserts a time: speed is read off the run, never tested.
 
@@ -35,6 +40,8 @@ pub mod client;
 pub mod compare;
 pub mod compression;
 pub mod driver;
+pub mod fanout;
+pub mod fanout_client;
 pub mod node;
 pub mod plot;
 pub mod procfs;

@@ -46,7 +46,7 @@ const IDLE_FLOOR_KIB: f64 = 0.5;
 /// Each server keeps its colour in every figure.
 fn colour(key: &str) -> RGBColor {
     match key {
-        servers::ASYNC => RGBColor(31, 119, 180),
+        servers::ASYNC | crate::fanout::ROOM => RGBColor(31, 119, 180),
         "blocking" => RGBColor(255, 127, 14),
         "by-hand" => RGBColor(44, 160, 44),
         "async-2-threads" => RGBColor(23, 190, 207),
@@ -409,6 +409,48 @@ fn mode_name(mode: Mode) -> String {
         Mode::Sse => "SSE".into(),
         Mode::WebSocket => "WebSocket".into(),
     }
+}
+
+/// The fan-out: deliveries/s and the server's CPU per delivery against the number of
+/// subscribers, one line per server (medians; the whiskers span min–max), as [`echo_svg`] draws
+/// the echo.
+pub fn fanout_svg(report: &crate::fanout::Report) -> Result<String, PlotError> {
+    use crate::fanout::{Sample, TARGETS};
+    let metrics: [(&str, crate::fanout::Metric); 2] =
+        [("deliveries/s", Sample::rate), ("server CPU per delivery (µs)", Sample::cpu_us)];
+    let subscribers = &report.config.subscribers;
+    let name = |i: usize| subscribers.get(i).map_or_else(String::new, |n| thousands(*n as f64));
+    let keys: Vec<String> = TARGETS.iter().map(|t| (*t).to_owned()).collect();
+    figure(crate::fanout::FIGURE, Layout::SideBySide(2), |panels| {
+        for (index, (area, (title, metric))) in panels.iter().zip(metrics).enumerate() {
+            let series: Vec<(&String, Vec<(u32, Spread)>)> = keys
+                .iter()
+                .map(|key| {
+                    let points = subscribers
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, &n)| {
+                            report.case(key, n, None).and_then(|c| c.spread(metric)).map(|s| (i as u32, s))
+                        })
+                        .collect();
+                    (key, points)
+                })
+                .collect();
+            let top = series.iter().flat_map(|(_, p)| p.iter().map(|(_, s)| s.max)).fold(0.0, f64::max);
+            let mut chart = panel(area, &format!("{title}, 32 B messages"), 62);
+            // Both panels are linear: the room's CPU per delivery is a fraction of Node's, and a
+            // linear scale shows that fraction as it is.
+            let mut chart =
+                chart.build_cartesian_2d(categories(subscribers.len()), 0.0..(top * 1.12).max(1.0))?;
+            axes(&mut chart, Some("subscribers"), name)?;
+            lines(&mut chart, &series)?;
+            // Deliveries/s are highest at the left, CPU per delivery at the right (Node's).
+            let corner =
+                if index == 0 { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::UpperLeft };
+            legend(&mut chart, corner)?;
+        }
+        Ok(())
+    })
 }
 
 /// Every figure of the run, as `(file name, contents)`.

@@ -53,3 +53,24 @@ fn the_targets_read_the_comparison_the_request_response_chapter_shows() {
          (or run `just bench` again)"
     );
 }
+
+#[test]
+fn the_fanout_page_shows_exactly_the_committed_fanout() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/measurements/fanout");
+    let report = bench::fanout::Report::read_from(&dir).unwrap();
+    for (name, expected) in report.files().unwrap() {
+        let committed = std::fs::read_to_string(dir.join(&name))
+            .unwrap_or_else(|e| panic!("{name} is missing from {} ({e})", dir.display()));
+        assert!(
+            committed == expected,
+            "{name} is not what fanout.json gives: re-make it with `cargo run -p bench --bin bench -- render` \
+             (or run `just bench-fanout` again) instead of editing it"
+        );
+    }
+    assert!(report.config.runs >= 3, "the book's fan-out should repeat each case (medians with min–max)");
+    for target in bench::fanout::TARGETS {
+        for &n in &report.config.subscribers {
+            assert!(report.case(target, n, None).is_some(), "fanout.json lacks {target} at N = {n}");
+        }
+    }
+}

@@ -69,6 +69,11 @@ impl RedisServer {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
+    /// Its process id while it runs (to read its CPU time, or pin it to a core).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Its URL, for the `redis` crate.
     pub fn url(&self) -> String {
         format!("redis://{}/", self.addr())

@@ -14,7 +14,10 @@ use clap::{Parser, Subcommand};
 /// message and wait for its echo, and reads the server's CPU time and memory from /proc. It
 /// writes markdown tables, SVG figures and run.json into the book (book/src/measurements/results)
 /// or, with --quick, a short run into .bench-cache/quick. Build the servers first in release
-/// mode (`just bench` does): the bench starts the binaries next to its own.
+/// mode (`just bench` does): the bench starts the binaries next to its own. After the echo,
+/// `bench run` measures the fan-out too; `bench fanout` measures only that (one publisher, N
+/// subscribers in one room: the chat chapter's room, Node's `ws`, two rooms over Redis; about four
+/// minutes, `just bench-fanout`).
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
@@ -51,6 +54,13 @@ enum Command {
         #[arg(long)]
         no_pin: bool,
     },
+    /// Measure only the fan-out: one publisher and N subscribers (100, 1,000, 10,000) in one
+    /// room, 32-byte messages; the chat chapter's room in one process, Node's `ws` with its
+    /// README's broadcast loop, and two chat servers over Redis pub/sub (needs redis-server), in
+    /// turn; then one deaf subscriber among 100. Writes fanout.json, its tables and its figure into
+    /// book/src/measurements/fanout (about 4 minutes; --quick: about a minute, into
+    /// .bench-cache/quick). Build chat-server in release mode first (`just bench-fanout` does).
+    Fanout(FanoutArgs),
     /// Re-make the tables and figures from the kept data (nothing is measured): the echo run's
     /// from run.json, the request–response chapter's comparison (table and plot) from
     /// compare-transports.json, and the compression chapter's tables from compression.json. The
@@ -64,6 +74,32 @@ enum Command {
         #[arg(long, default_value_os_t = bench::transports::chapter_dir(&driver::workspace_root()))]
         comparison: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct FanoutArgs {
+    /// A short run for a class: one run, 100 and 1,000 subscribers, shorter windows; written to
+    /// .bench-cache/quick.
+    #[arg(long)]
+    quick: bool,
+    /// Repetitions of every case (default 3, quick 1).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Subscriber counts, comma-separated (default 100,1000,10000; quick 100,1000).
+    #[arg(long, value_delimiter = ',')]
+    subscribers: Option<Vec<usize>>,
+    /// Messages in flight (default 16; at most 64, well below the room's queue of 256).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+    window: Option<u16>,
+    /// Subscribers in the deaf-subscriber case (default 100; 0 skips it).
+    #[arg(long)]
+    deaf_subscribers: Option<usize>,
+    /// Do not pin client and servers to separate cores.
+    #[arg(long)]
+    no_pin: bool,
+    /// Where to write the results (default: the book's folder, or .bench-cache/quick).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -107,6 +143,9 @@ struct RunArgs {
     /// Skip the compression measurements (permessage-deflate; about a minute).
     #[arg(long)]
     no_compression: bool,
+    /// Skip the fan-out measurements (one publisher, N subscribers; about 4 minutes).
+    #[arg(long)]
+    no_fanout: bool,
     /// Do not pin client and server to separate cores.
     #[arg(long)]
     no_pin: bool,
@@ -158,9 +197,43 @@ fn main() -> anyhow::Result<()> {
                 }
                 Err(e) => println!("no compression tables re-made: {e}"),
             }
+            let fanout = bench::fanout::book_dir(&driver::workspace_root());
+            match bench::fanout::Report::read_from(&fanout) {
+                Ok(report) => {
+                    report.render(&fanout)?;
+                    println!("re-made the fan-out's tables and figure in {}", fanout.display());
+                }
+                Err(e) => println!("no fan-out tables re-made: {e}"),
+            }
             Ok(())
         }
         Command::Run(args) => run(args),
+        Command::Fanout(args) => {
+            let root = driver::workspace_root();
+            bench::node::ensure_ws(&root)?;
+            guard::descriptors::raise_limit();
+            let (server_core, pinning) = pin(args.no_pin);
+            eprintln!("{pinning}");
+            let setup = setup(&root, server_core, false)?;
+            let mut config =
+                if args.quick { bench::fanout::Config::quick() } else { bench::fanout::Config::full() };
+            if let Some(runs) = args.runs {
+                config.runs = runs.max(1);
+            }
+            if let Some(subscribers) = args.subscribers {
+                config.subscribers = subscribers;
+            }
+            if let Some(n) = args.deaf_subscribers {
+                config.deaf_subscribers = n;
+            }
+            if let Some(window) = args.window {
+                config.window = usize::from(window);
+            }
+            let out = args.out.unwrap_or_else(|| {
+                if args.quick { root.join(".bench-cache/quick") } else { bench::fanout::book_dir(&root) }
+            });
+            fanout(config, &setup, pinning, &out)
+        }
         Command::Compression { quick, no_pin } => {
             let root = driver::workspace_root();
             let (server_core, pinning) = pin(no_pin);
@@ -241,6 +314,28 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         let dir = if quick { out.clone() } else { compression_dir() };
         compression(quick, &setup, &dir)?;
     }
+    if !args.no_fanout {
+        let config = if quick { bench::fanout::Config::quick() } else { bench::fanout::Config::full() };
+        let dir = if quick { out.clone() } else { bench::fanout::book_dir(&root) };
+        fanout(config, &setup, run.stamp.pinning.clone(), &dir)?;
+    }
+    Ok(())
+}
+
+/// The fan-out's measurements, written into `out`.
+fn fanout(
+    config: bench::fanout::Config,
+    setup: &Setup,
+    pinning: String,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let root = driver::workspace_root();
+    let report = bench::fanout::measure(config, setup, bench::fanout::node_script(&root), pinning)?;
+    report.write_to(out)?;
+    for table in report.tables() {
+        println!("{table}");
+    }
+    println!("fan-out results written to {}", out.display());
     Ok(())
 }
 
