@@ -215,7 +215,7 @@ exercises:
 hint N:
     cargo run -q -p exercises -- hint {{N}}
 
-# Measurements: every echo server against Node's `ws` (npm installs it locally), 5 runs, then the fan-out, ~25 min; rewrites the book's tables (raises `ulimit -n` for 10,000 idle connections)
+# Measurements: every echo server against Node's `ws` (npm installs it locally), 5 runs, then the fan-out, ~30 min; rewrites the book's tables (raises `ulimit -n` for 10,000 idle connections)
 bench *ARGS:
     cargo build -q --release -p ws-echo -p ws-by-hand -p duplex -p chat
     ulimit -n 65536 2>/dev/null; cargo run -q --release -p bench --bin bench -- run {{ARGS}}
