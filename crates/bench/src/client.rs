@@ -53,17 +53,8 @@ pub async fn connect_many(url: &str, n: usize) -> Result<Vec<TcpStream>, LoadErr
 
 /// Opens one WebSocket connection and hands back its TCP stream after the handshake.
 pub async fn connect(url: &str) -> Result<TcpStream, LoadError> {
-    let authority = url
-        .strip_prefix("ws://")
-        .and_then(|rest| rest.split('/').next())
-        .ok_or_else(|| LoadError::Url(url.to_owned()))?;
-    let stream = TcpStream::connect(authority).await?;
-    stream.set_nodelay(true)?;
-    let (ws, _response) = tokio_tungstenite::client_async(url, stream)
-        .await
-        .map_err(|source| LoadError::Handshake { url: url.to_owned(), source })?;
     // The server sends nothing after `101` unless asked, so tungstenite holds no unread bytes.
-    Ok(ws.into_inner())
+    Ok(connect_ordinary(url).await?.into_inner())
 }
 
 /// Extra room in the read buffer beyond the expected echo: a read that fills less than the buffer
@@ -164,14 +155,7 @@ pub async fn load(streams: Vec<TcpStream>, script: Script, window: Window) -> Re
         let script = script.clone();
         tasks.spawn(async move { round_trips(stream, &script, window).await });
     }
-    let mut all = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let measured =
-            joined.map_err(|e| LoadError::WrongEcho(format!("a connection's task failed: {e}")))??;
-        all.extend(measured.round_trips_ns);
-    }
-    all.sort_unstable();
-    Ok(all)
+    gather(tasks).await
 }
 
 /// Opens `n` connections with tokio-tungstenite and keeps them as `WebSocketStream`s, the way an
@@ -188,6 +172,8 @@ pub async fn connect_many_ordinary(url: &str, n: usize) -> Result<Vec<Ordinary>,
 /// One connection of the ordinary client.
 pub type Ordinary = tokio_tungstenite::WebSocketStream<TcpStream>;
 
+/// Opens one WebSocket connection with tokio-tungstenite (the handshake, then the stream as
+/// tungstenite keeps it).
 async fn connect_ordinary(url: &str) -> Result<Ordinary, LoadError> {
     let authority = url
         .strip_prefix("ws://")
@@ -255,6 +241,11 @@ pub async fn load_ordinary(
     for ws in connections {
         tasks.spawn(ordinary_round_trips(ws, payload.clone(), window));
     }
+    gather(tasks).await
+}
+
+/// Waits for every connection's task and returns all their round trips, sorted.
+async fn gather(mut tasks: tokio::task::JoinSet<Result<Measured, LoadError>>) -> Result<Vec<u32>, LoadError> {
     let mut all = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let measured =
